@@ -1,0 +1,114 @@
+/*
+ * sim.h - the simulation: simulated time, scheduling and run control.
+ *
+ * One struct sim is one simulated world, run by one thread. It owns the
+ * pending-event set (a ladder queue, eventq.h) and the current tick; it owns
+ * no event storage (event.h). Host-side work (timers, child processes,
+ * signals) never runs here; it lives in the CLI on libuv.
+ *
+ * Guarantees:
+ *  - Events run by (tick, priority, scheduling order); see event.h.
+ *  - Scheduling before sim_now() is an error (SIM_EPAST), never clamped.
+ *  - A callback may schedule, deschedule or reschedule any event, including
+ *    its own (which is no longer scheduled while its callback runs), and may
+ *    free its own event's storage.
+ *  - sim_stop() from a callback ends the current run after that callback.
+ *  - Nothing on the schedule/run path allocates except sim_eventq_reserve()
+ *    growing the queue past its previous peak size.
+ */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/event.h"
+#include "engine/eventq.h"
+#include "engine/tick.h"
+
+/* Why a run returned. */
+enum sim_exit_cause {
+    SIM_EXIT_LIMIT = 0,     /* reached the requested tick */
+    SIM_EXIT_EMPTY,         /* no events left */
+    SIM_EXIT_STOP,          /* a callback called sim_stop() */
+    SIM_EXIT_MAX_EVENTS,    /* processed the requested number of events */
+};
+
+struct sim_exit {
+    enum sim_exit_cause cause;
+    sim_tick_t tick;        /* sim_now() on return */
+    uint64_t events;        /* events processed by this run */
+    const char *reason;     /* sim_stop()'s reason, else a fixed text */
+};
+
+struct sim {
+    struct sim_eventq q;
+    sim_tick_t now;
+    uint64_t seq;               /* next insertion sequence number */
+    uint64_t events;            /* events processed since sim_init() */
+    bool stop;
+    const char *stop_reason;
+};
+
+void sim_init(struct sim *s);
+
+/* Pending events are dropped (their storage is the owners'). */
+void sim_destroy(struct sim *s);
+
+static inline sim_tick_t sim_now(const struct sim *s)
+{
+    return s->now;
+}
+
+static inline uint64_t sim_events_processed(const struct sim *s)
+{
+    return s->events;
+}
+
+static inline uint64_t sim_events_pending(const struct sim *s)
+{
+    return sim_eventq_count(&s->q);
+}
+
+/*
+ * Schedule ev at tick `when`. Errors: SIM_EBUSY if ev is already scheduled
+ * (use sim_event_reschedule), SIM_EPAST if when < sim_now(), SIM_ERANGE if
+ * when is SIM_TICK_MAX, SIM_ENOMEM if the queue could not grow.
+ */
+int sim_event_schedule(struct sim *s, struct sim_event *ev, sim_tick_t when);
+
+/* Schedule ev `delay` ticks from now (SIM_ERANGE on overflow). */
+int sim_event_schedule_in(struct sim *s, struct sim_event *ev, sim_tick_t delay);
+
+/* Remove a scheduled event. SIM_ENOTSCHED if it was not scheduled. */
+int sim_event_deschedule(struct sim *s, struct sim_event *ev);
+
+/*
+ * Move ev to `when`, scheduled or not. It takes a new place in FIFO order, as
+ * if descheduled and scheduled again. Errors as sim_event_schedule(); on an
+ * error a scheduled event stays where it was.
+ */
+int sim_event_reschedule(struct sim *s, struct sim_event *ev, sim_tick_t when);
+
+/*
+ * Run every event due at or before `limit` (inclusive), then set the time to
+ * `limit`; the cause is SIM_EXIT_LIMIT, or SIM_EXIT_EMPTY if no events are
+ * left. Returns early, with the time of the last event run, when a callback
+ * calls sim_stop() or after max_events events (0: no cap). A limit already
+ * passed runs nothing and leaves the time alone.
+ * sim_run_until(s, sim_now(s), 0) runs what is due now.
+ */
+struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_events);
+
+/* sim_run_until(now + duration), saturating. */
+struct sim_exit sim_run_for(struct sim *s, sim_tick_t duration, uint64_t max_events);
+
+/* Run until no events are left (or stopped); time stays at the last event. */
+struct sim_exit sim_run(struct sim *s);
+
+/* From a callback: return from the current run after this callback. */
+void sim_stop(struct sim *s, const char *reason);
+
+const char *sim_exit_cause_name(enum sim_exit_cause cause);
+
+#endif /* SIM_SIM_H */

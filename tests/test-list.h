@@ -1,0 +1,52 @@
+/*
+ * test-list.h - every unit test, declared once (the libuv test-list idea).
+ *
+ * SUITE(name) opens a suite; TEST(suite, fn) adds fn (void fn(void), defined
+ * in tests/<layer>/test_*.c) to it. unit_main.c expands this list twice: once
+ * to declare the functions, once to register them with CUnit.
+ */
+#define IOMMUSIM_TEST_LIST(SUITE, TEST)                                      \
+    SUITE(engine_error)                                                      \
+    TEST(engine_error, test_error_messages_distinct)                         \
+    TEST(engine_error, test_error_format_where_what_detail)                  \
+    TEST(engine_error, test_error_format_truncates)                          \
+    SUITE(engine_clock)                                                      \
+    TEST(engine_clock, test_clock_parse_accepts)                             \
+    TEST(engine_clock, test_clock_parse_rejects)                             \
+    TEST(engine_clock, test_clock_whole_period)                              \
+    TEST(engine_clock, test_clock_fractional_period_rounding)                \
+    TEST(engine_clock, test_clock_no_drift)                                  \
+    TEST(engine_clock, test_clock_round_trip)                                \
+    SUITE(engine_event)                                                      \
+    TEST(engine_event, test_event_order_by_time)                             \
+    TEST(engine_event, test_event_order_by_priority)                         \
+    TEST(engine_event, test_event_order_fifo)                                \
+    TEST(engine_event, test_event_schedule_errors)                           \
+    TEST(engine_event, test_event_deschedule)                                \
+    TEST(engine_event, test_event_reschedule_moves_and_requeues)             \
+    TEST(engine_event, test_event_periodic_self_reschedule)                  \
+    TEST(engine_event, test_event_deschedule_other_from_callback)            \
+    TEST(engine_event, test_event_schedule_now_from_callback)                \
+    TEST(engine_event, test_event_free_in_own_callback)                      \
+    TEST(engine_event, test_run_until_boundaries)                            \
+    TEST(engine_event, test_run_for_tiles_time)                              \
+    TEST(engine_event, test_run_empty_and_counts)                            \
+    TEST(engine_event, test_run_stop_from_callback)                          \
+    TEST(engine_event, test_run_max_events)                                  \
+    TEST(engine_event, test_run_past_limit_keeps_time)                       \
+    SUITE(engine_eventq)                                                     \
+    TEST(engine_eventq, test_eventq_random_vs_sorted_list)                   \
+    TEST(engine_eventq, test_eventq_random_heavy_ties)                       \
+    TEST(engine_eventq, test_eventq_burst_deep_rungs)                        \
+    TEST(engine_eventq, test_eventq_far_future_outliers)                     \
+    SUITE(engine_rng)                                                        \
+    TEST(engine_rng, test_rng_xoshiro_known_answer)                          \
+    TEST(engine_rng, test_rng_stream_determinism)                            \
+    TEST(engine_rng, test_rng_stream_order_independent)                      \
+    TEST(engine_rng, test_rng_streams_independent)                           \
+    TEST(engine_rng, test_rng_below_uniform)                                 \
+    TEST(engine_rng, test_rng_exponential_moments)                           \
+    TEST(engine_rng, test_rng_zipf_matches_pmf)                              \
+    TEST(engine_rng, test_rng_zipf_rejects_bad_params)                       \
+    TEST(engine_rng, test_rng_empirical_matches_weights)                     \
+    TEST(engine_rng, test_rng_empirical_rejects_bad_weights)
