@@ -21,6 +21,7 @@
 #include "engine/tick.h"
 
 struct sim_event;
+struct sim_evq_chunk;
 typedef void (*sim_event_cb)(struct sim_event *ev, void *arg);
 
 /* Priorities: lower runs first among events at the same tick. */
@@ -47,11 +48,10 @@ struct sim_event {
 
     /* Private to the engine. */
     uint8_t where;                  /* enum sim_event_where */
-    uint32_t heap_idx;              /* index in the bottom heap */
+    uint32_t idx;                   /* slot in the heap, top or chunk */
     sim_tick_t when;
     uint64_t order;                 /* (prio + 128) << 56 | insertion seq */
-    struct sim_event *next;         /* bucket list (hlist-style) */
-    struct sim_event **pprev;
+    struct sim_evq_chunk *chunk;    /* the rung bucket chunk holding it */
 };
 
 static inline void sim_event_init(struct sim_event *ev, sim_event_cb cb,
@@ -61,11 +61,10 @@ static inline void sim_event_init(struct sim_event *ev, sim_event_cb cb,
     ev->arg = arg;
     ev->prio = (int8_t)prio;
     ev->where = SIM_EVQ_NONE;
-    ev->heap_idx = 0;
+    ev->idx = 0;
     ev->when = 0;
     ev->order = 0;
-    ev->next = 0;
-    ev->pprev = 0;
+    ev->chunk = 0;
 }
 
 static inline bool sim_event_is_scheduled(const struct sim_event *ev)

@@ -11,38 +11,105 @@
 /*
  * A bucket reached with more than this many events is split into a finer rung
  * rather than heaped. The paper's value is 50; with a binary heap as the
- * bottom (not the paper's sorted list) any value from 16 to 128 measures
- * within a few percent.
+ * bottom (not the paper's sorted list) values from 16 to 128 measure within a
+ * few percent of each other.
  */
 #define LADDER_THRES 48
 
+/*
+ * While top holds no more than this many events, a refill heaps them all
+ * instead of building a rung: a heap this small lives in L1, and the ladder's
+ * extra moves (top -> rung -> heap) would cost more than its O(1) saves.
+ */
+#define LADDER_SMALL 256
+
+/* How many buckets ahead to prefetch while stepping through a rung. */
+#define LADDER_PREFETCH 8
+
+_Static_assert(sizeof(struct sim_evq_chunk) == 64, "a chunk is one cache line");
+
+/* --- Chunk pool: 256 KiB slabs, a free list, never shrinks --------------- */
+
+#define SLAB_CHUNKS 4095            /* 256 KiB slabs */
+
+struct evq_slab {
+    struct evq_slab *next;
+    char pad[64 - sizeof(struct evq_slab *)];
+    struct sim_evq_chunk chunk[SLAB_CHUNKS];
+};
+
+static int pool_grow(struct sim_eventq *q, size_t need)
+{
+    while (q->nfree_chunks < need) {
+        struct evq_slab *slab = aligned_alloc(64, sizeof(*slab));
+
+        if (!slab)
+            return SIM_ENOMEM;
+        slab->next = q->slabs;
+        q->slabs = slab;
+        for (size_t i = 0; i < SLAB_CHUNKS; i++) {
+            slab->chunk[i].next = q->free_chunks;
+            q->free_chunks = &slab->chunk[i];
+        }
+        q->nfree_chunks += SLAB_CHUNKS;
+    }
+    return 0;
+}
+
+static inline struct sim_evq_chunk *pool_get(struct sim_eventq *q)
+{
+    struct sim_evq_chunk *c = q->free_chunks;
+
+    q->free_chunks = c->next;
+    q->nfree_chunks--;
+    return c;
+}
+
+static inline void pool_put(struct sim_eventq *q, struct sim_evq_chunk *c)
+{
+    c->next = q->free_chunks;
+    q->free_chunks = c;
+    q->nfree_chunks++;
+}
+
 /* --- Bottom: a binary heap ordered by (when, order) --------------------- */
 
-static inline int ev_less(const struct sim_event *a, const struct sim_event *b)
+
+/* One 128-bit comparison, branch-free, instead of two dependent ones. */
+static inline int slot_less(const struct sim_evq_slot *a,
+                            const struct sim_evq_slot *b)
 {
-    return a->when < b->when || (a->when == b->when && a->order < b->order);
+    unsigned __int128 ka = ((unsigned __int128)a->when << 64) | a->order;
+    unsigned __int128 kb = ((unsigned __int128)b->when << 64) | b->order;
+
+    return ka < kb;
+}
+
+static inline void heap_set(struct sim_eventq *q, size_t i,
+                            const struct sim_evq_slot *s)
+{
+    q->heap[i] = *s;
+    s->ev->idx = (uint32_t)i;
 }
 
 static void heap_up(struct sim_eventq *q, size_t i)
 {
-    struct sim_event *ev = q->heap[i];
+    struct sim_evq_slot s = q->heap[i];
 
     while (i > 0) {
         size_t p = (i - 1) / 2;
 
-        if (!ev_less(ev, q->heap[p]))
+        if (!slot_less(&s, &q->heap[p]))
             break;
-        q->heap[i] = q->heap[p];
-        q->heap[i]->heap_idx = (uint32_t)i;
+        heap_set(q, i, &q->heap[p]);
         i = p;
     }
-    q->heap[i] = ev;
-    ev->heap_idx = (uint32_t)i;
+    heap_set(q, i, &s);
 }
 
 static void heap_down(struct sim_eventq *q, size_t i)
 {
-    struct sim_event *ev = q->heap[i];
+    struct sim_evq_slot s = q->heap[i];
     size_t n = q->heap_len;
 
     for (;;) {
@@ -50,55 +117,63 @@ static void heap_down(struct sim_eventq *q, size_t i)
 
         if (c >= n)
             break;
-        if (c + 1 < n && ev_less(q->heap[c + 1], q->heap[c]))
+        if (c + 1 < n && slot_less(&q->heap[c + 1], &q->heap[c]))
             c++;
-        if (!ev_less(q->heap[c], ev))
+        if (!slot_less(&q->heap[c], &s))
             break;
-        q->heap[i] = q->heap[c];
-        q->heap[i]->heap_idx = (uint32_t)i;
+        heap_set(q, i, &q->heap[c]);
         i = c;
     }
-    q->heap[i] = ev;
-    ev->heap_idx = (uint32_t)i;
+    heap_set(q, i, &s);
 }
 
-static inline void heap_push(struct sim_eventq *q, struct sim_event *ev)
+/*
+ * The commonest pattern in a simulation is "pop an event, and its callback
+ * schedules the next one". A pop therefore leaves the popped slot at the root
+ * as a dead slot instead of sifting at once; if the next heap operation is a
+ * push, the new event replaces the root and sifts down once, which saves a
+ * whole sift (half the work of the pair). Any other operation settles the
+ * dead root first with an ordinary removal.
+ */
+static void heap_remove(struct sim_eventq *q, size_t i);
+
+static inline void heap_settle(struct sim_eventq *q)
 {
+    if (q->dead_root) {
+        q->dead_root = 0;
+        heap_remove(q, 0);
+    }
+}
+
+static void heap_push(struct sim_eventq *q, struct sim_event *ev)
+{
+    struct sim_evq_slot s = { ev->when, ev->order, ev };
+
     ev->where = SIM_EVQ_BOTTOM;
-    q->heap[q->heap_len] = ev;
+    if (q->dead_root) {
+        q->dead_root = 0;
+        q->heap[0] = s;
+        ev->idx = 0;
+        heap_down(q, 0);
+        return;
+    }
+    q->heap[q->heap_len] = s;
     heap_up(q, q->heap_len++);
 }
 
+/* A bottom-up (Floyd) removal and a 4-ary heap were both tried and measured
+ * slower here: with comparisons this cheap, the textbook sift wins. */
 static void heap_remove(struct sim_eventq *q, size_t i)
 {
-    struct sim_event *last = q->heap[--q->heap_len];
+    size_t last = --q->heap_len;
 
-    if (i == q->heap_len)
+    if (i == last)
         return;
-    q->heap[i] = last;
-    last->heap_idx = (uint32_t)i;
-    if (i > 0 && ev_less(last, q->heap[(i - 1) / 2]))
+    heap_set(q, i, &q->heap[last]);
+    if (i > 0 && slot_less(&q->heap[i], &q->heap[(i - 1) / 2]))
         heap_up(q, i);
     else
         heap_down(q, i);
-}
-
-/* --- Bucket lists: hlist-style, O(1) unlink without knowing the bucket -- */
-
-static inline void hl_add(struct sim_event **head, struct sim_event *ev)
-{
-    ev->next = *head;
-    if (ev->next)
-        ev->next->pprev = &ev->next;
-    *head = ev;
-    ev->pprev = head;
-}
-
-static inline void hl_del(struct sim_event *ev)
-{
-    *ev->pprev = ev->next;
-    if (ev->next)
-        ev->next->pprev = ev->pprev;
 }
 
 /* --- Top: an unsorted array (sequential to scan when it becomes a rung) - */
@@ -106,7 +181,7 @@ static inline void hl_del(struct sim_event *ev)
 static inline void top_add(struct sim_eventq *q, struct sim_event *ev)
 {
     ev->where = SIM_EVQ_TOP;
-    ev->heap_idx = (uint32_t)q->top_len;
+    ev->idx = (uint32_t)q->top_len;
     q->top[q->top_len++] = ev;
     if (ev->when < q->top_min)
         q->top_min = ev->when;
@@ -118,8 +193,8 @@ static inline void top_del(struct sim_eventq *q, struct sim_event *ev)
 {
     struct sim_event *last = q->top[--q->top_len];
 
-    q->top[ev->heap_idx] = last;
-    last->heap_idx = ev->heap_idx;
+    q->top[ev->idx] = last;
+    last->idx = ev->idx;
     if (q->top_len == 0) {
         /* min/max are only widened, never narrowed; reset when empty */
         q->top_min = SIM_TICK_MAX;
@@ -139,11 +214,7 @@ static inline sim_tick_t sat_shl(sim_tick_t v, unsigned k)
     return (k >= 64 || v > (SIM_TICK_MAX >> k)) ? SIM_TICK_MAX : v << k;
 }
 
-/*
- * Bucket widths are powers of two so that a bucket index is a shift, not a
- * 64-bit division (which costs 25-40 cycles on the machines we measured).
- * Choose the smallest shift k that gives at most n buckets over the span.
- */
+/* The smallest shift k that spreads [0, span] over at most n buckets. */
 static unsigned rung_shift(sim_tick_t span, size_t n)
 {
     unsigned k = 0;
@@ -153,7 +224,11 @@ static unsigned rung_shift(sim_tick_t span, size_t n)
     return k;
 }
 
-/* Make rung `level` from n events in [min, max]; false if it cannot grow. */
+/*
+ * Make rung `level` ready for n events in [min, max]: allocate its bucket
+ * array. Returns 0 (nothing changed) when memory is short; the caller then
+ * heaps the events instead, for which room is always reserved.
+ */
 static int rung_spawn_prepare(struct sim_eventq *q, unsigned level, size_t n,
                               sim_tick_t min, sim_tick_t max)
 {
@@ -163,17 +238,17 @@ static int rung_spawn_prepare(struct sim_eventq *q, unsigned level, size_t n,
 
     if (nb > r->cap) {
         size_t cap = nb < 2 * r->cap ? 2 * r->cap : nb;
-        struct sim_event **b = realloc(r->bucket, cap * sizeof(*b));
+        struct sim_evq_chunk **b = realloc(r->bucket, cap * sizeof(*b));
 
         if (!b)
-            return 0;               /* the caller heaps the events instead */
+            return 0;
         r->bucket = b;
         r->cap = cap;
     }
     memset(r->bucket, 0, nb * sizeof(*r->bucket));
     r->nb = nb;
     r->cur = 0;
-    r->count = n;
+    r->count = 0;
     r->start = min;
     r->shift = k;
     r->cur_start = min;
@@ -182,58 +257,219 @@ static int rung_spawn_prepare(struct sim_eventq *q, unsigned level, size_t n,
     return 1;
 }
 
-static inline void rung_add(struct sim_eventq *q, unsigned level,
-                            struct sim_event *ev)
+/*
+ * Add ev to its bucket in rung `level`. Fails only when it needs a chunk, the
+ * pool is empty and cannot grow; sim_eventq_reserve() makes that impossible
+ * for a single insert, and a rung being built undoes itself (rung_unspawn).
+ */
+static inline int rung_add(struct sim_eventq *q, unsigned level,
+                           struct sim_event *ev)
 {
     struct sim_evq_rung *r = &q->rung[level];
-    size_t idx = (size_t)((ev->when - r->start) >> r->shift);
+    size_t b = (size_t)((ev->when - r->start) >> r->shift);
+    struct sim_evq_chunk *c = r->bucket[b];
 
+    if (!c || c->n == SIM_EVQ_CHUNK_SLOTS) {
+        struct sim_evq_chunk *nc;
+
+        if (!q->nfree_chunks && pool_grow(q, 1) != 0)
+            return -1;
+        nc = pool_get(q);
+
+        nc->n = 0;
+        nc->bucket = (uint32_t)b;
+        nc->next = c;
+        r->bucket[b] = c = nc;
+    }
     ev->where = (uint8_t)(SIM_EVQ_RUNG0 + level);
-    hl_add(&r->bucket[idx], ev);
+    ev->chunk = c;
+    ev->idx = c->n;
+    c->ev[c->n++] = ev;
+    r->count++;
+    return 0;
+}
+
+/* Undo a rung being built when memory ran out: heap all it holds. */
+static void heap_push(struct sim_eventq *q, struct sim_event *ev);
+
+static void rung_unspawn(struct sim_eventq *q, unsigned level)
+{
+    struct sim_evq_rung *r = &q->rung[level];
+
+    for (size_t b = 0; b < r->nb; b++) {
+        struct sim_evq_chunk *c = r->bucket[b], *next;
+
+        for (; c; c = next) {
+            next = c->next;
+            for (uint32_t j = 0; j < c->n; j++)
+                heap_push(q, c->ev[j]);
+            pool_put(q, c);
+        }
+        r->bucket[b] = NULL;
+    }
+    r->count = 0;
+    q->nrungs = level;
+}
+
+/* Fill ev's slot with the last event of its bucket's head chunk. */
+static inline void rung_del(struct sim_eventq *q, struct sim_event *ev)
+{
+    struct sim_evq_rung *r = &q->rung[ev->where - SIM_EVQ_RUNG0];
+    struct sim_evq_chunk *c = ev->chunk;
+    struct sim_evq_chunk *head = r->bucket[c->bucket];
+    struct sim_event *last = head->ev[--head->n];
+
+    c->ev[ev->idx] = last;
+    last->chunk = c;
+    last->idx = ev->idx;
+    if (head->n == 0) {
+        r->bucket[c->bucket] = head->next;
+        pool_put(q, head);
+    }
+    r->count--;
+}
+
+/*
+ * Step to the next bucket, prefetching in two stages so that a bucket's
+ * chunk and then its events are in cache by the time the bucket is emptied:
+ * the chunk 2 * LADDER_PREFETCH buckets ahead, and the events of the bucket
+ * LADDER_PREFETCH ahead (whose chunk the first stage fetched earlier).
+ */
+static inline void rung_advance(struct sim_evq_rung *r)
+{
+    size_t far = r->cur + 2 * LADDER_PREFETCH, near = r->cur + LADDER_PREFETCH;
+
+    if (far < r->nb && r->bucket[far])
+        __builtin_prefetch(r->bucket[far]);
+    if (near < r->nb && r->bucket[near]) {
+        const struct sim_evq_chunk *c = r->bucket[near];
+
+        for (uint32_t j = 0; j < c->n; j++)
+            __builtin_prefetch(c->ev[j]);
+    }
+    r->cur++;
 }
 
 /* --- Refill: make the bottom hold the earliest events ------------------- */
+
+/*
+ * Choose rung 0's bucket width from the density of the earliest events, not
+ * from top's whole span. Pending times are rarely uniform: in a hold model
+ * with exponential increments the front is ~10x denser than the average, so
+ * a width of span/n puts a dozen events in each early bucket while the late
+ * ones stay empty. A sample of LADDER_SAMPLE evenly spaced events estimates
+ * the time below which the first 1/8 of them lie; the width makes that
+ * stretch n/8 buckets, i.e. about one event per bucket where it matters.
+ * Events beyond the n buckets this allows stay in top for a later rung.
+ */
+#define LADDER_SAMPLE 64
+
+static unsigned top_front_shift(const struct sim_eventq *q, size_t n,
+                                sim_tick_t min, sim_tick_t max)
+{
+    sim_tick_t sample[LADDER_SAMPLE], front;
+    size_t m = 0, step = n / LADDER_SAMPLE;
+    unsigned k, kspan = rung_shift(max - min, n);
+
+    for (size_t i = 0; i < LADDER_SAMPLE; i++)
+        sample[m++] = q->top[i * step]->when;
+    /* the (m/8)-th smallest by partial selection: m is 64, this is cheap */
+    for (size_t i = 0; i <= m / 8; i++) {
+        size_t lo = i;
+
+        for (size_t j = i + 1; j < m; j++)
+            if (sample[j] < sample[lo])
+                lo = j;
+        front = sample[lo];
+        sample[lo] = sample[i];
+        sample[i] = front;
+    }
+    front = sample[m / 8] - min;
+    /* width ~ front / (n / 8): the smallest k with front >> k < n / 8 */
+    k = rung_shift(front, n / 8 ? n / 8 : 1);
+    return k < kspan ? k : kspan;
+}
 
 static void eventq_from_top(struct sim_eventq *q)
 {
     size_t n = q->top_len;
     sim_tick_t min = q->top_min, max = q->top_max;
 
+    if (n > LADDER_SMALL && max > min) {
+        unsigned k = top_front_shift(q, n, min, max);
+        sim_tick_t hi = sat_add(min, sat_shl(n, k)) - 1;    /* n buckets at most */
+        size_t kept = 0;
+
+        if (hi > max)
+            hi = max;
+        if (rung_spawn_prepare(q, 0, n, min, hi)) {
+            sim_tick_t end = q->rung[0].end;
+
+            q->top_min = SIM_TICK_MAX;
+            q->top_max = 0;
+            for (size_t i = 0; i < n; i++) {
+                struct sim_event *ev = q->top[i];
+
+                if (i + LADDER_PREFETCH < n)
+                    __builtin_prefetch(q->top[i + LADDER_PREFETCH]);
+                if (ev->when < end) {
+                    if (rung_add(q, 0, ev) != 0) {
+                        rung_unspawn(q, 0);     /* out of memory: heap all */
+                        for (size_t j = 0; j < kept; j++)
+                            heap_push(q, q->top[j]);
+                        for (; i < n; i++)
+                            heap_push(q, q->top[i]);
+                        goto heaped;
+                    }
+                } else {                /* stays in top, compacted */
+                    ev->idx = (uint32_t)kept;
+                    q->top[kept++] = ev;
+                    q->top_min = ev->when < q->top_min ? ev->when : q->top_min;
+                    q->top_max = ev->when > q->top_max ? ev->when : q->top_max;
+                }
+            }
+            q->top_len = kept;
+            q->top_start = end;
+            return;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        heap_push(q, q->top[i]);
+heaped:
     q->top_len = 0;
     q->top_min = SIM_TICK_MAX;
     q->top_max = 0;
-    if (n > LADDER_THRES && max > min && rung_spawn_prepare(q, 0, n, min, max)) {
-        for (size_t i = 0; i < n; i++)
-            rung_add(q, 0, q->top[i]);
-        q->top_start = q->rung[0].end;
-    } else {
-        for (size_t i = 0; i < n; i++)
-            heap_push(q, q->top[i]);
-        q->top_start = sat_add(max, 1);
-    }
+    q->top_start = sat_add(max, 1);
 }
 
 static void eventq_from_rung(struct sim_eventq *q)
 {
     unsigned level = q->nrungs - 1;
     struct sim_evq_rung *r = &q->rung[level];
-    struct sim_event *list, *ev, *next;
+    struct sim_evq_chunk *list, *c, *next;
     sim_tick_t min = SIM_TICK_MAX, max = 0;
     size_t n = 0;
+    int split;
 
     while (!r->bucket[r->cur])
-        r->cur++;
+        rung_advance(r);
     list = r->bucket[r->cur];
     r->bucket[r->cur] = NULL;
-    r->cur++;
+    rung_advance(r);
     r->cur_start = sat_add(r->start, sat_shl(r->cur, r->shift));
 
-    for (ev = list; ev; ev = ev->next) {
-        n++;
-        if (ev->when < min)
-            min = ev->when;
-        if (ev->when > max)
-            max = ev->when;
+    /* Touch every event once with independent loads (they overlap). */
+    for (c = list; c; c = c->next)
+        for (uint32_t j = 0; j < c->n; j++)
+            __builtin_prefetch(c->ev[j]);
+    for (c = list; c; c = c->next) {
+        for (uint32_t j = 0; j < c->n; j++) {
+            sim_tick_t t = c->ev[j]->when;
+
+            min = t < min ? t : min;
+            max = t > max ? t : max;
+        }
+        n += c->n;
     }
     r->count -= n;
 
@@ -243,22 +479,25 @@ static void eventq_from_rung(struct sim_eventq *q)
      * this bucket's slice must find a bucket there, because the parent now
      * sends everything below its cur_start down to it.
      */
-    if (n > LADDER_THRES && max > min && level + 1 < SIM_EVQ_MAX_RUNGS &&
-        rung_spawn_prepare(q, level + 1, n, min, r->cur_start - 1)) {
-        for (ev = list; ev; ev = next) {
-            next = ev->next;
-            rung_add(q, level + 1, ev);
+    split = n > LADDER_THRES && max > min && level + 1 < SIM_EVQ_MAX_RUNGS &&
+            rung_spawn_prepare(q, level + 1, n, min, r->cur_start - 1);
+    for (c = list; c; c = next) {
+        next = c->next;
+        for (uint32_t j = 0; j < c->n; j++) {
+            if (split && rung_add(q, level + 1, c->ev[j]) != 0) {
+                rung_unspawn(q, level + 1);     /* out of memory: heap all */
+                split = 0;
+            }
+            if (!split)
+                heap_push(q, c->ev[j]);
         }
-        return;
-    }
-    for (ev = list; ev; ev = next) {
-        next = ev->next;
-        heap_push(q, ev);
+        pool_put(q, c);
     }
 }
 
 static inline void eventq_refill(struct sim_eventq *q)
 {
+    heap_settle(q);
     while (q->heap_len == 0 && q->count > 0) {
         if (q->nrungs == 0)
             eventq_from_top(q);
@@ -281,6 +520,14 @@ void sim_eventq_init(struct sim_eventq *q)
 
 void sim_eventq_destroy(struct sim_eventq *q)
 {
+    struct evq_slab *slab = q->slabs;
+
+    while (slab) {
+        struct evq_slab *next = slab->next;
+
+        free(slab);
+        slab = next;
+    }
     free(q->heap);
     free(q->top);
     for (unsigned i = 0; i < SIM_EVQ_MAX_RUNGS; i++)
@@ -288,17 +535,23 @@ void sim_eventq_destroy(struct sim_eventq *q)
     memset(q, 0, sizeof(*q));
 }
 
-int sim_eventq_reserve(struct sim_eventq *q)
+static void eventq_update_room(struct sim_eventq *q)
+{
+    size_t room = q->heap_cap < q->top_cap ? q->heap_cap : q->top_cap;
+
+    q->room = room < UINT32_MAX ? room : UINT32_MAX;  /* idx is 32 bits */
+}
+
+int sim_eventq_grow(struct sim_eventq *q)
 {
     size_t need = q->count + 1;
 
     if (need > UINT32_MAX)
-        return SIM_ENOMEM;          /* heap_idx is 32 bits */
-
+        return SIM_ENOMEM;
     /* Both the heap and top may have to hold every pending event at once. */
     if (need > q->heap_cap) {
         size_t cap = q->heap_cap ? 2 * q->heap_cap : 64;
-        struct sim_event **h = realloc(q->heap, cap * sizeof(*h));
+        struct sim_evq_slot *h = realloc(q->heap, cap * sizeof(*h));
 
         if (!h)
             return SIM_ENOMEM;
@@ -314,7 +567,9 @@ int sim_eventq_reserve(struct sim_eventq *q)
         q->top = t;
         q->top_cap = cap;
     }
-    return 0;
+    eventq_update_room(q);
+    /* An insert into a rung takes at most one chunk. */
+    return q->nfree_chunks ? 0 : pool_grow(q, 1);
 }
 
 void sim_eventq_insert(struct sim_eventq *q, struct sim_event *ev)
@@ -329,8 +584,7 @@ void sim_eventq_insert(struct sim_eventq *q, struct sim_event *ev)
     /* Coarsest rung first: in the common case the first test places it. */
     for (unsigned i = 0; i < q->nrungs; i++) {
         if (t >= q->rung[i].cur_start) {
-            q->rung[i].count++;
-            rung_add(q, i, ev);
+            (void)rung_add(q, i, ev);   /* reserve() left a free chunk */
             return;
         }
     }
@@ -346,11 +600,11 @@ void sim_eventq_remove(struct sim_eventq *q, struct sim_event *ev)
         top_del(q, ev);
         break;
     case SIM_EVQ_BOTTOM:
-        heap_remove(q, ev->heap_idx);
+        heap_settle(q);                 /* may move ev: read idx after */
+        heap_remove(q, ev->idx);
         break;
     default:
-        hl_del(ev);
-        q->rung[ev->where - SIM_EVQ_RUNG0].count--;
+        rung_del(q, ev);
         break;
     }
     q->count--;
@@ -360,7 +614,7 @@ void sim_eventq_remove(struct sim_eventq *q, struct sim_event *ev)
 struct sim_event *sim_eventq_peek(struct sim_eventq *q)
 {
     eventq_refill(q);
-    return q->heap_len ? q->heap[0] : NULL;
+    return q->heap_len ? q->heap[0].ev : NULL;
 }
 
 struct sim_event *sim_eventq_pop_until(struct sim_eventq *q, sim_tick_t limit)
@@ -368,10 +622,10 @@ struct sim_event *sim_eventq_pop_until(struct sim_eventq *q, sim_tick_t limit)
     struct sim_event *ev;
 
     eventq_refill(q);
-    if (q->heap_len == 0 || q->heap[0]->when > limit)
+    if (q->heap_len == 0 || q->heap[0].when > limit)
         return NULL;
-    ev = q->heap[0];
-    heap_remove(q, 0);
+    ev = q->heap[0].ev;
+    q->dead_root = 1;                   /* removed lazily: see heap_push */
     q->count--;
     ev->where = SIM_EVQ_NONE;
     return ev;

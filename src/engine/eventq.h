@@ -1,12 +1,12 @@
 /*
- * eventq.h - the pending-event set: a ladder queue.
+ * eventq.h - the pending-event set: a ladder queue with chunked buckets.
  *
  * Design source: W. T. Tang, R. S. M. Goh, I. L.-J. Thng, "Ladder Queue: An
  * O(1) Priority Queue Structure for Large-Scale Discrete Event Simulation",
  * ACM TOMACS 15(3), 2005. Three tiers:
  *
- *   top     an unsorted list of far-future events (O(1) insert);
- *   rungs   bucket arrays, each bucket an unsorted list covering a time slice;
+ *   top     an unsorted array of far-future events (O(1) insert);
+ *   rungs   bucket arrays, each bucket an unsorted set covering a time slice;
  *           a bucket that is too full when reached is split into a finer rung;
  *   bottom  a small binary heap holding the events about to run, ordered by
  *           the full key (time, priority, sequence).
@@ -16,12 +16,19 @@
  * which breaks them by the full key: the order is exactly the one event.h
  * states, independent of memory addresses or bucket layout.
  *
- * Costs: insert and remove O(1) amortised for the bucketed tiers, O(log b) in
- * the bottom (b is small, about LADDER_THRES); a pop is O(1) amortised. Memory
- * is one pointer per bucket plus one heap slot per event, allocated only when
- * the queue grows past its previous peak: steady state allocates nothing.
- * A plain binary heap touches log2(N) cache lines per operation; at 10^6
- * pending events that is what makes it memory-bound (see docs/performance.md).
+ * Departures from the paper, both for memory behaviour at 10^6 events:
+ *  - A bucket is a list of 64-byte chunks of six event pointers, not a list
+ *    of events. Emptying a bucket then reads its events with independent
+ *    loads the CPU overlaps, where a linked list of events is a chain of
+ *    dependent cache misses; inserting touches only the bucket's head chunk.
+ *    Chunks come from a pool that grows by slabs and never shrinks, so the
+ *    steady state allocates nothing.
+ *  - Bucket widths are powers of two: a bucket index is a shift.
+ *
+ * Costs: insert and remove O(1); a pop O(1) amortised plus O(log b) in the
+ * bottom heap (b is about LADDER_THRES). Memory: 48 bytes per event (in the
+ * owner), a heap and a top slot per event (32 bytes), one pointer per bucket
+ * and one 64-byte chunk per six bucketed events (at worst one per bucket).
  */
 #ifndef SIM_EVENTQ_H
 #define SIM_EVENTQ_H
@@ -32,9 +39,30 @@
 #include "engine/event.h"
 
 #define SIM_EVQ_MAX_RUNGS 8
+#define SIM_EVQ_CHUNK_SLOTS 6
+
+/*
+ * Six event pointers, the next chunk and two counts: one cache line. Only a
+ * bucket's head chunk may be partly filled; removing an event moves the head
+ * chunk's last event into the hole, so a bucket of k events is ceil(k/6)
+ * chunks however it was built.
+ */
+struct sim_evq_chunk {
+    struct sim_event *ev[SIM_EVQ_CHUNK_SLOTS];
+    struct sim_evq_chunk *next;     /* older chunks of the same bucket */
+    uint32_t n;                     /* slots in use */
+    uint32_t bucket;                /* index of its bucket in its rung */
+};
+
+/* A bottom-heap slot: the event's key beside it. */
+struct sim_evq_slot {
+    sim_tick_t when;
+    uint64_t order;
+    struct sim_event *ev;
+};
 
 struct sim_evq_rung {
-    struct sim_event **bucket;      /* nb hlist heads */
+    struct sim_evq_chunk **bucket;  /* nb chunk lists */
     size_t nb;                      /* buckets in use */
     size_t cap;                     /* buckets allocated */
     size_t cur;                     /* first bucket not yet handed down */
@@ -46,16 +74,18 @@ struct sim_evq_rung {
 };
 
 struct sim_eventq {
-    /* bottom: binary heap by (when, order) */
-    struct sim_event **heap;
+    /* bottom: binary heap by (when, order), keys kept inline so that
+     * comparisons never touch an event; an event's idx is its slot */
+    struct sim_evq_slot *heap;
     size_t heap_len;
     size_t heap_cap;
+    int dead_root;                  /* heap[0] was popped, not yet removed */
 
     /* rungs 0 .. nrungs-1; rung nrungs-1 is the finest */
     struct sim_evq_rung rung[SIM_EVQ_MAX_RUNGS];
     unsigned nrungs;
 
-    /* top: an unsorted array; an event's heap_idx is its index here */
+    /* top: an unsorted array; an event's idx is its slot */
     struct sim_event **top;
     size_t top_len;
     size_t top_cap;
@@ -63,7 +93,13 @@ struct sim_eventq {
     sim_tick_t top_max;
     sim_tick_t top_start;           /* events at or after this go to top */
 
+    /* chunk pool */
+    struct sim_evq_chunk *free_chunks;
+    size_t nfree_chunks;
+    void *slabs;                    /* list of slabs, for destroy */
+
     size_t count;                   /* all pending events */
+    size_t room;                    /* count may grow to this without allocating */
 };
 
 void sim_eventq_init(struct sim_eventq *q);
@@ -74,7 +110,17 @@ void sim_eventq_destroy(struct sim_eventq *q);
  * where the queue allocates, and only when it is larger than ever before.
  * Returns 0 or SIM_ENOMEM (the queue is unchanged).
  */
-int sim_eventq_reserve(struct sim_eventq *q);
+static inline int sim_eventq_reserve(struct sim_eventq *q);
+
+/* The slow path of sim_eventq_reserve(): grow the arrays and the pool. */
+int sim_eventq_grow(struct sim_eventq *q);
+
+static inline int sim_eventq_reserve(struct sim_eventq *q)
+{
+    if (__builtin_expect(q->count < q->room && q->nfree_chunks != 0, 1))
+        return 0;
+    return sim_eventq_grow(q);
+}
 
 /* Insert ev, whose when and order are set; room must have been reserved. */
 void sim_eventq_insert(struct sim_eventq *q, struct sim_event *ev);

@@ -22,39 +22,6 @@ void sim_destroy(struct sim *s)
     sim_eventq_destroy(&s->q);
 }
 
-static inline uint64_t event_order(struct sim *s, const struct sim_event *ev)
-{
-    /* 56 bits of sequence: 7e16 schedules, centuries at 10^8 per second. */
-    return ((uint64_t)(uint8_t)(ev->prio + 128) << 56) |
-           (s->seq++ & ((UINT64_C(1) << 56) - 1));
-}
-
-int sim_event_schedule(struct sim *s, struct sim_event *ev, sim_tick_t when)
-{
-    int err;
-
-    if (sim_event_is_scheduled(ev))
-        return SIM_EBUSY;
-    if (when < s->now)
-        return SIM_EPAST;
-    if (when == SIM_TICK_MAX)
-        return SIM_ERANGE;
-    err = sim_eventq_reserve(&s->q);
-    if (err)
-        return err;
-    ev->when = when;
-    ev->order = event_order(s, ev);
-    sim_eventq_insert(&s->q, ev);
-    return 0;
-}
-
-int sim_event_schedule_in(struct sim *s, struct sim_event *ev, sim_tick_t delay)
-{
-    if (delay >= SIM_TICK_MAX - s->now)
-        return SIM_ERANGE;
-    return sim_event_schedule(s, ev, s->now + delay);
-}
-
 int sim_event_deschedule(struct sim *s, struct sim_event *ev)
 {
     if (!sim_event_is_scheduled(ev))
