@@ -49,4 +49,21 @@
     TEST(engine_rng, test_rng_zipf_matches_pmf)                              \
     TEST(engine_rng, test_rng_zipf_rejects_bad_params)                       \
     TEST(engine_rng, test_rng_empirical_matches_weights)                     \
-    TEST(engine_rng, test_rng_empirical_rejects_bad_weights)
+    TEST(engine_rng, test_rng_empirical_rejects_bad_weights)                  \
+    SUITE(engine_units)                                                      \
+    TEST(engine_units, test_units_size)                                      \
+    TEST(engine_units, test_units_latency)                                   \
+    TEST(engine_units, test_units_latency_rounding_and_overflow)             \
+    TEST(engine_units, test_units_bandwidth)                                 \
+    TEST(engine_units, test_units_int_bool_float_ratio)                      \
+    TEST(engine_units, test_units_format_round_trip)                         \
+    TEST(engine_units, test_param_parse_messages)                            \
+    TEST(engine_units, test_param_bounds_and_enum)                           \
+    SUITE(engine_object)                                                     \
+    TEST(engine_object, test_registry_well_formed)                           \
+    TEST(engine_object, test_registry_describe_lists_every_param)            \
+    TEST(engine_object, test_object_check_reports_every_problem)             \
+    TEST(engine_object, test_object_refs_resolved_and_checked)               \
+    TEST(engine_object, test_object_periodic_cycles_exact)                   \
+    TEST(engine_object, test_object_poisson_count_and_determinism)           \
+    TEST(engine_object, test_object_reset_stats)

@@ -1,0 +1,219 @@
+/*
+ * registry.c - the table of every model, and the texts derived from it.
+ *
+ * Order matters only for listings: containers first, then by layer.
+ */
+#include "py/registry.h"
+
+#include <string.h>
+
+#include "engine/models.h"
+
+/* System: a pure container that groups objects under one path. */
+static const struct sim_model model_system = {
+    .name = "System",
+    .doc = "A container: groups the objects of one simulated machine under a path "
+           "(system.iommu, system.dev0). It has no parameters and no behaviour.",
+};
+
+static const struct sim_model *const models[] = {
+    &model_system,
+    &sim_model_clock_domain,
+    &sim_model_periodic_source,
+    &sim_model_poisson_source,
+};
+
+#define NMODELS (sizeof(models) / sizeof(models[0]))
+
+size_t model_registry_count(void)
+{
+    return NMODELS;
+}
+
+const struct sim_model *model_registry_at(size_t i)
+{
+    return i < NMODELS ? models[i] : NULL;
+}
+
+const struct sim_model *model_registry_find(const char *name)
+{
+    for (size_t i = 0; i < NMODELS; i++)
+        if (strcmp(models[i]->name, name) == 0)
+            return models[i];
+    return NULL;
+}
+
+static int check_param(FILE *out, const struct sim_model *m, const struct sim_param *p)
+{
+    struct sim_value v;
+    char err[512];
+    int n = 0;
+
+    if (!p->name || !*p->name || !p->doc || !*p->doc) {
+        if (out)
+            fprintf(out, "%s: a parameter without a name or doc\n", m->name);
+        return 1;
+    }
+    if (p->def && sim_param_parse(p, p->def, &v, err, sizeof(err))) {
+        if (out)
+            fprintf(out, "%s.%s: bad default: %s\n", m->name, p->name, err);
+        n++;
+    }
+    if (p->type == SIM_PT_ENUM && (!p->choices || !p->choices[0])) {
+        if (out)
+            fprintf(out, "%s.%s: an enum without choices\n", m->name, p->name);
+        n++;
+    }
+    if (p->type == SIM_PT_REF && p->ref_model && !model_registry_find(p->ref_model)) {
+        if (out)
+            fprintf(out, "%s.%s: refers to unknown model %s\n", m->name, p->name, p->ref_model);
+        n++;
+    }
+    /* Bounds: parse them with the bounds themselves switched off. */
+    {
+        struct sim_param bare = *p;
+
+        bare.min = bare.max = NULL;
+        if (p->min && sim_param_parse(&bare, p->min, &v, err, sizeof(err))) {
+            if (out)
+                fprintf(out, "%s.%s: bad min: %s\n", m->name, p->name, err);
+            n++;
+        }
+        if (p->max && sim_param_parse(&bare, p->max, &v, err, sizeof(err))) {
+            if (out)
+                fprintf(out, "%s.%s: bad max: %s\n", m->name, p->name, err);
+            n++;
+        }
+    }
+    return n;
+}
+
+int model_registry_check(FILE *out)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < NMODELS; i++) {
+        const struct sim_model *m = models[i];
+
+        if (!m->name || !*m->name || !m->doc) {
+            if (out)
+                fprintf(out, "model %zu: no name or doc\n", i);
+            n++;
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(models[j]->name, m->name) == 0) {
+                if (out)
+                    fprintf(out, "%s: registered twice\n", m->name);
+                n++;
+            }
+        }
+        for (unsigned k = 0; k < m->nparams; k++) {
+            n += check_param(out, m, &m->params[k]);
+            for (unsigned j = 0; j < k; j++) {
+                if (strcmp(m->params[j].name, m->params[k].name) == 0) {
+                    if (out)
+                        fprintf(out, "%s.%s: declared twice\n", m->name, m->params[k].name);
+                    n++;
+                }
+            }
+        }
+        if (m->nreadouts && (!m->ops || !m->ops->read)) {
+            if (out)
+                fprintf(out, "%s: readouts without a read op\n", m->name);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* "frequency", "enum: 'a', 'b'", "reference to ClockDomain" */
+static void type_text(const struct sim_param *p, char *buf, size_t len)
+{
+    if (p->type == SIM_PT_ENUM) {
+        size_t used = (size_t)snprintf(buf, len, "enum:");
+        for (unsigned i = 0; p->choices && p->choices[i] && used < len; i++)
+            used += (size_t)snprintf(buf + used, len - used, "%s %s", i ? "," : "",
+                                     p->choices[i]);
+    } else if (p->type == SIM_PT_REF) {
+        snprintf(buf, len, "reference to %s%s", p->ref_model ? p->ref_model : "any object",
+                 (p->flags & SIM_PF_OPTIONAL) ? " (or none)" : "");
+    } else {
+        snprintf(buf, len, "%s", sim_param_type_name(p->type));
+    }
+}
+
+static const char *default_text(const struct sim_param *p)
+{
+    if (p->def)
+        return p->def;
+    return p->type == SIM_PT_REF && (p->flags & SIM_PF_OPTIONAL) ? "none" : "(required)";
+}
+
+void model_registry_describe(FILE *out, const struct sim_model *m)
+{
+    char type[256];
+
+    fprintf(out, "%s\n    %s\n", m->name, m->doc);
+    if (!m->nparams)
+        fprintf(out, "\nparameters: none\n");
+    else
+        fprintf(out, "\nparameters:\n");
+    for (unsigned i = 0; i < m->nparams; i++) {
+        const struct sim_param *p = &m->params[i];
+
+        type_text(p, type, sizeof(type));
+        fprintf(out, "  %-12s %s, default %s", p->name, type, default_text(p));
+        if (p->min)
+            fprintf(out, ", min %s", p->min);
+        if (p->max)
+            fprintf(out, ", max %s", p->max);
+        fprintf(out, "\n      %s\n", p->doc);
+    }
+    if (m->nreadouts)
+        fprintf(out, "\nreadouts (obj.read(NAME) after simulate()):\n");
+    for (unsigned i = 0; i < m->nreadouts; i++)
+        fprintf(out, "  %-12s [%s] %s\n", m->readouts[i].name, m->readouts[i].unit,
+                m->readouts[i].doc);
+}
+
+void model_registry_markdown(FILE *out)
+{
+    char type[256];
+
+    fprintf(out, "# Model parameters\n\n"
+            "<!-- Generated by `make docs` from the descriptor table (src/py/registry.c); "
+            "do not edit. -->\n\n"
+            "Every model a config can build, with every parameter: its type, default, "
+            "bounds and meaning. Values are written in the type's syntax "
+            "(see [configs.md](configs.md#values-and-units)).\n\n");
+    for (size_t i = 0; i < NMODELS; i++)
+        fprintf(out, "- [%s](#%s)\n", models[i]->name, models[i]->name);
+    for (size_t i = 0; i < NMODELS; i++) {
+        const struct sim_model *m = models[i];
+
+        fprintf(out, "\n<a id=\"%s\"></a>\n## %s\n\n%s\n\n", m->name, m->name, m->doc);
+        if (!m->nparams) {
+            fprintf(out, "No parameters.\n");
+        } else {
+            fprintf(out, "| parameter | type | default | bounds | meaning |\n"
+                         "|---|---|---|---|---|\n");
+            for (unsigned k = 0; k < m->nparams; k++) {
+                const struct sim_param *p = &m->params[k];
+
+                type_text(p, type, sizeof(type));
+                fprintf(out, "| `%s` | %s | `%s` | %s%s%s%s%s | %s |\n", p->name, type,
+                        default_text(p),
+                        p->min ? ">= " : "", p->min ? p->min : "",
+                        p->min && p->max ? ", " : "",
+                        p->max ? "<= " : "", p->max ? p->max : "", p->doc);
+            }
+        }
+        if (m->nreadouts) {
+            fprintf(out, "\n| readout | unit | meaning |\n|---|---|---|\n");
+            for (unsigned k = 0; k < m->nreadouts; k++)
+                fprintf(out, "| `%s` | %s | %s |\n", m->readouts[k].name,
+                        m->readouts[k].unit, m->readouts[k].doc);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/*
+ * registry.h - the one table of models a config can build.
+ *
+ * Every model descriptor (object.h) is listed once in registry.c. The
+ * Python classes, `iommusim --list-models`, `--describe MODEL` and
+ * docs/params.md (`make docs`) are all generated from this table. It lives
+ * in py/, the one layer allowed to see every other layer, so that the
+ * engine never names a model: adding a model is adding a row.
+ */
+#ifndef PY_REGISTRY_H
+#define PY_REGISTRY_H
+
+#include <stdio.h>
+
+#include "engine/object.h"
+
+size_t model_registry_count(void);
+const struct sim_model *model_registry_at(size_t i);
+const struct sim_model *model_registry_find(const char *name);
+
+/*
+ * Check every descriptor for mistakes a compiler cannot see: duplicate or
+ * empty names, a default or bound that does not parse, an enum without
+ * choices or a default outside them, a reference to an unknown model.
+ * Writes one line per problem to `out` (may be NULL); returns the count.
+ */
+int model_registry_check(FILE *out);
+
+/* `--describe`: the model, its parameters and readouts, as text. */
+void model_registry_describe(FILE *out, const struct sim_model *m);
+
+/* `make docs`: every model as Markdown (docs/params.md). */
+void model_registry_markdown(FILE *out);
+
+#endif /* PY_REGISTRY_H */
