@@ -66,4 +66,28 @@
     TEST(engine_object, test_object_refs_resolved_and_checked)               \
     TEST(engine_object, test_object_periodic_cycles_exact)                   \
     TEST(engine_object, test_object_poisson_count_and_determinism)           \
-    TEST(engine_object, test_object_reset_stats)
+    TEST(engine_object, test_object_reset_stats)                            \
+    SUITE(stats_registry)                                                   \
+    TEST(stats_registry, test_stats_register_paths)                         \
+    TEST(stats_registry, test_stats_register_errors_sticky)                 \
+    TEST(stats_registry, test_stats_register_after_freeze)                  \
+    TEST(stats_registry, test_stats_record_and_dump)                        \
+    TEST(stats_registry, test_stats_reset_semantics)                        \
+    TEST(stats_registry, test_stats_twa_hand_derived)                       \
+    TEST(stats_registry, test_stats_dump_order_enforced)                    \
+    SUITE(stats_hist)                                                       \
+    TEST(stats_hist, test_stats_hist_linear_bins)                           \
+    TEST(stats_hist, test_stats_hist_log2_bins)                             \
+    TEST(stats_hist, test_stats_hist_moments)                               \
+    TEST(stats_hist, test_stats_hist_percentile_rank_exact)                 \
+    TEST(stats_hist, test_stats_hist_percentiles_linear_vs_exact)           \
+    TEST(stats_hist, test_stats_hist_percentiles_log2_vs_exact)             \
+    TEST(stats_hist, test_stats_hist_percentile_degenerate)                 \
+    SUITE(stats_formula)                                                    \
+    TEST(stats_formula, test_stats_formula_hit_rate)                        \
+    TEST(stats_formula, test_stats_formula_divide_by_zero)                  \
+    TEST(stats_formula, test_stats_formula_precedence)                      \
+    TEST(stats_formula, test_stats_formula_vector_hist_time)                \
+    TEST(stats_formula, test_stats_formula_chain_and_cycle)                 \
+    TEST(stats_formula, test_stats_formula_resolve_errors)                  \
+    TEST(stats_formula, test_stats_formula_syntax_errors)

@@ -1,0 +1,873 @@
+/*
+ * h5writer.c - the HDF5 statistics writer (SWMR, batched, atomic rename).
+ *
+ * Layout (stats/SCHEMA.md is the reference): root attributes for the run's
+ * start, /run datasets for its end, /dumps/tick and /dumps/reset_tick, and under /stats one dataset per stat
+ * (a group of three datasets per histogram), first axis the dump index.
+ *
+ * Cost model. Appending to an HDF5 dataset costs microseconds (extent
+ * change, hyperslab selection, chunk I/O, SWMR metadata flush), so doing it
+ * for 300 datasets at every dump would cost milliseconds per dump. Instead a
+ * dump is one memcpy per dataset into a row buffer (a "column" below); the
+ * buffers go to the file in one write per dataset every batch_rows dumps or
+ * flush_interval_s host seconds. A live reader therefore lags by at most
+ * that interval, and at most batch_rows dumps are lost to a crash (they
+ * would be in the .tmp only anyway).
+ *
+ * Ordering for live readers: within a flush every stat dataset is extended
+ * and flushed before /dumps/tick, so a reader that takes n = len(tick) after
+ * refreshing tick first finds at least n rows in every stat.
+ */
+#include "stats/h5writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/error.h"
+#include "stats/internal.h"
+
+#define SCHEMA_VERSION 1
+#define CHUNK_BYTES 8192        /* target chunk size: 1024 rows of one value */
+#define COMPRESS_MIN_COLS 16    /* compress rows at least this wide */
+
+/* One dataset fed from one snapshot location. */
+struct column {
+    hid_t ds;
+    hid_t memtype;
+    int rank;                   /* 1: (dumps,)  2: (dumps, cols) */
+    size_t cols;
+    const void *src;            /* cols x 8 bytes of snapshot */
+    unsigned char *buf;         /* batch_rows x cols x 8 bytes */
+};
+
+struct stats_h5_writer {
+    struct stats_writer base;
+    struct stats_registry *r;
+    char *path, *tmp;
+    hid_t file, fapl;
+    struct column *cols;        /* stats, then the two /dumps columns last */
+    size_t ncols;
+    uint64_t rows;              /* rows in the file */
+    uint32_t nbuf;              /* rows buffered */
+    uint32_t batch_rows;
+    double flush_interval;
+    double last_flush;          /* host monotonic seconds */
+    double start_wall;          /* host real time at open */
+    char msg[512];              /* the failure, repeated on later calls */
+    hid_t run[7];               /* /run datasets, see enum run_ds */
+    uint64_t dump_tick, dump_reset;  /* sources of the /dumps columns */
+    int failed;
+};
+
+static double mono_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void iso_time(char *buf, size_t len, double t)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * Record a failure of an HDF5 or system call on the temporary file. errno
+ * from the failing write (ENOSPC, EFBIG, EIO) usually survives HDF5's error
+ * path; it is quoted when set.
+ */
+static int h5_fail(struct stats_h5_writer *w, int err_no, const char *what)
+{
+    w->failed = 1;
+    w->r->err = 0;
+    if (err_no)
+        stats_registry_fail(w->r, SIM_EIO, w->tmp, "%s: %s", what, strerror(err_no));
+    else
+        stats_registry_fail(w->r, SIM_EIO, w->tmp, "%s", what);
+    snprintf(w->msg, sizeof(w->msg), "%s", w->r->errmsg);
+    return SIM_EIO;
+}
+
+/* Once failed, every later call reports the first failure again. */
+static int h5_failed(struct stats_h5_writer *w)
+{
+    w->r->err = SIM_EIO;
+    snprintf(w->r->errmsg, sizeof(w->r->errmsg), "%s", w->msg);
+    return SIM_EIO;
+}
+
+/* --- Attributes ------------------------------------------------------------ */
+
+static hid_t vlen_str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+
+    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static int attr_write(hid_t obj, const char *name, hid_t type, hid_t space,
+                      const void *val)
+{
+    hid_t a;
+    int rc = -1;
+
+    if (H5Aexists(obj, name) > 0)
+        H5Adelete(obj, name);
+    a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0) {
+        rc = H5Awrite(a, type, val) < 0 ? -1 : 0;
+        H5Aclose(a);
+    }
+    return rc;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *v)
+{
+    hid_t t = vlen_str_type(), sp = H5Screate(H5S_SCALAR);
+    int rc = -1;
+
+    if (t >= 0 && sp >= 0)
+        rc = attr_write(obj, name, t, sp, &v);
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return rc;
+}
+
+static int attr_strs(hid_t obj, const char *name, const char *const *v, size_t n)
+{
+    hsize_t dim = n;
+    hid_t t = vlen_str_type(), sp = H5Screate_simple(1, &dim, NULL);
+    int rc = -1;
+
+    if (t >= 0 && sp >= 0)
+        rc = attr_write(obj, name, t, sp, v);
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return rc;
+}
+
+static int attr_num(hid_t obj, const char *name, hid_t type, const void *v)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    int rc = -1;
+
+    if (sp >= 0) {
+        rc = attr_write(obj, name, type, sp, v);
+        H5Sclose(sp);
+    }
+    return rc;
+}
+
+static int attr_u64(hid_t obj, const char *name, uint64_t v)
+{
+    return attr_num(obj, name, H5T_NATIVE_UINT64, &v);
+}
+
+static int attr_f64(hid_t obj, const char *name, double v)
+{
+    return attr_num(obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+static int attr_i32(hid_t obj, const char *name, int32_t v)
+{
+    return attr_num(obj, name, H5T_NATIVE_INT32, &v);
+}
+
+/* --- Layout ------------------------------------------------------------------ */
+
+/*
+ * End-of-run metadata lives in /run, scalar datasets created (and allocated)
+ * before SWMR starts and overwritten at close. Root attributes would need the
+ * file reopened without SWMR after it is closed, and that reopen needs an
+ * exclusive lock: a user watching the live file with h5py holds a shared
+ * one, so the run would fail to finish. Overwriting allocated raw data is
+ * allowed under SWMR, and a live reader sees /run/complete turn to 1.
+ */
+enum run_ds { RUN_COMPLETE, RUN_END_TIME, RUN_END_UNIX, RUN_WALL_SECONDS, RUN_SIM_TICKS,
+              RUN_EVENTS, RUN_DUMPS, RUN__COUNT };
+#define RUN_TIME_LEN 32         /* fixed-length ISO-8601 string */
+
+static const char *const run_names[RUN__COUNT] = {
+    "complete", "end_time", "end_time_unix", "wall_seconds", "sim_ticks",
+    "events_processed", "dumps",
+};
+
+static hid_t run_file_type(int i, hid_t *str)
+{
+    switch (i) {
+    case RUN_COMPLETE:
+        return H5T_STD_I32LE;
+    case RUN_END_TIME:
+        return *str;
+    case RUN_END_UNIX:
+    case RUN_WALL_SECONDS:
+        return H5T_IEEE_F64LE;
+    default:
+        return H5T_STD_U64LE;
+    }
+}
+
+static hid_t run_mem_type(int i, hid_t *str)
+{
+    switch (i) {
+    case RUN_COMPLETE:
+        return H5T_NATIVE_INT32;
+    case RUN_END_TIME:
+        return *str;
+    case RUN_END_UNIX:
+    case RUN_WALL_SECONDS:
+        return H5T_NATIVE_DOUBLE;
+    default:
+        return H5T_NATIVE_UINT64;
+    }
+}
+
+/* Write the /run values (all zero and "" while running). */
+static int run_write(struct stats_h5_writer *w, int complete, double end_unix,
+                     uint64_t ticks, uint64_t events, uint64_t dumps)
+{
+    char iso[RUN_TIME_LEN] = "";
+    int32_t c = complete;
+    double wall = complete ? end_unix - w->start_wall : 0.0;
+    const void *val[RUN__COUNT] = { &c, iso, &end_unix, &wall, &ticks, &events, &dumps };
+    hid_t str = H5Tcopy(H5T_C_S1);
+    int i, rc = 0;
+
+    if (complete)
+        iso_time(iso, sizeof(iso), end_unix);
+    if (str < 0 || H5Tset_size(str, RUN_TIME_LEN) < 0) {
+        if (str >= 0)
+            H5Tclose(str);
+        return -1;
+    }
+    for (i = 0; i < RUN__COUNT && rc == 0; i++) {
+        if (H5Dwrite(w->run[i], run_mem_type(i, &str), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                     val[i]) < 0 || H5Dflush(w->run[i]) < 0)
+            rc = -1;
+    }
+    H5Tclose(str);
+    return rc;
+}
+
+static int run_layout(struct stats_h5_writer *w)
+{
+    hid_t g, sp, dcpl, str;
+    int i, rc = 0;
+
+    g = H5Gcreate2(w->file, "/run", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    sp = H5Screate(H5S_SCALAR);
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    str = H5Tcopy(H5T_C_S1);
+    if (g < 0 || sp < 0 || dcpl < 0 || str < 0 || H5Tset_size(str, RUN_TIME_LEN) < 0 ||
+        H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0)
+        rc = -1;
+    for (i = 0; i < RUN__COUNT && rc == 0; i++) {
+        w->run[i] = H5Dcreate2(g, run_names[i], run_file_type(i, &str), sp, H5P_DEFAULT,
+                               dcpl, H5P_DEFAULT);
+        if (w->run[i] < 0)
+            rc = -1;
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (str >= 0)
+        H5Tclose(str);
+    return rc < 0 ? -1 : run_write(w, 0, 0.0, 0, 0, 0);
+}
+
+/* "/stats/" + path with dots as slashes. */
+static char *h5_path(const char *path)
+{
+    size_t n = strlen(path);
+    char *p = malloc(n + 8), *c;
+
+    if (!p)
+        return NULL;
+    memcpy(p, "/stats/", 7);
+    memcpy(p + 7, path, n + 1);
+    for (c = p + 7; *c; c++)
+        if (*c == '.')
+            *c = '/';
+    return p;
+}
+
+/* An extendible, chunked dataset of `cols` 8-byte columns (rank 1 if 0). */
+static hid_t make_dataset(hid_t loc, const char *name, hid_t type, size_t cols)
+{
+    int rank = cols ? 2 : 1;
+    size_t width = cols ? cols : 1;
+    hsize_t dims[2] = { 0, width }, maxd[2] = { H5S_UNLIMITED, width };
+    hsize_t chunk[2];
+    hid_t sp, dcpl, lcpl, ds = -1;
+
+    chunk[0] = CHUNK_BYTES / (8 * width);
+    if (chunk[0] < 1)
+        chunk[0] = 1;
+    chunk[1] = width;
+    sp = H5Screate_simple(rank, dims, maxd);
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    lcpl = H5Pcreate(H5P_LINK_CREATE);
+    if (sp < 0 || dcpl < 0 || lcpl < 0)
+        goto out;
+    if (H5Pset_chunk(dcpl, rank, chunk) < 0 ||
+        H5Pset_create_intermediate_group(lcpl, 1) < 0)
+        goto out;
+    if (width >= COMPRESS_MIN_COLS && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        /* Histogram and wide vector rows are mostly zeros and small counts:
+           shuffle + deflate level 1 shrinks them several times for little
+           CPU, paid at flush time, not per dump. */
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, 1);
+    }
+    ds = H5Dcreate2(loc, name, type, sp, lcpl, dcpl, H5P_DEFAULT);
+out:
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    return ds;
+}
+
+static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
+                      size_t cols, const void *src)
+{
+    struct column *c = &w->cols[w->ncols];
+
+    c->ds = ds;
+    c->memtype = memtype;
+    c->rank = cols ? 2 : 1;
+    c->cols = cols ? cols : 1;
+    c->src = src;
+    c->buf = malloc((size_t)w->batch_rows * c->cols * 8);
+    if (!c->buf) {
+        H5Dclose(ds);
+        return -1;
+    }
+    w->ncols++;
+    return 0;
+}
+
+static int stat_common_attrs(hid_t obj, const struct stats_stat *s)
+{
+    if (attr_str(obj, "kind", stats_kind_name(s->kind)) < 0 ||
+        attr_str(obj, "unit", s->unit) < 0 ||
+        attr_str(obj, "description", s->desc) < 0)
+        return -1;
+    if (s->kind == STATS_FORMULA && attr_str(obj, "expr", s->expr) < 0)
+        return -1;
+    return 0;
+}
+
+/* Datasets and attributes of one stat; its columns appended to w. */
+static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
+{
+    char *p = h5_path(s->path);
+    hid_t ds = -1, g = -1;
+    int rc = -1;
+
+    if (!p)
+        return -1;
+    switch (s->kind) {
+    case STATS_COUNTER:
+        ds = make_dataset(w->file, p, H5T_STD_U64LE, 0);
+        if (ds < 0 || stat_common_attrs(ds, s) < 0)
+            break;
+        rc = add_column(w, ds, H5T_NATIVE_UINT64, 0, &s->snap.u64);
+        ds = -1;
+        break;
+    case STATS_SCALAR:
+    case STATS_TWA:
+    case STATS_FORMULA:
+        ds = make_dataset(w->file, p, H5T_IEEE_F64LE, 0);
+        if (ds < 0 || stat_common_attrs(ds, s) < 0)
+            break;
+        rc = add_column(w, ds, H5T_NATIVE_DOUBLE, 0, &s->snap.f64);
+        ds = -1;
+        break;
+    case STATS_VECTOR:
+        ds = make_dataset(w->file, p, H5T_STD_U64LE, s->u.vector.n);
+        if (ds < 0 || stat_common_attrs(ds, s) < 0 ||
+            attr_strs(ds, "elements", (const char *const *)s->elem_names, s->u.vector.n) < 0)
+            break;
+        rc = add_column(w, ds, H5T_NATIVE_UINT64, s->u.vector.n, s->snap_counts);
+        ds = -1;
+        break;
+    case STATS_HIST: {
+        const struct stats_hist *h = &s->u.hist;
+        hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+        hsize_t ne = (hsize_t)h->nbins + 1;
+        double *edges = malloc(ne * sizeof(double));
+        hid_t esp = -1, eds = -1;
+        uint32_t i;
+
+        if (lcpl >= 0 && H5Pset_create_intermediate_group(lcpl, 1) >= 0)
+            g = H5Gcreate2(w->file, p, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        if (lcpl >= 0)
+            H5Pclose(lcpl);
+        if (g < 0 || !edges || stat_common_attrs(g, s) < 0 ||
+            attr_str(g, "scale", h->scale == STATS_HIST_LINEAR ? "linear" : "log2") < 0 ||
+            attr_u64(g, "sub_bins", UINT64_C(1) << h->sub_shift) < 0 ||
+            attr_u64(g, "nbins", h->nbins) < 0) {
+            free(edges);
+            break;
+        }
+        for (i = 0; i <= h->nbins; i++)
+            edges[i] = stats_hist_edge(h, i);
+        esp = H5Screate_simple(1, &ne, NULL);
+        if (esp >= 0)
+            eds = H5Dcreate2(g, "edges", H5T_IEEE_F64LE, esp, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+        if (eds >= 0 && H5Dwrite(eds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                 edges) >= 0)
+            rc = 0;
+        free(edges);
+        if (esp >= 0)
+            H5Sclose(esp);
+        if (eds >= 0)
+            H5Dclose(eds);
+        if (rc < 0)
+            break;
+        rc = -1;
+        ds = make_dataset(g, "counts", H5T_STD_U64LE, (size_t)h->nbins + 2);
+        if (ds < 0 || add_column(w, ds, H5T_NATIVE_UINT64, (size_t)h->nbins + 2,
+                                 s->snap_counts) < 0)
+            break;
+        ds = make_dataset(g, "summary", H5T_IEEE_F64LE, STATS_HCOL__COUNT);
+        if (ds < 0 || attr_strs(ds, "columns", stats_hist_col_names, STATS_HCOL__COUNT) < 0)
+            break;
+        rc = add_column(w, ds, H5T_NATIVE_DOUBLE, STATS_HCOL__COUNT, s->snap_summary);
+        ds = -1;
+        break;
+    }
+    default:
+        break;
+    }
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (g >= 0)
+        H5Gclose(g);
+    free(p);
+    return rc;
+}
+
+static int root_attrs(struct stats_h5_writer *w, const struct stats_run_meta *m)
+{
+    char host[256], iso[64];
+    hid_t f = w->file;
+
+    if (m && m->host_name) {
+        snprintf(host, sizeof(host), "%s", m->host_name);
+    } else if (gethostname(host, sizeof(host)) != 0) {
+        snprintf(host, sizeof(host), "unknown");
+    }
+    host[sizeof(host) - 1] = '\0';
+    iso_time(iso, sizeof(iso), w->start_wall);
+    if (attr_i32(f, "schema_version", SCHEMA_VERSION) < 0 ||
+        attr_str(f, "iommusim_version", m && m->version ? m->version : "unknown") < 0 ||
+        attr_str(f, "git_revision", m && m->git_revision ? m->git_revision : "unknown") < 0 ||
+        attr_str(f, "config_json", m && m->config_json ? m->config_json : "{}") < 0 ||
+        attr_u64(f, "seed", m ? m->seed : 0) < 0 ||
+        attr_str(f, "command_line", m && m->command_line ? m->command_line : "") < 0 ||
+        attr_str(f, "host_name", host) < 0 ||
+        attr_str(f, "start_time", iso) < 0 ||
+        attr_f64(f, "start_time_unix", w->start_wall) < 0 ||
+        attr_u64(f, "ticks_per_second", SIM_TICKS_PER_S) < 0)
+        return -1;
+    return 0;
+}
+
+static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
+{
+    struct stats_registry *r = w->r;
+    hid_t g;
+    size_t i, n = 2;
+
+    for (i = 0; i < r->n; i++)
+        n += r->stats[i]->kind == STATS_HIST ? 2 : 1;
+    if (!(w->cols = calloc(n, sizeof(*w->cols))))
+        return -1;
+    if (root_attrs(w, meta) < 0 || run_layout(w) < 0)
+        return -1;
+    if ((g = H5Gcreate2(w->file, "/stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+        return -1;
+    H5Gclose(g);
+    for (i = 0; i < r->n; i++)
+        if (layout_stat(w, r->stats[i]) < 0)
+            return -1;
+    /* The /dumps columns go last: they are written after every stat. */
+    {
+        hid_t d = H5Gcreate2(w->file, "/dumps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t t, rt;
+
+        if (d < 0)
+            return -1;
+        t = make_dataset(d, "tick", H5T_STD_U64LE, 0);
+        rt = make_dataset(d, "reset_tick", H5T_STD_U64LE, 0);
+        if (t < 0 || rt < 0 || attr_str(t, "unit", "ps") < 0 ||
+            attr_str(t, "description", "simulated time of each dump") < 0 ||
+            attr_str(rt, "unit", "ps") < 0 ||
+            attr_str(rt, "description", "time of the last reset before each dump") < 0) {
+            if (t >= 0)
+                H5Dclose(t);
+            if (rt >= 0)
+                H5Dclose(rt);
+            H5Gclose(d);
+            return -1;
+        }
+        H5Gclose(d);
+        if (add_column(w, rt, H5T_NATIVE_UINT64, 0, &w->dump_reset) < 0) {
+            H5Dclose(t);
+            return -1;
+        }
+        if (add_column(w, t, H5T_NATIVE_UINT64, 0, &w->dump_tick) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* --- Writing -------------------------------------------------------------------- */
+
+static int write_column(struct stats_h5_writer *w, struct column *c)
+{
+    hsize_t size[2] = { w->rows + w->nbuf, c->cols };
+    hsize_t start[2] = { w->rows, 0 }, count[2] = { w->nbuf, c->cols };
+    hid_t fsp = -1, msp = -1;
+    int rc = -1;
+
+    if (H5Dset_extent(c->ds, size) < 0)
+        return -1;
+    fsp = H5Dget_space(c->ds);
+    msp = H5Screate_simple(c->rank, count, NULL);
+    if (fsp >= 0 && msp >= 0 &&
+        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+        H5Dwrite(c->ds, c->memtype, msp, fsp, H5P_DEFAULT, c->buf) >= 0 &&
+        H5Dflush(c->ds) >= 0)
+        rc = 0;
+    if (fsp >= 0)
+        H5Sclose(fsp);
+    if (msp >= 0)
+        H5Sclose(msp);
+    return rc;
+}
+
+int stats_h5_writer_flush(struct stats_h5_writer *w)
+{
+    size_t i;
+
+    if (w->failed)
+        return h5_failed(w);
+    w->last_flush = mono_now();
+    if (w->nbuf == 0)
+        return 0;
+    for (i = 0; i < w->ncols; i++) {
+        errno = 0;
+        if (write_column(w, &w->cols[i]) < 0)
+            return h5_fail(w, errno, "writing statistics failed");
+    }
+    w->rows += w->nbuf;
+    w->nbuf = 0;
+    return 0;
+}
+
+static int h5_dump(struct stats_writer *base, struct stats_registry *r,
+                   const struct stats_dump_info *info)
+{
+    struct stats_h5_writer *w = (struct stats_h5_writer *)base;
+    size_t i;
+
+    (void)r;
+    if (w->failed)
+        return h5_failed(w);
+    w->dump_tick = info->tick;
+    w->dump_reset = info->reset_tick;
+    for (i = 0; i < w->ncols; i++) {
+        struct column *c = &w->cols[i];
+
+        memcpy(c->buf + (size_t)w->nbuf * c->cols * 8, c->src, c->cols * 8);
+    }
+    w->nbuf++;
+    if (w->nbuf == w->batch_rows || mono_now() - w->last_flush >= w->flush_interval)
+        return stats_h5_writer_flush(w);
+    return 0;
+}
+
+static const struct stats_writer_ops h5_writer_ops = {
+    .dump = h5_dump,
+};
+
+/* --- Open and close -------------------------------------------------------------- */
+
+static void close_run(struct stats_h5_writer *w)
+{
+    int i;
+
+    for (i = 0; i < RUN__COUNT; i++) {
+        if (w->run[i] >= 0)
+            H5Dclose(w->run[i]);
+        w->run[i] = -1;
+    }
+}
+
+static void free_writer(struct stats_h5_writer *w)
+{
+    size_t i;
+
+    close_run(w);
+    for (i = 0; i < w->ncols; i++) {
+        if (w->cols[i].ds >= 0)
+            H5Dclose(w->cols[i].ds);
+        free(w->cols[i].buf);
+    }
+    free(w->cols);
+    if (w->file >= 0)
+        H5Fclose(w->file);
+    if (w->fapl >= 0)
+        H5Pclose(w->fapl);
+    free(w->path);
+    free(w->tmp);
+    free(w);
+}
+
+static void close_datasets(struct stats_h5_writer *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->ncols; i++) {
+        if (w->cols[i].ds >= 0)
+            H5Dclose(w->cols[i].ds);
+        w->cols[i].ds = -1;
+    }
+}
+
+int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
+                         const char *path, const struct stats_run_meta *meta,
+                         const struct stats_h5_options *opt)
+{
+    static const struct stats_h5_options defaults = STATS_H5_OPTIONS_DEFAULT;
+    struct stats_h5_writer *w;
+    int fd, rc;
+
+    *out = NULL;
+    if ((rc = stats_registry_freeze(r)) != 0)
+        return rc;
+    if (!opt)
+        opt = &defaults;
+    if (!(w = calloc(1, sizeof(*w))))
+        return stats_registry_fail(r, SIM_ENOMEM, path, "opening the statistics file");
+    w->r = r;
+    w->file = w->fapl = -1;
+    for (fd = 0; fd < RUN__COUNT; fd++)
+        w->run[fd] = -1;
+    w->batch_rows = opt->batch_rows ? opt->batch_rows : 1;
+    w->flush_interval = opt->flush_interval_s;
+    w->start_wall = wall_now();
+    w->last_flush = mono_now();
+    w->path = strdup(path);
+    w->tmp = malloc(strlen(path) + 5);
+    if (!w->path || !w->tmp) {
+        free_writer(w);
+        return stats_registry_fail(r, SIM_ENOMEM, path, "opening the statistics file");
+    }
+    sprintf(w->tmp, "%s.tmp", path);
+    r->err = 0;
+
+    /* Create the file ourselves first: HDF5 loses errno, and "cannot create
+       (No such file or directory)" is the message a user needs. */
+    fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = stats_registry_fail(r, SIM_EIO, w->tmp, "cannot create: %s", strerror(errno));
+        free_writer(w);
+        return rc;
+    }
+    close(fd);
+
+    /*
+     * HDF5 1.10 closes open files at exit; a file whose close failed after a
+     * failed write (full disk) stays in its ID table and that exit-time close
+     * crashes inside H5F__close_cb. We close our files explicitly, so turn
+     * the exit hook off (a no-op if the library is already initialised).
+     */
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    w->fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (w->fapl < 0 || H5Pset_libver_bounds(w->fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
+        rc = h5_fail(w, 0, "cannot set up HDF5 file access");
+        goto err_unlink;
+    }
+    errno = 0;
+    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, w->fapl);
+    if (w->file < 0) {
+        rc = h5_fail(w, errno, "cannot create the HDF5 file");
+        goto err_unlink;
+    }
+    errno = 0;
+    if (layout(w, meta) < 0) {
+        rc = h5_fail(w, errno, "cannot lay out the statistics file");
+        goto err_unlink;
+    }
+    /* Every object exists now: SWMR readers may open the file. */
+    errno = 0;
+    if (H5Fstart_swmr_write(w->file) < 0) {
+        rc = h5_fail(w, errno, "cannot start SWMR writing");
+        goto err_unlink;
+    }
+    w->base.ops = &h5_writer_ops;
+    stats_registry_attach(r, &w->base);
+    *out = w;
+    return 0;
+
+err_unlink:
+    unlink(w->tmp);
+    free_writer(w);
+    return rc;
+}
+
+static int fsync_path(const char *p, int flags)
+{
+    int fd = open(p, flags | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int stats_h5_writer_close(struct stats_h5_writer *w, const struct stats_run_end *end)
+{
+    struct stats_registry *r = w->r;
+    char *dir;
+    int rc;
+
+    stats_registry_detach(r, &w->base);
+    if ((rc = stats_h5_writer_flush(w)) != 0)
+        goto err_unlink;
+    errno = 0;
+    if (run_write(w, 1, wall_now(), end ? end->sim_ticks : r->last.tick,
+                  end ? end->events : 0, w->rows) < 0) {
+        rc = h5_fail(w, errno, "writing end-of-run metadata failed");
+        goto err_unlink;
+    }
+    close_datasets(w);
+    close_run(w);
+    errno = 0;
+    rc = H5Fclose(w->file);
+    w->file = -1;
+    if (rc < 0) {
+        rc = h5_fail(w, errno, "closing the HDF5 file failed");
+        goto err_unlink;
+    }
+    if (fsync_path(w->tmp, O_RDONLY) < 0) {
+        rc = h5_fail(w, errno, "fsync failed");
+        goto err_unlink;
+    }
+    if (rename(w->tmp, w->path) < 0) {
+        rc = h5_fail(w, errno, "cannot rename to the final name");
+        goto err_unlink;
+    }
+    /* Make the rename itself durable; failure here loses nothing. */
+    if ((dir = strdup(w->path)) != NULL) {
+        fsync_path(dirname(dir), O_RDONLY | O_DIRECTORY);
+        free(dir);
+    }
+    free_writer(w);
+    return 0;
+
+err_unlink:
+    unlink(w->tmp);
+    free_writer(w);
+    return rc;
+}
+
+void stats_h5_writer_abort(struct stats_h5_writer *w)
+{
+    stats_registry_detach(w->r, &w->base);
+    unlink(w->tmp);
+    free_writer(w);
+}
+
+uint64_t stats_h5_writer_rows(const struct stats_h5_writer *w)
+{
+    return w->rows;
+}
+
+/* --- Command line --------------------------------------------------------------- */
+
+char *stats_command_line(char *buf, size_t len, int argc, char *const *argv)
+{
+    size_t o = 0;
+    int i;
+
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    for (i = 0; i < argc && o + 1 < len; i++) {
+        const char *a = argv[i];
+        int plain = *a != '\0';
+        const char *c;
+
+        for (c = a; *c; c++)
+            if (!(strchr("_-./:=,+@%", *c) || (*c >= 'a' && *c <= 'z') ||
+                  (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+                plain = 0;
+        if (i && o + 1 < len)
+            buf[o++] = ' ';
+        if (plain) {
+            for (c = a; *c && o + 1 < len; c++)
+                buf[o++] = *c;
+        } else {
+            /* 'it'\''s' : single quotes, each embedded quote closed and escaped. */
+            if (o + 1 < len)
+                buf[o++] = '\'';
+            for (c = a; *c && o + 1 < len; c++) {
+                if (*c == '\'') {
+                    const char *esc = "'\\''";
+
+                    while (*esc && o + 1 < len)
+                        buf[o++] = *esc++;
+                } else {
+                    buf[o++] = *c;
+                }
+            }
+            if (o + 1 < len)
+                buf[o++] = '\'';
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}

@@ -1,0 +1,86 @@
+/*
+ * h5writer.h - the HDF5 statistics file (layout: stats/SCHEMA.md).
+ *
+ * The writer creates PATH.tmp, lays out every group, dataset and attribute
+ * for the registry's stats, then starts HDF5 SWMR (single-writer multiple-
+ * reader) mode so h5py can read the file while it grows. Each dump is copied
+ * into in-memory row buffers; the buffers are written, and every dataset
+ * flushed for SWMR readers, when `batch_rows` dumps are buffered or
+ * `flush_interval_s` host seconds have passed since the last write (0: after
+ * every dump), and at close. Close writes the end-of-run metadata into the
+ * /run datasets made at open (HDF5 1.10 cannot create attributes under SWMR,
+ * and reopening without SWMR would fail while a reader has the file open),
+ * closes, fsyncs and renames the file to PATH. A crash or kill
+ * therefore leaves PATH.tmp and never touches an existing PATH.
+ *
+ * All calls return 0 or a negative SIM_E*; the one-line message
+ * ("PATH.tmp: input/output error (...)") is in stats_registry_errmsg().
+ * HDF5's own error printing is switched off for the process.
+ */
+#ifndef STATS_H5WRITER_H
+#define STATS_H5WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats/registry.h"
+
+/* Run metadata written as root attributes at open. NULL strings get a
+   default: "unknown", "{}", "" or the host's name. */
+struct stats_run_meta {
+    const char *version;        /* iommusim version, e.g. PACKAGE_VERSION */
+    const char *git_revision;
+    const char *config_json;    /* the resolved object tree */
+    const char *command_line;   /* see stats_command_line() */
+    const char *host_name;      /* NULL: gethostname() */
+    uint64_t seed;
+};
+
+/* End-of-run metadata, written into /run at close. */
+struct stats_run_end {
+    sim_tick_t sim_ticks;       /* simulated time at the end */
+    uint64_t events;            /* events processed */
+};
+
+struct stats_h5_options {
+    double flush_interval_s;    /* host seconds between writes; 0: every dump */
+    uint32_t batch_rows;        /* write at least every this many dumps */
+};
+
+/* flush_interval_s 1.0, batch_rows 1024. */
+#define STATS_H5_OPTIONS_DEFAULT { 1.0, 1024 }
+
+struct stats_h5_writer;
+
+/*
+ * Freeze r, create path + ".tmp" with the full layout, start SWMR and attach
+ * the writer to r (every later stats_dump() appends a row). opt may be NULL.
+ * On failure nothing is attached and the temporary file is removed.
+ */
+int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
+                         const char *path, const struct stats_run_meta *meta,
+                         const struct stats_h5_options *opt);
+
+/* Write buffered dumps now (a host timer may call this). */
+int stats_h5_writer_flush(struct stats_h5_writer *w);
+
+/*
+ * Write what is buffered and the end-of-run metadata, fsync and rename
+ * PATH.tmp to PATH; detach and free w whatever happens. On failure PATH.tmp
+ * is removed and an existing PATH is left as it was.
+ */
+int stats_h5_writer_close(struct stats_h5_writer *w, const struct stats_run_end *end);
+
+/* Give up (after an error or a signal): detach, free, remove PATH.tmp. */
+void stats_h5_writer_abort(struct stats_h5_writer *w);
+
+/* Dumps written to the file so far (not counting buffered ones). */
+uint64_t stats_h5_writer_rows(const struct stats_h5_writer *w);
+
+/*
+ * argv joined with spaces, each argument quoted for a POSIX shell when it
+ * needs it, into buf (truncated, NUL-terminated). Returns buf.
+ */
+char *stats_command_line(char *buf, size_t len, int argc, char *const *argv);
+
+#endif /* STATS_H5WRITER_H */

@@ -1,0 +1,108 @@
+/*
+ * hist.c - histogram edges, percentiles and summaries.
+ *
+ * Recording (registry.h) only bumps a bin and exact moments; everything here
+ * runs at dump time, once per histogram: one pass over the bins per
+ * percentile, so a 64-bin histogram costs a few hundred nanoseconds a dump.
+ *
+ * Percentiles follow the nearest-rank definition: for p = ppm/10^6 and n
+ * samples the answer is the k-th smallest sample, k = ceil(p n) (k >= 1).
+ * The bins say which bin holds the k-th sample; min and max, kept exactly,
+ * clip the underflow and overflow bins (and any bin) to where samples can
+ * be. Inside the clipped bin [a, b] holding c samples of which the k-th is
+ * the j-th, the estimate is a + (b - a) (j - 1/2) / c: it assumes the c
+ * samples are spread evenly, and whatever their spread both the estimate
+ * and the exact value lie in [a, b]. So |error| <= b - a: at most the bin
+ * width (linear), under x/sub for x in a log2 bin, and 0 when min == max.
+ */
+#include "stats/registry.h"
+
+#include <math.h>
+
+const char *const stats_hist_col_names[STATS_HCOL__COUNT] = {
+    "count", "sum", "mean", "stdev", "min", "max", "p50", "p90", "p99", "p99.9",
+};
+
+double stats_hist_edge(const struct stats_hist *h, uint32_t i)
+{
+    if (i >= h->nbins)
+        return h->hi;
+    if (h->scale == STATS_HIST_LINEAR)
+        return h->lo + (double)i * h->width;
+    {
+        uint32_t sub = UINT32_C(1) << h->sub_shift;
+        uint32_t octave = i >> h->sub_shift, j = i & (sub - 1);
+
+        return ldexp(h->lo * (1.0 + (double)j / (double)sub), (int)octave);
+    }
+}
+
+double stats_hist_percentile(const struct stats_hist *h, const uint64_t *counts,
+                             uint64_t count, double min, double max, uint32_t ppm)
+{
+    unsigned __int128 num;
+    uint64_t k, cum = 0;
+    uint32_t b, nb = h->nbins + 2;
+
+    if (count == 0 || ppm == 0 || ppm > 1000000)
+        return NAN;
+    num = (unsigned __int128)count * ppm;
+    k = (uint64_t)((num + 999999) / 1000000);
+    for (b = 0; b < nb; b++) {
+        uint64_t c = counts[b];
+
+        if (cum + c >= k) {
+            double a, z;
+
+            if (b == 0) {
+                a = min;
+                z = h->lo;
+            } else if (b == nb - 1) {
+                a = h->hi;
+                z = max;
+            } else {
+                a = stats_hist_edge(h, b - 1);
+                z = stats_hist_edge(h, b);
+            }
+            if (a < min)
+                a = min;
+            if (z > max)
+                z = max;
+            if (z < a)      /* only through rounding at an edge */
+                z = a;
+            return a + (z - a) * ((double)(k - cum) - 0.5) / (double)c;
+        }
+        cum += c;
+    }
+    return max;     /* counts disagree with count: stay within the data */
+}
+
+void stats_hist_summarise(const struct stats_hist *h, const uint64_t *counts,
+                          double *s)
+{
+    static const uint32_t ppm[4] = { 500000, 900000, 990000, 999000 };
+    double n = (double)h->count;
+    int i;
+
+    s[STATS_HCOL_COUNT] = n;
+    if (h->count == 0) {
+        s[STATS_HCOL_SUM] = 0.0;
+        for (i = STATS_HCOL_MEAN; i < STATS_HCOL__COUNT; i++)
+            s[i] = NAN;
+        return;
+    }
+    s[STATS_HCOL_SUM] = h->shift * n + h->sum_d;
+    s[STATS_HCOL_MEAN] = h->shift + h->sum_d / n;
+    if (h->count < 2) {
+        s[STATS_HCOL_STDEV] = 0.0;
+    } else {
+        double var = (h->sumsq_d - h->sum_d * h->sum_d / n) / (n - 1.0);
+
+        s[STATS_HCOL_STDEV] = var > 0.0 ? sqrt(var) : 0.0;
+    }
+    s[STATS_HCOL_MIN] = h->min;
+    s[STATS_HCOL_MAX] = h->max;
+    for (i = 0; i < 4; i++)
+        s[STATS_HCOL_P50 + i] = stats_hist_percentile(h, counts, h->count,
+                                                      h->min, h->max, ppm[i]);
+}
