@@ -4,7 +4,15 @@
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 
+#include <stdio.h>
+
 /* `iommusim demo [options]`: an engine demonstration (see demo.c). */
 int cli_demo_main(int argc, char **argv);
+
+/* `iommusim [options] CONFIG.py [args]`: run a Python config (see run.c). */
+int cli_run_main(int argc, char **argv);
+
+/* The command's usage text (both modes). */
+void cli_usage(FILE *out);
 
 #endif /* CLI_CLI_H */

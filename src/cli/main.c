@@ -1,5 +1,5 @@
 /*
- * main.c - the iommusim command: dispatch to sub-commands.
+ * main.c - the iommusim command: `demo`, or run a config (run.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -7,35 +7,14 @@
 #include "cli/cli.h"
 #include "config.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-        "usage: iommusim [--help] [--version] COMMAND [ARGS]\n"
-        "\n"
-        "iommusim simulates DMA traffic through an IOMMU.\n"
-        "\n"
-        "commands:\n"
-        "  demo      run the event-engine demonstration (an M/D/1 queue)\n"
-        "\n"
-        "Run 'iommusim COMMAND --help' for a command's options.\n");
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        cli_usage(stderr);
         return 2;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("iommusim %s\n", PACKAGE_VERSION);
-        return 0;
     }
     if (strcmp(argv[1], "demo") == 0)
         return cli_demo_main(argc - 1, argv + 1);
-    fprintf(stderr, "iommusim: unknown command '%s' (try 'iommusim --help')\n", argv[1]);
-    return 2;
+    /* Everything else is `iommusim [options] CONFIG.py [args]` (run.c). */
+    return cli_run_main(argc, argv);
 }

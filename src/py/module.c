@@ -1,0 +1,554 @@
+/*
+ * module.c - `_iommusim`, the built-in module that gives Python the C side.
+ *
+ * The Python package (python/iommusim) builds and checks the object tree;
+ * this module is the narrow door to C:
+ *   models()                        the descriptor table, as dicts
+ *   check(model, {param: text})     parse + check one object, every problem
+ *   create(model, path, {param: text}), start()
+ *   simulate(until, max_events)     run, in slices, with progress and Ctrl-C
+ *   read(path), reset_stats(), now(), events(), reset()
+ *   parse_time(text), options()
+ * Values cross as text in the parameter's syntax, so C parses everything
+ * (one set of rules, tested in C) and Python never needs to know a unit.
+ *
+ * Simulation runs in slices of SLICE_EVENTS events (sim_run_until with an
+ * event cap): between slices, and only there, C checks for Ctrl-C
+ * (PyErr_CheckSignals) and prints the progress line. A slice costs one
+ * function return per 64 Ki events; no Python runs on the per-event path.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/error.h"
+#include "engine/object.h"
+#include "engine/units.h"
+#include "py/internal.h"
+#include "py/py.h"
+#include "py/registry.h"
+
+#define SLICE_EVENTS (UINT64_C(1) << 16)
+#define PROGRESS_EVERY_S 0.5
+
+static struct {
+    struct sim_world world;
+    int world_ready;
+    const struct py_opts *opts;
+} M;
+
+static struct sim_world *world(void)
+{
+    if (!M.world_ready) {
+        sim_world_init(&M.world, M.opts ? M.opts->seed : 1);
+        M.world_ready = 1;
+    }
+    return &M.world;
+}
+
+void py_module_set_opts(const struct py_opts *opts)
+{
+    M.opts = opts;
+}
+
+void py_module_shutdown(void)
+{
+    if (M.world_ready)
+        sim_world_destroy(&M.world);
+    M.world_ready = 0;
+}
+
+static double host_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* --- Descriptors --------------------------------------------------------- */
+
+static PyObject *str_or_none(const char *s)
+{
+    if (s)
+        return PyUnicode_FromString(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *param_dict(const struct sim_param *p)
+{
+    PyObject *choices = PyList_New(0);
+    PyObject *d;
+
+    if (!choices)
+        return NULL;
+    for (unsigned i = 0; p->choices && p->choices[i]; i++) {
+        PyObject *c = PyUnicode_FromString(p->choices[i]);
+
+        if (!c || PyList_Append(choices, c)) {
+            Py_XDECREF(c);
+            Py_DECREF(choices);
+            return NULL;
+        }
+        Py_DECREF(c);
+    }
+    d = Py_BuildValue("{s:s,s:s,s:N,s:s,s:N,s:N,s:N,s:N,s:O,s:s}",
+                      "name", p->name,
+                      "type", sim_param_type_name(p->type),
+                      "default", str_or_none(p->def),
+                      "doc", p->doc,
+                      "min", str_or_none(p->min),
+                      "max", str_or_none(p->max),
+                      "choices", choices,
+                      "ref_model", str_or_none(p->ref_model),
+                      "optional", (p->flags & SIM_PF_OPTIONAL) ? Py_True : Py_False,
+                      "expected", sim_param_type_expected(p->type));
+    return d;
+}
+
+static PyObject *model_dict(const struct sim_model *m)
+{
+    PyObject *params = PyList_New(0), *readouts = PyList_New(0);
+
+    if (!params || !readouts)
+        goto err;
+    for (unsigned i = 0; i < m->nparams; i++) {
+        PyObject *p = param_dict(&m->params[i]);
+
+        if (!p || PyList_Append(params, p)) {
+            Py_XDECREF(p);
+            goto err;
+        }
+        Py_DECREF(p);
+    }
+    for (unsigned i = 0; i < m->nreadouts; i++) {
+        PyObject *r = Py_BuildValue("{s:s,s:s,s:s}", "name", m->readouts[i].name,
+                                    "unit", m->readouts[i].unit, "doc", m->readouts[i].doc);
+
+        if (!r || PyList_Append(readouts, r)) {
+            Py_XDECREF(r);
+            goto err;
+        }
+        Py_DECREF(r);
+    }
+    return Py_BuildValue("{s:s,s:s,s:N,s:N,s:O}", "name", m->name, "doc", m->doc,
+                         "params", params, "readouts", readouts,
+                         "container", (m->ops && m->ops->create) ? Py_False : Py_True);
+err:
+    Py_XDECREF(params);
+    Py_XDECREF(readouts);
+    return NULL;
+}
+
+static PyObject *mod_models(PyObject *self, PyObject *args)
+{
+    PyObject *list = PyList_New(0);
+
+    (void)self;
+    (void)args;
+    if (!list)
+        return NULL;
+    for (size_t i = 0; i < model_registry_count(); i++) {
+        PyObject *d = model_dict(model_registry_at(i));
+
+        if (!d || PyList_Append(list, d)) {
+            Py_XDECREF(d);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(d);
+    }
+    return list;
+}
+
+static const struct sim_model *find_model(const char *name)
+{
+    const struct sim_model *m = model_registry_find(name);
+
+    if (!m)
+        PyErr_Format(PyExc_KeyError, "no model '%s'", name);
+    return m;
+}
+
+/*
+ * texts[i] from a {param: str} dict. The strings stay owned by the dict
+ * (which the caller holds) for as long as texts is used. Unknown names are
+ * an error: the Python side reports them with suggestions before calling.
+ */
+static int texts_from_dict(const struct sim_model *m, PyObject *dict, const char **texts)
+{
+    PyObject *key, *val;
+    Py_ssize_t pos = 0;
+
+    for (unsigned i = 0; i < m->nparams; i++)
+        texts[i] = NULL;
+    if (!PyDict_Check(dict)) {
+        PyErr_SetString(PyExc_TypeError, "parameter values must be a dict");
+        return -1;
+    }
+    while (PyDict_Next(dict, &pos, &key, &val)) {
+        const char *name = PyUnicode_AsUTF8(key);
+        int idx;
+
+        if (!name)
+            return -1;
+        idx = sim_model_param_index(m, name);
+        if (idx < 0) {
+            PyErr_Format(PyExc_KeyError, "%s has no parameter '%s'", m->name, name);
+            return -1;
+        }
+        if (val == Py_None)
+            continue;
+        if (!PyUnicode_Check(val)) {
+            PyErr_Format(PyExc_TypeError, "%s.%s: value must be text", m->name, name);
+            return -1;
+        }
+        texts[idx] = PyUnicode_AsUTF8(val);
+        if (!texts[idx])
+            return -1;
+    }
+    return 0;
+}
+
+static void report_to_list(void *ctx, const char *param, const char *msg)
+{
+    PyObject *t = Py_BuildValue("(ss)", param, msg);
+
+    if (t) {
+        PyList_Append((PyObject *)ctx, t);
+        Py_DECREF(t);
+    }
+}
+
+#define CANON_LEN 256
+#define MAX_PARAMS 128
+
+static PyObject *mod_check(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *dict, *errors = NULL, *canon = NULL;
+    const struct sim_model *m;
+    const char *texts[MAX_PARAMS];
+    static char cbuf[MAX_PARAMS * CANON_LEN];
+    int problems;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "sO", &name, &dict) || !(m = find_model(name)))
+        return NULL;
+    if (m->nparams > MAX_PARAMS)
+        return PyErr_Format(PyExc_RuntimeError, "%s: too many parameters", m->name);
+    if (texts_from_dict(m, dict, texts))
+        return NULL;
+    errors = PyList_New(0);
+    canon = PyDict_New();
+    if (!errors || !canon)
+        goto err;
+    memset(cbuf, 0, sizeof(cbuf));
+    problems = sim_model_check(m, texts, report_to_list, errors, cbuf, CANON_LEN);
+    if (PyErr_Occurred())
+        goto err;
+    if (problems == 0) {
+        for (unsigned i = 0; i < m->nparams; i++) {
+            PyObject *v = PyUnicode_FromString(cbuf + i * CANON_LEN);
+
+            if (!v || PyDict_SetItemString(canon, m->params[i].name, v)) {
+                Py_XDECREF(v);
+                goto err;
+            }
+            Py_DECREF(v);
+        }
+    }
+    return Py_BuildValue("(NN)", errors, canon);
+err:
+    Py_XDECREF(errors);
+    Py_XDECREF(canon);
+    return NULL;
+}
+
+/* --- The world ------------------------------------------------------------ */
+
+static PyObject *mod_create(PyObject *self, PyObject *args)
+{
+    const char *name, *path;
+    PyObject *dict;
+    const struct sim_model *m;
+    const char *texts[MAX_PARAMS];
+    char err[1024];
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "ssO", &name, &path, &dict) || !(m = find_model(name)))
+        return NULL;
+    if (texts_from_dict(m, dict, texts))
+        return NULL;
+    if (sim_world_add(world(), m, path, texts, err, sizeof(err)))
+        return PyErr_Format(PyExc_ValueError, "%s", err);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_start(PyObject *self, PyObject *args)
+{
+    char err[1024];
+
+    (void)self;
+    (void)args;
+    if (sim_world_start(world(), err, sizeof(err)))
+        return PyErr_Format(PyExc_ValueError, "%s", err);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_reset(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    py_module_shutdown();
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_reset_stats(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    sim_world_reset_stats(world());
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_now(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    return PyLong_FromUnsignedLongLong(sim_now(&world()->sim));
+}
+
+static PyObject *mod_events(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    return PyLong_FromUnsignedLongLong(sim_events_processed(&world()->sim));
+}
+
+static PyObject *mod_read(PyObject *self, PyObject *args)
+{
+    const char *path;
+    struct sim_object *obj;
+    PyObject *d;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "s", &path))
+        return NULL;
+    obj = sim_world_find(world(), path);
+    if (!obj)
+        return PyErr_Format(PyExc_KeyError, "%s: no such object (instantiate() first?)", path);
+    d = PyDict_New();
+    if (!d)
+        return NULL;
+    for (unsigned i = 0; i < obj->model->nreadouts; i++) {
+        PyObject *v = PyFloat_FromDouble(obj->model->ops->read(obj, i));
+
+        if (!v || PyDict_SetItemString(d, obj->model->readouts[i].name, v)) {
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+static PyObject *mod_parse_time(PyObject *self, PyObject *args)
+{
+    static const struct sim_param until = {
+        .name = "until", .type = SIM_PT_LATENCY, .doc = "", .flags = SIM_PF_NO_CYCLES,
+    };
+    const char *text;
+    struct sim_value v;
+    char err[512];
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "s", &text))
+        return NULL;
+    if (sim_param_parse(&until, text, &v, err, sizeof(err)))
+        return PyErr_Format(PyExc_ValueError, "%s", err);
+    return PyLong_FromUnsignedLongLong(v.lat.value);
+}
+
+/* --- Running ---------------------------------------------------------------- */
+
+/* "1.234 ms" with a unit that keeps 3-4 significant digits. */
+static void fmt_time(char *buf, size_t len, sim_tick_t t)
+{
+    static const struct { const char *u; double div; } units[] = {
+        { "s", 1e12 }, { "ms", 1e9 }, { "us", 1e6 }, { "ns", 1e3 },
+    };
+
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if ((double)t >= units[i].div) {
+            snprintf(buf, len, "%.4g %s", (double)t / units[i].div, units[i].u);
+            return;
+        }
+    }
+    snprintf(buf, len, "%" PRIu64 " ps", t);
+}
+
+struct progress {
+    int on, tty;
+    double t0, last;
+    sim_tick_t until;               /* SIM_TICK_MAX: no end requested */
+    sim_tick_t from;
+    uint64_t events0;
+    int printed;
+};
+
+static void progress_print(struct progress *pg, const struct sim *s, int final)
+{
+    char now[32], end[32], pct[48] = "";
+    double host = host_now() - pg->t0;
+    uint64_t ev = sim_events_processed(s) - pg->events0;
+    double rate = host > 0 ? (double)ev / host : 0.0;
+
+    fmt_time(now, sizeof(now), sim_now(s));
+    if (pg->until != SIM_TICK_MAX && pg->until > pg->from) {
+        fmt_time(end, sizeof(end), pg->until);
+        snprintf(pct, sizeof(pct), " (%5.1f%% of %s)",
+                 100.0 * (double)(sim_now(s) - pg->from) / (double)(pg->until - pg->from), end);
+    }
+    fprintf(stderr, "%siommusim: sim %s%s, %.3g events/s, host %.2f s%s",
+            pg->tty ? "\r\033[K" : "", now, pct, rate, host,
+            pg->tty && !final ? "" : "\n");
+    fflush(stderr);
+    pg->printed = 1;
+}
+
+static PyObject *mod_simulate(PyObject *self, PyObject *args)
+{
+    unsigned long long until_arg, max_events;
+    int until_set;
+    struct sim_world *w = world();
+    struct sim *s = &w->sim;
+    struct sim_exit ex = { 0 };
+    struct progress pg = { 0 };
+    sim_tick_t limit;
+    uint64_t done = 0;
+    double t0;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "pKK", &until_set, &until_arg, &max_events))
+        return NULL;
+    if (!w->started)
+        return PyErr_Format(PyExc_RuntimeError, "simulate: the objects were not started");
+    limit = until_set ? (sim_tick_t)until_arg : SIM_TICK_MAX - 1;
+    if (limit >= SIM_TICK_MAX)
+        limit = SIM_TICK_MAX - 1;
+    t0 = host_now();
+    pg.on = M.opts && M.opts->progress;
+    pg.tty = isatty(STDERR_FILENO);
+    pg.t0 = pg.last = t0;
+    pg.until = until_set ? limit : SIM_TICK_MAX;
+    pg.from = sim_now(s);
+    pg.events0 = sim_events_processed(s);
+
+    for (;;) {
+        uint64_t cap = SLICE_EVENTS;
+        struct sim_exit part;
+
+        if (max_events && max_events - done < cap)
+            cap = max_events - done;
+        part = sim_run_until(s, limit, cap);
+
+        done += part.events;
+        ex = part;
+        if (part.cause != SIM_EXIT_MAX_EVENTS)
+            break;
+        if (max_events && done >= max_events)
+            break;
+        /* Between slices: Ctrl-C and progress. */
+        if (PyErr_CheckSignals()) {
+            if (pg.printed && pg.tty)
+                fputc('\n', stderr);
+            return NULL;            /* KeyboardInterrupt, at an event boundary */
+        }
+        if (pg.on) {
+            double h = host_now();
+
+            if (h - pg.last >= PROGRESS_EVERY_S) {
+                pg.last = h;
+                progress_print(&pg, s, 0);
+            }
+        }
+    }
+    if (pg.on)
+        progress_print(&pg, s, 1);
+    return Py_BuildValue("(sKKd)", sim_exit_cause_name(ex.cause),
+                         (unsigned long long)ex.tick, (unsigned long long)done,
+                         host_now() - t0);
+}
+
+static PyObject *mod_options(PyObject *self, PyObject *args)
+{
+    const struct py_opts *o = M.opts;
+    PyObject *sets, *d;
+
+    (void)self;
+    (void)args;
+    sets = PyList_New(0);
+    if (!sets)
+        return NULL;
+    for (size_t i = 0; o && i < o->nsets; i++) {
+        PyObject *v = PyUnicode_FromString(o->sets[i]);
+
+        if (!v || PyList_Append(sets, v)) {
+            Py_XDECREF(v);
+            Py_DECREF(sets);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    d = Py_BuildValue("{s:s,s:K,s:N,s:O,s:i,s:O,s:s}",
+                      "outdir", o && o->outdir ? o->outdir : "iommusim-out",
+                      "seed", (unsigned long long)(o ? o->seed : 1),
+                      "sets", sets,
+                      "dump_config", o && o->dump_config ? Py_True : Py_False,
+                      "verbosity", o ? o->verbosity : 1,
+                      "progress", o && o->progress ? Py_True : Py_False,
+                      "config", o && o->config ? o->config : "");
+    return d;
+}
+
+static PyMethodDef mod_methods[] = {
+    { "models", mod_models, METH_NOARGS, "The descriptor table, as a list of dicts." },
+    { "check", mod_check, METH_VARARGS,
+      "check(model, {param: text}) -> ([(param, message)], {param: canonical text})" },
+    { "create", mod_create, METH_VARARGS, "create(model, path, {param: text}); ValueError" },
+    { "start", mod_start, METH_NOARGS, "Connect every created object." },
+    { "simulate", mod_simulate, METH_VARARGS,
+      "simulate(until_set, until_ticks, max_events) -> (cause, tick, events, host_s)" },
+    { "read", mod_read, METH_VARARGS, "read(path) -> {readout: value}" },
+    { "reset_stats", mod_reset_stats, METH_NOARGS, "Zero every object's readouts." },
+    { "reset", mod_reset, METH_NOARGS, "Destroy every object and the simulation." },
+    { "now", mod_now, METH_NOARGS, "The current tick (ps)." },
+    { "events", mod_events, METH_NOARGS, "Events processed since the world was made." },
+    { "parse_time", mod_parse_time, METH_VARARGS, "parse_time('1ms') -> ticks" },
+    { "options", mod_options, METH_NOARGS, "The command-line options, as a dict." },
+    { NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef mod_def = {
+    PyModuleDef_HEAD_INIT, "_iommusim",
+    "The C side of iommusim (use the `iommusim` package instead).",
+    -1, mod_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC py_module_init(void)
+{
+    PyObject *m = PyModule_Create(&mod_def);
+
+    if (m && PyModule_AddIntConstant(m, "TICKS_PER_NS", (long)SIM_TICKS_PER_NS)) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
