@@ -90,4 +90,11 @@
     TEST(stats_formula, test_stats_formula_vector_hist_time)                \
     TEST(stats_formula, test_stats_formula_chain_and_cycle)                 \
     TEST(stats_formula, test_stats_formula_resolve_errors)                  \
-    TEST(stats_formula, test_stats_formula_syntax_errors)
+    TEST(stats_formula, test_stats_formula_syntax_errors) \
+    SUITE(engine_resource)                                                   \
+    TEST(engine_resource, test_resource_fifo_grant_order)                    \
+    TEST(engine_resource, test_resource_mode_mix_and_errors)                 \
+    TEST(engine_resource, test_resource_md1_wait)                            \
+    TEST(engine_resource, test_resource_mm1_wait)                            \
+    TEST(engine_resource, test_resource_mm2_reserve_erlang_c)                \
+    TEST(engine_resource, test_resource_modes_agree)
