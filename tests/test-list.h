@@ -97,4 +97,12 @@
     TEST(engine_resource, test_resource_md1_wait)                            \
     TEST(engine_resource, test_resource_mm1_wait)                            \
     TEST(engine_resource, test_resource_mm2_reserve_erlang_c)                \
-    TEST(engine_resource, test_resource_modes_agree)
+    TEST(engine_resource, test_resource_modes_agree)                         \
+    SUITE(mem_pgtable)                                                       \
+    TEST(mem_pgtable, test_pgtable_map_lookup_walk)                          \
+    TEST(mem_pgtable, test_pgtable_pgsize_choice)                            \
+    TEST(mem_pgtable, test_pgtable_overlap_rolls_back)                       \
+    TEST(mem_pgtable, test_pgtable_unmap_frees_and_reports)                  \
+    TEST(mem_pgtable, test_pgtable_bad_input)                                \
+    TEST(mem_pgtable, test_pgtable_random_vs_interval_list)                  \
+    TEST(mem_pgtable, test_pgtable_memory_proportional)

@@ -1,0 +1,352 @@
+/*
+ * pgtable.c - sparse radix page tables (see pgtable.h).
+ *
+ * An entry is one uint64_t, 0 when empty:
+ *   table entry: host pointer to the child node | PRESENT (nodes are
+ *                malloc'ed, so the low 4 bits of the pointer are free);
+ *   leaf entry:  output address | perm << 1 | LEAF | PRESENT.
+ * Keeping host pointers (not simulated addresses) in table entries makes a
+ * walk one dependent load per level, the same as the hardware it models; the
+ * node's simulated address is kept in the node for the timing model.
+ */
+#include "mem/pgtable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+
+#define PTE_PRESENT UINT64_C(1)
+#define PTE_PERM_SHIFT 1
+#define PTE_LEAF    (UINT64_C(1) << 3)
+#define PTE_ADDR    (~UINT64_C(0xfff))
+
+struct pgtable_node {
+    uint64_t addr;                  /* simulated address of this table */
+    uint32_t used;                  /* non-empty entries */
+    uint64_t e[PGTABLE_ENTRIES];
+};
+
+static inline unsigned level_shift(unsigned level)
+{
+    return PGTABLE_PAGE_SHIFT + 9 * (level - 1);
+}
+
+static inline unsigned pte_index(uint64_t iova, unsigned level)
+{
+    return (unsigned)(iova >> level_shift(level)) & (PGTABLE_ENTRIES - 1);
+}
+
+static inline struct pgtable_node *pte_table(uint64_t pte)
+{
+    return (struct pgtable_node *)(uintptr_t)(pte & ~UINT64_C(0xf));
+}
+
+static inline int pte_is_leaf(uint64_t pte)
+{
+    return (pte & PTE_LEAF) != 0;
+}
+
+static void leaf_result(uint64_t pte, unsigned level, struct pgtable_result *r)
+{
+    r->addr_mask = pgtable_level_size(level) - 1;
+    r->translated_addr = pte & PTE_ADDR & ~r->addr_mask;
+    r->perm = (unsigned)(pte >> PTE_PERM_SHIFT) & 3u;
+    r->level = level;
+}
+
+static struct pgtable_node *node_new(struct pgtable *pt)
+{
+    struct pgtable_node *n = calloc(1, sizeof(*n));
+
+    if (!n)
+        return NULL;
+    n->addr = pt->table_base + pt->next_node++ * 4096u;
+    pt->st.nodes++;
+    if (pt->st.nodes > pt->st.nodes_max)
+        pt->st.nodes_max = pt->st.nodes;
+    return n;
+}
+
+static void node_free(struct pgtable *pt, struct pgtable_node *n)
+{
+    pt->st.nodes--;
+    free(n);
+}
+
+int pgtable_init(struct pgtable *pt, unsigned levels, uint64_t pgsize_bitmap,
+                 uint64_t table_base)
+{
+    uint64_t allowed = 0;
+    unsigned l;
+
+    memset(pt, 0, sizeof(*pt));
+    if (levels < 3 || levels > PGTABLE_MAX_LEVELS)
+        return SIM_EINVAL;
+    for (l = 1; l <= levels; l++)
+        allowed |= pgtable_level_size(l);
+    if (!(pgsize_bitmap & pgtable_level_size(1)) || (pgsize_bitmap & ~allowed))
+        return SIM_EINVAL;
+    if (table_base & 0xfff)
+        return SIM_EINVAL;
+    pt->levels = levels;
+    pt->pgsize_bitmap = pgsize_bitmap;
+    pt->table_base = table_base;
+    pt->root = node_new(pt);
+    return pt->root ? 0 : SIM_ENOMEM;
+}
+
+static void free_tree(struct pgtable *pt, struct pgtable_node *n, unsigned level)
+{
+    unsigned i;
+
+    if (level > 1)
+        for (i = 0; i < PGTABLE_ENTRIES; i++)
+            if ((n->e[i] & PTE_PRESENT) && !pte_is_leaf(n->e[i]))
+                free_tree(pt, pte_table(n->e[i]), level - 1);
+    node_free(pt, n);
+}
+
+void pgtable_destroy(struct pgtable *pt)
+{
+    if (pt->root)
+        free_tree(pt, pt->root, pt->levels);
+    pt->root = NULL;
+}
+
+/* Linux's iommu_pgsize(): largest allowed size aligned for both and <= size. */
+static uint64_t pick_pgsize(const struct pgtable *pt, uint64_t iova, uint64_t pa,
+                            uint64_t size)
+{
+    uint64_t cand = pt->pgsize_bitmap;
+    uint64_t align = iova | pa;
+
+    /* Sizes no larger than the remaining size... */
+    cand &= (UINT64_C(2) << (63 - __builtin_clzll(size))) - 1;
+    /* ...and no larger than the alignment of both addresses. */
+    if (align)
+        cand &= (align & -align) | ((align & -align) - 1);
+    return cand ? UINT64_C(1) << (63 - __builtin_clzll(cand)) : 0;
+}
+
+static int map_one(struct pgtable *pt, uint64_t iova, uint64_t pa,
+                   unsigned leaf_level, unsigned perm)
+{
+    struct pgtable_node *n = pt->root;
+    unsigned level;
+
+    for (level = pt->levels; level > leaf_level; level--) {
+        uint64_t *pte = &n->e[pte_index(iova, level)];
+
+        if (*pte & PTE_PRESENT) {
+            if (pte_is_leaf(*pte))
+                return SIM_EEXIST;
+        } else {
+            struct pgtable_node *c = node_new(pt);
+
+            if (!c)
+                return SIM_ENOMEM;
+            *pte = (uint64_t)(uintptr_t)c | PTE_PRESENT;
+            n->used++;
+        }
+        n = pte_table(*pte);
+    }
+    {
+        uint64_t *pte = &n->e[pte_index(iova, leaf_level)];
+
+        if (*pte & PTE_PRESENT)
+            return SIM_EEXIST;      /* a leaf, or a table with leaves below */
+        *pte = pa | (uint64_t)perm << PTE_PERM_SHIFT | PTE_LEAF | PTE_PRESENT;
+        n->used++;
+    }
+    pt->st.maps++;
+    pt->st.leaves++;
+    return 0;
+}
+
+int pgtable_map(struct pgtable *pt, uint64_t iova, uint64_t pa, uint64_t size,
+                unsigned perm)
+{
+    uint64_t done = 0;
+    int err = 0;
+
+    if (!size || ((iova | pa | size) & 0xfff) || !perm || (perm & ~3u))
+        return SIM_EINVAL;
+    if (iova + size < iova || iova + size > pgtable_span(pt) || pa + size < pa)
+        return SIM_ERANGE;
+    while (done < size) {
+        uint64_t pg = pick_pgsize(pt, iova + done, pa + done, size - done);
+        unsigned level = (unsigned)(__builtin_ctzll(pg) - PGTABLE_PAGE_SHIFT) / 9 + 1;
+
+        err = map_one(pt, iova + done, pa + done, level, perm);
+        if (err)
+            break;
+        done += pg;
+    }
+    if (err && done)
+        pgtable_unmap(pt, iova, done, NULL, NULL, NULL);
+    return err;
+}
+
+int pgtable_lookup(const struct pgtable *pt, uint64_t iova,
+                   struct pgtable_result *r)
+{
+    const struct pgtable_node *n = pt->root;
+    unsigned level;
+
+    if (iova >= pgtable_span(pt))
+        return SIM_EFAULT;
+    for (level = pt->levels; level >= 1; level--) {
+        uint64_t pte = n->e[pte_index(iova, level)];
+
+        if (!(pte & PTE_PRESENT))
+            return SIM_EFAULT;
+        if (pte_is_leaf(pte)) {
+            leaf_result(pte, level, r);
+            return 0;
+        }
+        n = pte_table(pte);
+    }
+    return SIM_EFAULT;      /* unreachable: level 1 entries are leaves */
+}
+
+int pgtable_walk(const struct pgtable *pt, uint64_t iova,
+                 struct pgtable_path *path, struct pgtable_result *r)
+{
+    const struct pgtable_node *n = pt->root;
+    unsigned level;
+
+    path->n = 0;
+    if (iova >= pgtable_span(pt))
+        return SIM_EFAULT;      /* beyond the address width: no read made */
+    for (level = pt->levels; level >= 1; level--) {
+        unsigned idx = pte_index(iova, level);
+        uint64_t pte = n->e[idx];
+
+        path->pte_addr[path->n] = n->addr + 8u * idx;
+        path->level[path->n] = level;
+        path->n++;
+        if (!(pte & PTE_PRESENT))
+            return SIM_EFAULT;
+        if (pte_is_leaf(pte)) {
+            leaf_result(pte, level, r);
+            return 0;
+        }
+        n = pte_table(pte);
+    }
+    return SIM_EFAULT;
+}
+
+/* --- Range removal and iteration ---------------------------------------- */
+
+struct range_op {
+    struct pgtable *pt;
+    uint64_t lo, hi;            /* inclusive */
+    pgtable_unmap_cb ucb;
+    pgtable_leaf_cb lcb;
+    void *arg;
+    uint64_t bytes;
+};
+
+/* Remove leaves in [lo, hi] under node n (covering `base` at `level`). */
+static void unmap_rec(struct range_op *op, struct pgtable_node *n,
+                      unsigned level, uint64_t base)
+{
+    uint64_t sz = pgtable_level_size(level);
+    unsigned i = op->lo > base ? (unsigned)((op->lo - base) / sz) : 0;
+
+    for (; i < PGTABLE_ENTRIES; i++) {
+        uint64_t va = base + (uint64_t)i * sz;
+        uint64_t pte = n->e[i];
+
+        if (va > op->hi)
+            break;
+        if (!(pte & PTE_PRESENT))
+            continue;
+        if (pte_is_leaf(pte)) {
+            struct pgtable_result r;
+
+            leaf_result(pte, level, &r);
+            n->e[i] = 0;
+            n->used--;
+            op->pt->st.unmaps++;
+            op->pt->st.leaves--;
+            op->bytes += sz;
+            if (op->ucb)
+                op->ucb(op->arg, va, &r);
+        } else {
+            struct pgtable_node *c = pte_table(pte);
+
+            unmap_rec(op, c, level - 1, va);
+            if (c->used == 0) {
+                node_free(op->pt, c);
+                n->e[i] = 0;
+                n->used--;
+            }
+        }
+    }
+}
+
+int pgtable_unmap(struct pgtable *pt, uint64_t iova, uint64_t size,
+                  pgtable_unmap_cb cb, void *arg, uint64_t *unmapped)
+{
+    struct pgtable_result r;
+    struct range_op op = { .pt = pt, .lo = iova, .hi = iova + size - 1,
+                           .ucb = cb, .arg = arg };
+
+    if (unmapped)
+        *unmapped = 0;
+    if (!size || ((iova | size) & 0xfff))
+        return SIM_EINVAL;
+    if (iova + size < iova || iova + size > pgtable_span(pt))
+        return SIM_ERANGE;
+    /* Refuse to split a leaf at either end before touching anything. */
+    if (pgtable_lookup(pt, iova, &r) == 0 && (iova & r.addr_mask))
+        return SIM_EINVAL;
+    if (pgtable_lookup(pt, op.hi, &r) == 0 && ((op.hi & r.addr_mask) != r.addr_mask))
+        return SIM_EINVAL;
+    unmap_rec(&op, pt->root, pt->levels, 0);
+    if (unmapped)
+        *unmapped = op.bytes;
+    return 0;
+}
+
+static void each_rec(struct range_op *op, const struct pgtable_node *n,
+                     unsigned level, uint64_t base)
+{
+    uint64_t sz = pgtable_level_size(level);
+    unsigned i = op->lo > base ? (unsigned)((op->lo - base) / sz) : 0;
+
+    for (; i < PGTABLE_ENTRIES; i++) {
+        uint64_t va = base + (uint64_t)i * sz;
+        uint64_t pte = n->e[i];
+
+        if (va > op->hi)
+            break;
+        if (!(pte & PTE_PRESENT))
+            continue;
+        if (pte_is_leaf(pte)) {
+            struct pgtable_result r;
+
+            leaf_result(pte, level, &r);
+            op->lcb(op->arg, va, &r);
+        } else {
+            each_rec(op, pte_table(pte), level - 1, va);
+        }
+    }
+}
+
+void pgtable_for_each(const struct pgtable *pt, uint64_t start, uint64_t end,
+                      pgtable_leaf_cb cb, void *arg)
+{
+    struct range_op op = { .lo = start, .hi = end, .lcb = cb, .arg = arg };
+
+    if (start > end || start >= pgtable_span(pt))
+        return;
+    each_rec(&op, pt->root, pt->levels, 0);
+}
+
+size_t pgtable_mem_bytes(const struct pgtable *pt)
+{
+    return sizeof(*pt) + (size_t)pt->st.nodes * sizeof(struct pgtable_node);
+}
