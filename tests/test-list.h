@@ -59,6 +59,7 @@
     TEST(engine_units, test_units_format_round_trip)                         \
     TEST(engine_units, test_param_parse_messages)                            \
     TEST(engine_units, test_param_bounds_and_enum)                           \
+    TEST(engine_units, test_param_lists)                                     \
     SUITE(engine_object)                                                     \
     TEST(engine_object, test_registry_well_formed)                           \
     TEST(engine_object, test_registry_describe_lists_every_param)            \
@@ -66,7 +67,8 @@
     TEST(engine_object, test_object_refs_resolved_and_checked)               \
     TEST(engine_object, test_object_periodic_cycles_exact)                   \
     TEST(engine_object, test_object_poisson_count_and_determinism)           \
-    TEST(engine_object, test_object_reset_stats)                            \
+    TEST(engine_object, test_object_reset_stats)                             \
+    TEST(engine_object, test_object_list_refs_and_trace)                     \
     SUITE(stats_registry)                                                   \
     TEST(stats_registry, test_stats_register_paths)                         \
     TEST(stats_registry, test_stats_register_errors_sticky)                 \

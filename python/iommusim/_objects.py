@@ -267,8 +267,35 @@ def _value_text(obj, pname, p, v, errors):
     """The text C parses for value v of parameter p, or None after an error."""
     where = f"{obj._path}.{pname}"
     tag = " [--set]" if obj._origin.get(pname) == "--set" else ""
+    if not p["list"]:
+        return _item_text(where, tag, p, v, errors)
+    if isinstance(v, str):
+        if p["type"] != "reference":
+            return v                # C parses and checks each item
+        v = [item.strip() for item in v.split(",")] if v.strip() else []
+    if not isinstance(v, (list, tuple)):
+        errors.append(f"{where}: not a list (got {v!r}, expected a list, each item "
+                      f"{p['expected']}){tag}")
+        return None
+    texts = []
+    for i, item in enumerate(v):
+        t = _item_text(f"{where}[{i}]", tag, p, item, errors)
+        if t is None:
+            return None
+        texts.append(t)
+    return ",".join(texts)
+
+
+def _ref_target(v):
+    """The object a reference value names (a SimObject or a path), or None."""
+    if isinstance(v, str):
+        return _state.paths.get(v)
+    return v if isinstance(v, SimObject) else None
+
+
+def _item_text(where, tag, p, v, errors):
     if p["type"] == "reference":
-        if v is None:
+        if v is None and not p["list"]:
             return "none"
         if isinstance(v, str):
             target = _state.paths.get(v)
@@ -309,6 +336,10 @@ def _value_text(obj, pname, p, v, errors):
     if isinstance(v, float):
         return repr(v)
     if isinstance(v, str):
+        if p["list"] and "," in v:
+            errors.append(f"{where}: a list item cannot hold a comma (got {v!r}, "
+                          f"expected {p['expected']})")
+            return None
         return v
     errors.append(f"{where}: not a {p['type']} (got {type(v).__name__} {v!r}, "
                   f"expected {p['expected']})")
@@ -374,8 +405,15 @@ def _creation_order(errors):
 
     def refs(obj):
         for pname, v in obj._values.items():
-            if obj._params[pname]["type"] == "reference" and v is not None:
-                t = _state.paths.get(v) if isinstance(v, str) else v
+            p = obj._params[pname]
+            if p["type"] != "reference" or v is None:
+                continue
+            if p["list"]:
+                items = v.split(",") if isinstance(v, str) else v
+            else:
+                items = [v]
+            for item in items:
+                t = _ref_target(item.strip() if isinstance(item, str) else item)
                 if isinstance(t, SimObject) and t._desc is not None:
                     yield pname, t
 
@@ -399,8 +437,11 @@ def _creation_order(errors):
     return order
 
 
-def _plain(ptype, text):
+def _plain(p, text):
     """A canonical text as the JSON value a reader wants."""
+    if p["list"]:
+        return [_plain(dict(p, list=False), t) for t in text.split(",")] if text else []
+    ptype = p["type"]
     if ptype == "int":
         return int(text, 0)
     if ptype == "bool":
@@ -419,7 +460,7 @@ def _config_json(canon):
             continue
         entry = {"type": type(obj).__name__, "children": list(obj._children)}
         if obj._desc is not None:
-            entry["params"] = {p["name"]: _plain(p["type"], canon[obj._path][p["name"]])
+            entry["params"] = {p["name"]: _plain(p, canon[obj._path][p["name"]])
                                for p in obj._desc["params"]}
         objs[obj._path] = entry
     return {"iommusim_config": 1, "config": _c.options()["config"],

@@ -1,5 +1,5 @@
 /*
- * models.h - the engine's own models: a clock domain and two event sources.
+ * models.h - the engine's own models: a clock domain and event sources.
  *
  * They are real, small objects whose behaviour has a closed form, so a
  * config that builds them exercises the whole object path (descriptor,
@@ -16,6 +16,7 @@
 extern const struct sim_model sim_model_clock_domain;      /* "ClockDomain" */
 extern const struct sim_model sim_model_periodic_source;   /* "PeriodicSource" */
 extern const struct sim_model sim_model_poisson_source;    /* "PoissonSource" */
+extern const struct sim_model sim_model_trace_source;      /* "TraceSource" */
 
 /* The sim_clock of a created ClockDomain object. */
 const struct sim_clock *sim_clock_domain_clock(const struct sim_object *obj);

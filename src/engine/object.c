@@ -62,6 +62,8 @@ int sim_model_check(const struct sim_model *m, const char *const *texts,
     }
     if (problems == 0 && m->ops && m->ops->validate)
         problems += m->ops->validate(vals, report, ctx);
+    for (unsigned i = 0; i < m->nparams; i++)
+        sim_param_value_free(&m->params[i], &vals[i]);
     free(vals);
     return problems;
 }
@@ -85,13 +87,35 @@ static void object_free(struct sim_object *obj)
 {
     if (!obj)
         return;
-    if (obj->texts)
-        for (unsigned i = 0; i < obj->model->nparams; i++)
+    for (unsigned i = 0; i < obj->model->nparams; i++) {
+        if (obj->texts)
             free(obj->texts[i]);
+        if (obj->values)
+            sim_param_value_free(&obj->model->params[i], &obj->values[i]);
+    }
     free(obj->texts);
     free(obj->values);
     free(obj->path);
     free(obj);
+}
+
+/* Point a reference at the created object it names, of the right model. */
+static int resolve_ref(struct sim_world *w, const char *path, const struct sim_param *p,
+                       struct sim_value *v, char *err, size_t errlen)
+{
+    v->ref.obj = sim_world_find(w, v->ref.path);
+    if (!v->ref.obj) {
+        snprintf(err, errlen, "%s.%s: refers to no created object (got '%s', expected "
+                 "the path of an object created before it)", path, p->name, v->ref.path);
+        return SIM_ENOENT;
+    }
+    if (p->ref_model && strcmp(v->ref.obj->model->name, p->ref_model) != 0) {
+        snprintf(err, errlen, "%s.%s: refers to the wrong kind of object (got %s '%s', "
+                 "expected a %s)", path, p->name, v->ref.obj->model->name,
+                 v->ref.path, p->ref_model);
+        return SIM_EINVAL;
+    }
+    return 0;
 }
 
 int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *path,
@@ -143,23 +167,21 @@ int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *pa
         obj->texts[i] = strdup(canon);
         if (!obj->texts[i])
             goto err_nomem;
-        if (p->type != SIM_PT_REF || !v->ref.path)
+        if (p->type != SIM_PT_REF)
             continue;
-        v->ref.path = obj->texts[i];        /* own it: the caller's text may go */
-        v->ref.obj = sim_world_find(w, v->ref.path);
-        if (!v->ref.obj) {
-            rc = SIM_ENOENT;
-            snprintf(err, errlen, "%s.%s: refers to no created object (got '%s', expected "
-                     "the path of an object created before it)", path, p->name, v->ref.path);
-            goto err_free;
+        if (!(p->flags & SIM_PF_LIST)) {
+            if (!v->ref.path)
+                continue;
+            v->ref.path = obj->texts[i];    /* own it: the caller's text may go */
+            rc = resolve_ref(w, path, p, v, err, errlen);
+        } else {
+            /* List items point into the value's own copy of the text. */
+            rc = 0;
+            for (uint32_t k = 0; k < v->list.n && !rc; k++)
+                rc = resolve_ref(w, path, p, &v->list.items[k], err, errlen);
         }
-        if (p->ref_model && strcmp(v->ref.obj->model->name, p->ref_model) != 0) {
-            rc = SIM_EINVAL;
-            snprintf(err, errlen, "%s.%s: refers to the wrong kind of object (got %s '%s', "
-                     "expected a %s)", path, p->name, v->ref.obj->model->name,
-                     v->ref.path, p->ref_model);
+        if (rc)
             goto err_free;
-        }
     }
     if (m->ops && m->ops->validate && m->ops->validate(obj->values, first_error_report, &fe)) {
         rc = SIM_EINVAL;

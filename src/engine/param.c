@@ -149,20 +149,20 @@ int sim_param_compare(const struct sim_param *p, const struct sim_value *a,
     }
 }
 
-int sim_param_parse(const struct sim_param *p, const char *text,
-                    struct sim_value *out, char *err, size_t errlen)
+/* One value (an item, for lists), with bounds and choices. */
+static int parse_one(const struct sim_param *p, const char *text,
+                     struct sim_value *out, char *err, size_t errlen)
 {
     struct sim_value bound;
     int rc;
 
-    if (!text)
-        text = p->def;
     if (!text) {
         if (p->type == SIM_PT_REF && (p->flags & SIM_PF_OPTIONAL)) {
             memset(out, 0, sizeof(*out));
             return 0;
         }
-        snprintf(err, errlen, "missing required parameter (expected %s)",
+        snprintf(err, errlen, "missing required parameter (expected %s%s)",
+                 (p->flags & SIM_PF_LIST) ? "a comma-separated list, each item " : "",
                  sim_param_type_expected(p->type));
         return SIM_ENOENT;
     }
@@ -219,8 +219,104 @@ static int format_double(char *buf, size_t len, double f)
     return snprintf(buf, len, "%.17g", f);
 }
 
+/*
+ * "a,b, c": items separated by commas, one space allowed after each; "" is
+ * the empty list. One allocation for the items, one for a copy of the text
+ * (REF items point into it, so the caller's text may go away).
+ */
+static int parse_list(const struct sim_param *p, const char *text,
+                      struct sim_value *out, char *err, size_t errlen)
+{
+    struct sim_param item = *p;
+    char msg[400];
+    uint32_t n = 1, i = 0;
+    char *buf, *tok;
+
+    item.flags &= ~(unsigned)SIM_PF_LIST;
+    item.flags &= ~(unsigned)SIM_PF_OPTIONAL;       /* no "none" inside a list */
+    memset(out, 0, sizeof(*out));
+    if (!*text)
+        return 0;
+    for (const char *c = text; *c; c++)
+        n += *c == ',';
+    buf = strdup(text);
+    out->list.items = calloc(n, sizeof(*out->list.items));
+    out->list.buf = buf;
+    if (!buf || !out->list.items) {
+        sim_param_value_free(p, out);
+        snprintf(err, errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    for (tok = buf; i < n; i++) {
+        char *comma = strchr(tok, ',');
+        int rc;
+
+        if (comma)
+            *comma = '\0';
+        if (i > 0 && *tok == ' ')
+            tok++;
+        rc = parse_one(&item, tok, &out->list.items[i], msg, sizeof(msg));
+        if (rc) {
+            snprintf(err, errlen, "item %u of %u: %s", i + 1, n, msg);
+            sim_param_value_free(p, out);
+            return rc;
+        }
+        out->list.n = i + 1;
+        tok = comma ? comma + 1 : tok + strlen(tok);
+    }
+    return 0;
+}
+
+int sim_param_parse(const struct sim_param *p, const char *text,
+                    struct sim_value *out, char *err, size_t errlen)
+{
+    if (!text)
+        text = p->def;
+    if (text && (p->flags & SIM_PF_LIST))
+        return parse_list(p, text, out, err, errlen);
+    return parse_one(p, text, out, err, errlen);
+}
+
+void sim_param_value_free(const struct sim_param *p, struct sim_value *v)
+{
+    if (!(p->flags & SIM_PF_LIST))
+        return;
+    free(v->list.items);
+    free(v->list.buf);
+    v->list.items = NULL;
+    v->list.buf = NULL;
+    v->list.n = 0;
+}
+
+static int format_one(const struct sim_param *p, const struct sim_value *v,
+                      char *buf, size_t len);
+
 int sim_param_format(const struct sim_param *p, const struct sim_value *v,
                      char *buf, size_t len)
+{
+    size_t used = 0;
+
+    if (!(p->flags & SIM_PF_LIST))
+        return format_one(p, v, buf, len);
+    if (len)
+        buf[0] = '\0';
+    for (uint32_t i = 0; i < v->list.n; i++) {
+        int w;
+
+        if (i && used + 1 < len)
+            buf[used] = ',', buf[used + 1] = '\0';
+        used += i ? 1 : 0;
+        w = format_one(p, &v->list.items[i], used < len ? buf + used : NULL,
+                       used < len ? len - used : 0);
+        if (w < 0)
+            return w;
+        used += (size_t)w;
+    }
+    return (int)used;
+}
+
+static int format_one(const struct sim_param *p, const struct sim_value *v,
+                      char *buf, size_t len)
 {
     switch (p->type) {
     case SIM_PT_INT:       return snprintf(buf, len, "%" PRId64, v->i);

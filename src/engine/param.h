@@ -56,6 +56,11 @@ struct sim_value {
             const char *path;       /* NULL: none; borrowed from the caller */
             struct sim_object *obj; /* set once the target exists */
         } ref;                      /* REF */
+        struct {
+            uint32_t n;             /* number of items */
+            struct sim_value *items;/* n values of the element type */
+            char *buf;              /* the items' text (ref paths point here) */
+        } list;                     /* any type with SIM_PF_LIST */
     };
 };
 
@@ -63,6 +68,8 @@ struct sim_value {
 enum {
     SIM_PF_OPTIONAL = 1u << 0,      /* REF: may be none (def is then NULL) */
     SIM_PF_NO_CYCLES = 1u << 1,     /* LATENCY: an absolute time only */
+    SIM_PF_LIST = 1u << 2,          /* a list of the type: "10ns,20ns" ("" empty);
+                                       bounds and choices apply to each item */
 };
 
 struct sim_param {
@@ -85,10 +92,15 @@ const char *sim_param_type_expected(enum sim_param_type t);
  * Parse `text` as a value of p (NULL text: p's default). On error, returns a
  * negative SIM_E* and writes "what is wrong (got X, expected Y)" into err;
  * the caller prefixes "path.param: ". REF values keep a pointer to text
- * ("none" is no reference) and are not resolved here.
+ * ("none" is no reference) and are not resolved here. A list (SIM_PF_LIST)
+ * is items separated by commas (one space allowed after each), and is the
+ * only kind of value that allocates: release it with sim_param_value_free().
  */
 int sim_param_parse(const struct sim_param *p, const char *text,
                     struct sim_value *out, char *err, size_t errlen);
+
+/* Release what sim_param_parse() allocated (lists); safe on any value. */
+void sim_param_value_free(const struct sim_param *p, struct sim_value *v);
 
 /* Canonical text of a value (parses back to the same value). */
 int sim_param_format(const struct sim_param *p, const struct sim_value *v,

@@ -13,6 +13,9 @@
  *    fired Poisson(rate * (T - start)) times. The exact arrival times are
  *    kept as a double and rounded to the nearest tick per event, so rounding
  *    does not accumulate.
+ *  - TraceSource fires once at each time of its `times` list (sorted at
+ *    creation, so the list may be in any order): by time T it has fired as
+ *    many events as there are listed times <= T.
  * Per event: one callback, one counter increment, one schedule; no
  * allocation.
  */
@@ -38,6 +41,9 @@ struct source {
     sim_tick_t first, last;         /* ticks of the first/last event since reset */
     /* periodic */
     struct sim_latency period;
+    /* trace */
+    sim_tick_t *times;              /* sorted, ntimes of them */
+    uint64_t ntimes;
     /* Poisson */
     struct sim_rng rng;
     double gap_mean;                /* ticks */
@@ -88,7 +94,11 @@ static double source_read(const struct sim_object *obj, unsigned idx)
 
 static void source_destroy(struct sim_object *obj)
 {
-    free(obj->priv);
+    struct source *s = obj->priv;
+
+    if (s)
+        free(s->times);
+    free(s);
     obj->priv = NULL;
 }
 
@@ -300,4 +310,100 @@ const struct sim_model sim_model_poisson_source = {
     .params = poi_params, .nparams = sizeof(poi_params) / sizeof(poi_params[0]),
     .readouts = src_readouts, .nreadouts = sizeof(src_readouts) / sizeof(src_readouts[0]),
     .ops = &poisson_ops,
+};
+
+/* --- TraceSource -------------------------------------------------------- */
+
+enum { TR_TIMES, TR_CLOCK };
+
+static const struct sim_param tr_params[] = {
+    [TR_TIMES] = {
+        .name = "times", .type = SIM_PT_LATENCY, .def = "", .flags = SIM_PF_LIST,
+        .doc = "the times of the events, in any order (\"10ns,25ns,1us\"); "
+               "items in cycles need `clock`",
+    },
+    [TR_CLOCK] = {
+        .name = "clock", .type = SIM_PT_REF, .ref_model = "ClockDomain",
+        .flags = SIM_PF_OPTIONAL,
+        .doc = "clock domain for times given in cycles; none for times only",
+    },
+};
+
+static int tick_cmp(const void *a, const void *b)
+{
+    sim_tick_t x = *(const sim_tick_t *)a, y = *(const sim_tick_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void trace_fire(struct sim_event *ev, void *arg)
+{
+    struct source *s = arg;
+
+    (void)ev;
+    source_count(s);
+    if (s->fired < s->ntimes)
+        sim_event_schedule(s->sim, &s->ev, s->times[s->fired]);
+}
+
+static int trace_validate(const struct sim_value *v, sim_report_fn report, void *ctx)
+{
+    if (v[TR_CLOCK].ref.path)
+        return 0;
+    for (uint32_t i = 0; i < v[TR_TIMES].list.n; i++) {
+        if (v[TR_TIMES].list.items[i].lat.cycles) {
+            report(ctx, "times", "an item is given in cycles but no clock is set (expected "
+                   "times such as '10ns', or set clock to a ClockDomain)");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int trace_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
+{
+    const struct sim_value *times = &obj->values[TR_TIMES];
+    struct source *s = calloc(1, sizeof(*s));
+
+    (void)err;
+    (void)errlen;
+    if (!s)
+        return SIM_ENOMEM;
+    obj->priv = s;
+    s->sim = &w->sim;
+    s->clk = sim_clock_domain_clock(obj->values[TR_CLOCK].ref.obj);
+    s->ntimes = times->list.n;
+    s->times = calloc(s->ntimes ? s->ntimes : 1, sizeof(*s->times));
+    if (!s->times) {
+        free(s);                    /* destroy() is not called after a failed create */
+        obj->priv = NULL;
+        return SIM_ENOMEM;
+    }
+    for (uint64_t i = 0; i < s->ntimes; i++)
+        s->times[i] = sim_latency_ticks(times->list.items[i].lat, s->clk);
+    qsort(s->times, s->ntimes, sizeof(*s->times), tick_cmp);
+    /* A time at SIM_TICK_MAX ("never") cannot be scheduled: drop the tail. */
+    while (s->ntimes && s->times[s->ntimes - 1] == SIM_TICK_MAX)
+        s->ntimes--;
+    s->start = s->ntimes ? s->times[0] : SIM_TICK_MAX;
+    sim_event_init(&s->ev, trace_fire, s, SIM_PRIO_DEFAULT);
+    return 0;
+}
+
+static const struct sim_model_ops trace_ops = {
+    .validate = trace_validate,
+    .create = trace_create,
+    .connect = source_connect,
+    .destroy = source_destroy,
+    .reset_stats = source_reset_stats,
+    .read = source_read,
+};
+
+const struct sim_model sim_model_trace_source = {
+    .name = "TraceSource",
+    .doc = "Fires one event at each of the listed `times`. By time T it has fired "
+           "as many events as there are listed times <= T.",
+    .params = tr_params, .nparams = sizeof(tr_params) / sizeof(tr_params[0]),
+    .readouts = src_readouts, .nreadouts = sizeof(src_readouts) / sizeof(src_readouts[0]),
+    .ops = &trace_ops,
 };

@@ -97,7 +97,7 @@ static PyObject *param_dict(const struct sim_param *p)
         }
         Py_DECREF(c);
     }
-    d = Py_BuildValue("{s:s,s:s,s:N,s:s,s:N,s:N,s:N,s:N,s:O,s:s}",
+    d = Py_BuildValue("{s:s,s:s,s:N,s:s,s:N,s:N,s:N,s:N,s:O,s:O,s:s}",
                       "name", p->name,
                       "type", sim_param_type_name(p->type),
                       "default", str_or_none(p->def),
@@ -107,6 +107,7 @@ static PyObject *param_dict(const struct sim_param *p)
                       "choices", choices,
                       "ref_model", str_or_none(p->ref_model),
                       "optional", (p->flags & SIM_PF_OPTIONAL) ? Py_True : Py_False,
+                      "list", (p->flags & SIM_PF_LIST) ? Py_True : Py_False,
                       "expected", sim_param_type_expected(p->type));
     return d;
 }

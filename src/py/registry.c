@@ -21,6 +21,7 @@ static const struct sim_model *const models[] = {
     &sim_model_clock_domain,
     &sim_model_periodic_source,
     &sim_model_poisson_source,
+    &sim_model_trace_source,
 };
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))
@@ -54,10 +55,14 @@ static int check_param(FILE *out, const struct sim_model *m, const struct sim_pa
             fprintf(out, "%s: a parameter without a name or doc\n", m->name);
         return 1;
     }
-    if (p->def && sim_param_parse(p, p->def, &v, err, sizeof(err))) {
-        if (out)
-            fprintf(out, "%s.%s: bad default: %s\n", m->name, p->name, err);
-        n++;
+    if (p->def) {
+        if (sim_param_parse(p, p->def, &v, err, sizeof(err))) {
+            if (out)
+                fprintf(out, "%s.%s: bad default: %s\n", m->name, p->name, err);
+            n++;
+        } else {
+            sim_param_value_free(p, &v);
+        }
     }
     if (p->type == SIM_PT_ENUM && (!p->choices || !p->choices[0])) {
         if (out)
@@ -74,6 +79,7 @@ static int check_param(FILE *out, const struct sim_model *m, const struct sim_pa
         struct sim_param bare = *p;
 
         bare.min = bare.max = NULL;
+        bare.flags &= ~(unsigned)SIM_PF_LIST;      /* bounds are per item */
         if (p->min && sim_param_parse(&bare, p->min, &v, err, sizeof(err))) {
             if (out)
                 fprintf(out, "%s.%s: bad min: %s\n", m->name, p->name, err);
@@ -131,22 +137,26 @@ int model_registry_check(FILE *out)
 static void type_text(const struct sim_param *p, char *buf, size_t len)
 {
     if (p->type == SIM_PT_ENUM) {
-        size_t used = (size_t)snprintf(buf, len, "enum:");
+        size_t used = (size_t)snprintf(buf, len, "%senum:",
+                                       (p->flags & SIM_PF_LIST) ? "list of " : "");
         for (unsigned i = 0; p->choices && p->choices[i] && used < len; i++)
             used += (size_t)snprintf(buf + used, len - used, "%s %s", i ? "," : "",
                                      p->choices[i]);
     } else if (p->type == SIM_PT_REF) {
-        snprintf(buf, len, "reference to %s%s", p->ref_model ? p->ref_model : "any object",
+        snprintf(buf, len, "%sreference%s to %s%s", (p->flags & SIM_PF_LIST) ? "list of " : "",
+                 (p->flags & SIM_PF_LIST) ? "s" : "",
+                 p->ref_model ? p->ref_model : "any object",
                  (p->flags & SIM_PF_OPTIONAL) ? " (or none)" : "");
     } else {
-        snprintf(buf, len, "%s", sim_param_type_name(p->type));
+        snprintf(buf, len, "%s%s", (p->flags & SIM_PF_LIST) ? "list of " : "",
+                 sim_param_type_name(p->type));
     }
 }
 
 static const char *default_text(const struct sim_param *p)
 {
     if (p->def)
-        return p->def;
+        return *p->def || !(p->flags & SIM_PF_LIST) ? p->def : "(empty list)";
     return p->type == SIM_PT_REF && (p->flags & SIM_PF_OPTIONAL) ? "none" : "(required)";
 }
 

@@ -48,6 +48,18 @@ expect_line "$TMP/out" "burst 5 last 4000" "count=5 at 1 ns: 5 events, last at 4
 expect_line "$TMP/out" "measure limit 100 gap 10000" "after reset_stats: 1010..2000 ns, 100 events, gap 10 ns"
 expect_line "$TMP/out" "capped max_events 7" "max_events stops the run"
 
+# --- Lists: a TraceSource fires at each listed time ------------------------
+# Times 30 ns, 10 ns, 25 cycles at 1 GHz (25 ns) and 2 us: by 1 us the first
+# three (last at 30 ns), by 3 us all four.
+expect_status 0 "list parameter" -- "$IOMMUSIM" -q "$C/trace.py"
+expect_line "$TMP/out" "events 3 last 30000" "list of times, any order, one in cycles: 3 events by 1 us"
+expect_status 0 "list parameter, longer run" -- "$IOMMUSIM" -q "$C/trace.py" --until 3us
+expect_line "$TMP/out" "events 4 last 2000000" "all 4 listed times by 3 us"
+expect_status 0 "--set a list" -- "$IOMMUSIM" -q --set "system.t.times=1ns, 2ns" "$C/trace.py"
+expect_line "$TMP/out" "events 2 last 2000" "--set replaces a list"
+expect_status 0 "--set an empty list" -- "$IOMMUSIM" -q --set "system.t.times=" "$C/trace.py"
+expect_line "$TMP/out" "events 0 last 0" "--set an empty list: no events"
+
 # --- The user's modules next to the config; Poisson against its mean ------
 expect_status 0 "sources config (imports helpers.py)" -- "$IOMMUSIM" -q "$SRC/configs/sources.py"
 # Over 0.9 ms: 9000 +- 95 and 2250 +- 47 events; accept 5 standard deviations.
@@ -85,6 +97,11 @@ assert o["system.clk"]["params"] == {"frequency": "3GHz"}, o["system.clk"]
 assert o["system"]["children"] == ["clk", "src"], o["system"]
 assert j["seed"] == 1
 PYEOF
+"$IOMMUSIM" --dump-config "$C/trace.py" >"$TMP/trace.json"
+$PY -c 'import json, sys
+p = json.load(open(sys.argv[1]))["objects"]["system.t"]["params"]
+assert p["times"] == ["30ns", "10ns", "25cycles", "2us"], p' "$TMP/trace.json" && \
+    ok "--dump-config: a list is a JSON list" || bad "--dump-config: a list is a JSON list" "$(cat "$TMP/trace.json")"
 mkdir -p "$TMP/o"
 expect_status 0 "--outdir" -- "$IOMMUSIM" -q --outdir "$TMP/o/run1" "$C/periodic.py"
 if [ -f "$TMP/o/run1/config.json" ] && $PY -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/o/run1/config.json"; then

@@ -69,6 +69,10 @@ expect_status 2 "--set ref to a missing object" -- "$IOMMUSIM" --set system.src.
 expect_grep "$TMP/err" "^iommusim: system\.src\.clock: refers to no object of the tree \(got 'system\.clock'.*did you mean 'system\.clk'" \
     "--set reference to a missing object"
 
+expect_status 2 "--set bad list item" -- "$IOMMUSIM" --set "system.t.times=1ns,80" "$C/trace.py"
+expect_line "$TMP/err" "iommusim: system.t.times: item 2 of 2: missing or unknown unit (got '80', expected a time such as '80ns' or '12cycles' (units ps, ns, us, ms, s, cycles)) [--set]" \
+    "a bad list item is named by position"
+
 # Files, options, usage.
 expect_status 2 "missing config" -- "$IOMMUSIM" "$TMP/nonexistent.py"
 expect_line "$TMP/err" "iommusim: $TMP/nonexistent.py: cannot open the config (No such file or directory)" \

@@ -22,6 +22,7 @@ void test_object_refs_resolved_and_checked(void);
 void test_object_periodic_cycles_exact(void);
 void test_object_poisson_count_and_determinism(void);
 void test_object_reset_stats(void);
+void test_object_list_refs_and_trace(void);
 
 void test_registry_well_formed(void)
 {
@@ -198,5 +199,51 @@ void test_object_reset_stats(void)
     sim_run_until(&w.sim, 2000 * SIM_TICKS_PER_NS, 0);      /* 1010 .. 2000 ns */
     CU_ASSERT_EQUAL(per->ops->read(o, 0), 100.0);
     CU_ASSERT_EQUAL(per->ops->read(o, 3), 10000.0);         /* mean gap 10 ns */
+    sim_world_destroy(&w);
+}
+
+/* A model used only here: a list of references to clock domains. */
+static const struct sim_param clocks_params[] = {
+    { .name = "clocks", .type = SIM_PT_REF, .ref_model = "ClockDomain", .def = "",
+      .flags = SIM_PF_LIST, .doc = "d" },
+};
+static const struct sim_model clocks_model = {
+    .name = "Clocks", .doc = "d", .params = clocks_params, .nparams = 1,
+};
+
+void test_object_list_refs_and_trace(void)
+{
+    struct sim_world w;
+    const struct sim_model *cd = &sim_model_clock_domain, *tr = &sim_model_trace_source;
+    const char *one[2] = { "1GHz", NULL };
+    const char *refs[1] = { "a, b" };
+    const char *bad[1] = { "a,t" };
+    const char *tt[2] = { "5cycles,1ns,3ns,20ns,2ns", "a" };
+    struct sim_object *o, *t;
+    char err[512];
+
+    sim_world_init(&w, 1);
+    CU_ASSERT_EQUAL_FATAL(sim_world_add(&w, cd, "a", one, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_world_add(&w, cd, "b", NULL, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_world_add(&w, &clocks_model, "c", refs, err, sizeof(err)), 0);
+    o = sim_world_find(&w, "c");
+    CU_ASSERT_EQUAL(o->values[0].list.n, 2);
+    CU_ASSERT_PTR_EQUAL(o->values[0].list.items[0].ref.obj, sim_world_find(&w, "a"));
+    CU_ASSERT_PTR_EQUAL(o->values[0].list.items[1].ref.obj, sim_world_find(&w, "b"));
+    CU_ASSERT_STRING_EQUAL(o->texts[0], "a,b");
+
+    /* Times in any order, one in cycles of a 1 GHz clock (5 ns). By 4 ns:
+     * 1, 2, 3 ns; by 1 us all five, the last at 20 ns. */
+    CU_ASSERT_EQUAL_FATAL(sim_world_add(&w, tr, "t", tt, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(sim_world_add(&w, &clocks_model, "d", bad, err, sizeof(err)), SIM_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.clocks: refers to the wrong kind of object (got "
+                                       "TraceSource 't', expected a ClockDomain)"));
+    CU_ASSERT_EQUAL_FATAL(sim_world_start(&w, err, sizeof(err)), 0);
+    t = sim_world_find(&w, "t");
+    sim_run_until(&w.sim, 4 * SIM_TICKS_PER_NS, 0);
+    CU_ASSERT_EQUAL(tr->ops->read(t, 0), 3.0);
+    sim_run_until(&w.sim, SIM_TICKS_PER_US, 0);
+    CU_ASSERT_EQUAL(tr->ops->read(t, 0), 5.0);
+    CU_ASSERT_EQUAL(tr->ops->read(t, 2), 20000.0);
     sim_world_destroy(&w);
 }

@@ -20,6 +20,7 @@ void test_units_int_bool_float_ratio(void);
 void test_units_format_round_trip(void);
 void test_param_parse_messages(void);
 void test_param_bounds_and_enum(void);
+void test_param_lists(void);
 
 void test_units_size(void)
 {
@@ -297,4 +298,45 @@ void test_param_bounds_and_enum(void)
     CU_ASSERT_EQUAL(sim_param_parse(&lat, "999ps", &v, err, sizeof(err)), SIM_ERANGE);
     CU_ASSERT_EQUAL(sim_param_parse(&lat, "1000ps", &v, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(sim_param_parse(&lat, "3cycles", &v, err, sizeof(err)), SIM_EUNIT);
+}
+
+void test_param_lists(void)
+{
+    static const struct sim_param times = {
+        .name = "times", .type = SIM_PT_LATENCY, .def = "", .min = "1ns",
+        .flags = SIM_PF_LIST, .doc = "d",
+    };
+    static const struct sim_param need = {
+        .name = "sizes", .type = SIM_PT_SIZE, .flags = SIM_PF_LIST, .doc = "d",
+    };
+    struct sim_value v;
+    char err[512], buf[128];
+
+    CU_ASSERT_EQUAL_FATAL(sim_param_parse(&times, "10ns,1.5us, 3cycles", &v, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(v.list.n, 3);
+    CU_ASSERT_EQUAL(v.list.items[0].lat.value, 10000);
+    CU_ASSERT_EQUAL(v.list.items[1].lat.value, 1500000);
+    CU_ASSERT_TRUE(v.list.items[2].lat.cycles);
+    sim_param_format(&times, &v, buf, sizeof(buf));
+    CU_ASSERT_STRING_EQUAL(buf, "10ns,1500ns,3cycles");
+    /* Truncation still NUL-terminates and reports the full length. */
+    CU_ASSERT_EQUAL(sim_param_format(&times, &v, buf, 8), 19);
+    CU_ASSERT_STRING_EQUAL(buf, "10ns,15");
+    sim_param_value_free(&times, &v);
+
+    /* The default "" is the empty list. */
+    CU_ASSERT_EQUAL(sim_param_parse(&times, NULL, &v, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(v.list.n, 0);
+    sim_param_value_free(&times, &v);
+
+    /* Errors name the item; bounds apply per item. */
+    CU_ASSERT_EQUAL(sim_param_parse(&times, "10ns,80", &v, err, sizeof(err)), SIM_EUNIT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "item 2 of 2: missing or unknown unit (got '80'"));
+    CU_ASSERT_EQUAL(sim_param_parse(&times, "10ns,500ps", &v, err, sizeof(err)), SIM_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "item 2 of 2: value too small (got '500ps'"));
+    CU_ASSERT_EQUAL(sim_param_parse(&times, "10ns,,20ns", &v, err, sizeof(err)), SIM_EPARSE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "item 2 of 3: not a latency (got ''"));
+    CU_ASSERT_EQUAL(sim_param_parse(&times, "10ns,  20ns", &v, err, sizeof(err)), SIM_EPARSE);
+    CU_ASSERT_EQUAL(sim_param_parse(&need, NULL, &v, err, sizeof(err)), SIM_ENOENT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "expected a comma-separated list, each item a size"));
 }
