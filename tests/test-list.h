@@ -107,4 +107,19 @@
     TEST(mem_pgtable, test_pgtable_unmap_frees_and_reports)                  \
     TEST(mem_pgtable, test_pgtable_bad_input)                                \
     TEST(mem_pgtable, test_pgtable_random_vs_interval_list)                  \
-    TEST(mem_pgtable, test_pgtable_memory_proportional)
+    TEST(mem_pgtable, test_pgtable_memory_proportional)                      \
+    SUITE(iommu_api)                                                         \
+    TEST(iommu_api, test_iommu_b1_translate_mandatory)                       \
+    TEST(iommu_api, test_iommu_b2_defaults)                                  \
+    TEST(iommu_api, test_iommu_b3_register_validation)                       \
+    TEST(iommu_api, test_iommu_b4_flag_union)                                \
+    TEST(iommu_api, test_iommu_b5_refusal_rolls_back)                        \
+    TEST(iommu_api, test_iommu_b6_fanout_filters)                            \
+    TEST(iommu_api, test_iommu_b7_unmap_perm_and_change_order)               \
+    TEST(iommu_api, test_iommu_b8_deviotlb_crop)                             \
+    TEST(iommu_api, test_iommu_b9_default_replay)                            \
+    TEST(iommu_api, test_iommu_b10_unmap_notifier_range)                     \
+    TEST(iommu_api, test_iommu_b11_cached_user_never_stale)                  \
+    TEST(iommu_api, test_iommu_b12_per_index)                                \
+    TEST(iommu_api, test_iommu_b14_get_attr)                                 \
+    TEST(iommu_api, test_iommu_fanout_cost)
