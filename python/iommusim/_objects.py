@@ -513,10 +513,11 @@ def instantiate():
     except ValueError as e:
         raise SimulationError(str(e)) from None
     _state.instantiated = True
+    path = os.path.join(_c.options()["outdir"], "config.json")
     try:
         _write_atomic(os.path.join(outdir(), "config.json"), text)
     except OSError as e:
-        raise SimulationError(f"{e.filename}: cannot write config.json ({e.strerror})") from None
+        raise SimulationError(f"{path}: cannot write ({e.strerror})") from None
     if _c.options()["verbosity"] >= 2:
         print(f"iommusim: instantiated {len(order)} objects; config in "
               f"{os.path.join(outdir(), 'config.json')}", file=sys.stderr)

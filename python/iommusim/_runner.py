@@ -60,7 +60,7 @@ def _run(config):
             _err(line)
         return 2
     except _o.SimulationError as e:
-        _err(f"simulation error: {e}")
+        _err(str(e))
         return 1
     except KeyboardInterrupt:
         _err(f"interrupted at {_time(_o._c.now())} simulated time "

@@ -13,8 +13,6 @@
 
 #include "engine/error.h"
 
-#define CANON_MAX 256
-
 int sim_model_param_index(const struct sim_model *m, const char *name)
 {
     for (unsigned i = 0; i < m->nparams; i++)
@@ -40,7 +38,7 @@ static void first_error_report(void *ctx, const char *param, const char *msg)
 }
 
 int sim_model_check(const struct sim_model *m, const char *const *texts,
-                    sim_report_fn report, void *ctx, char *canon, size_t canon_len)
+                    sim_report_fn report, void *ctx, sim_canon_fn canon)
 {
     struct sim_value *vals = calloc(m->nparams ? m->nparams : 1, sizeof(*vals));
     char msg[512];
@@ -57,7 +55,15 @@ int sim_model_check(const struct sim_model *m, const char *const *texts,
             report(ctx, p->name, msg);
             problems++;
         } else if (canon) {
-            sim_param_format(p, &vals[i], canon + i * canon_len, canon_len);
+            char *text = sim_param_format_dup(p, &vals[i]);
+
+            if (!text) {
+                report(ctx, p->name, "out of memory");
+                problems++;
+            } else {
+                canon(ctx, i, text);
+                free(text);
+            }
         }
     }
     if (problems == 0 && m->ops && m->ops->validate)
@@ -156,15 +162,12 @@ int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *pa
     for (unsigned i = 0; i < n; i++) {
         const struct sim_param *p = &m->params[i];
         struct sim_value *v = &obj->values[i];
-        char canon[CANON_MAX];
-
         rc = sim_param_parse(p, texts ? texts[i] : NULL, v, msg, sizeof(msg));
         if (rc) {
             snprintf(err, errlen, "%s.%s: %s", path, p->name, msg);
             goto err_free;
         }
-        sim_param_format(p, v, canon, sizeof(canon));
-        obj->texts[i] = strdup(canon);
+        obj->texts[i] = sim_param_format_dup(p, v);
         if (!obj->texts[i])
             goto err_nomem;
         if (p->type != SIM_PT_REF)

@@ -108,11 +108,13 @@ int sim_model_param_index(const struct sim_model *m, const char *name);
  * Parse and check one object's parameters without creating anything:
  * texts[i] is parameter i's text or NULL (default). Every problem is passed
  * to report() (param name, message); the validate hook runs only if all
- * values parsed. canon (optional, nparams entries of canon_len bytes each)
- * receives each value's canonical text. Returns the number of problems.
+ * values parsed. canon (optional) is called with each parsed value's
+ * canonical text (param index, text valid during the call). Returns the
+ * number of problems.
  */
+typedef void (*sim_canon_fn)(void *ctx, unsigned idx, const char *text);
 int sim_model_check(const struct sim_model *m, const char *const *texts,
-                    sim_report_fn report, void *ctx, char *canon, size_t canon_len);
+                    sim_report_fn report, void *ctx, sim_canon_fn canon);
 
 void sim_world_init(struct sim_world *w, uint64_t seed);
 

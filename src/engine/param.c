@@ -291,6 +291,19 @@ void sim_param_value_free(const struct sim_param *p, struct sim_value *v)
 static int format_one(const struct sim_param *p, const struct sim_value *v,
                       char *buf, size_t len);
 
+char *sim_param_format_dup(const struct sim_param *p, const struct sim_value *v)
+{
+    int n = sim_param_format(p, v, NULL, 0);
+    char *s;
+
+    if (n < 0)
+        return NULL;
+    s = malloc((size_t)n + 1);
+    if (s)
+        sim_param_format(p, v, s, (size_t)n + 1);
+    return s;
+}
+
 int sim_param_format(const struct sim_param *p, const struct sim_value *v,
                      char *buf, size_t len)
 {

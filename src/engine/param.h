@@ -99,6 +99,10 @@ const char *sim_param_type_expected(enum sim_param_type t);
 int sim_param_parse(const struct sim_param *p, const char *text,
                     struct sim_value *out, char *err, size_t errlen);
 
+/* The canonical text in a new string of exactly the right size (free()
+ * it), or NULL when out of memory. */
+char *sim_param_format_dup(const struct sim_param *p, const struct sim_value *v);
+
 /* Release what sim_param_parse() allocated (lists); safe on any value. */
 void sim_param_value_free(const struct sim_param *p, struct sim_value *v);
 

@@ -226,16 +226,34 @@ static void report_to_list(void *ctx, const char *param, const char *msg)
     }
 }
 
-#define CANON_LEN 256
 #define MAX_PARAMS 128
+
+/* sim_model_check's canonical texts, into a list indexed by parameter. */
+struct canon_ctx {
+    PyObject *errors;               /* report() appends here */
+    PyObject *texts;                /* list, nparams entries */
+};
+
+static void report_canon(void *ctx, const char *param, const char *msg)
+{
+    report_to_list(((struct canon_ctx *)ctx)->errors, param, msg);
+}
+
+static void keep_canon(void *ctx, unsigned idx, const char *text)
+{
+    PyObject *v = PyUnicode_FromString(text);
+
+    if (v)
+        PyList_SetItem(((struct canon_ctx *)ctx)->texts, idx, v);   /* steals v */
+}
 
 static PyObject *mod_check(PyObject *self, PyObject *args)
 {
     const char *name;
-    PyObject *dict, *errors = NULL, *canon = NULL;
+    PyObject *dict, *errors = NULL, *canon = NULL, *list = NULL;
     const struct sim_model *m;
     const char *texts[MAX_PARAMS];
-    static char cbuf[MAX_PARAMS * CANON_LEN];
+    struct canon_ctx cc;
     int problems;
 
     (void)self;
@@ -247,27 +265,29 @@ static PyObject *mod_check(PyObject *self, PyObject *args)
         return NULL;
     errors = PyList_New(0);
     canon = PyDict_New();
-    if (!errors || !canon)
+    list = PyList_New(m->nparams);
+    if (!errors || !canon || !list)
         goto err;
-    memset(cbuf, 0, sizeof(cbuf));
-    problems = sim_model_check(m, texts, report_to_list, errors, cbuf, CANON_LEN);
+    for (unsigned i = 0; i < m->nparams; i++) {
+        Py_INCREF(Py_None);
+        PyList_SET_ITEM(list, i, Py_None);
+    }
+    cc.errors = errors;
+    cc.texts = list;
+    problems = sim_model_check(m, texts, report_canon, &cc, keep_canon);
     if (PyErr_Occurred())
         goto err;
     if (problems == 0) {
-        for (unsigned i = 0; i < m->nparams; i++) {
-            PyObject *v = PyUnicode_FromString(cbuf + i * CANON_LEN);
-
-            if (!v || PyDict_SetItemString(canon, m->params[i].name, v)) {
-                Py_XDECREF(v);
+        for (unsigned i = 0; i < m->nparams; i++)
+            if (PyDict_SetItemString(canon, m->params[i].name, PyList_GET_ITEM(list, i)))
                 goto err;
-            }
-            Py_DECREF(v);
-        }
     }
+    Py_DECREF(list);
     return Py_BuildValue("(NN)", errors, canon);
 err:
     Py_XDECREF(errors);
     Py_XDECREF(canon);
+    Py_XDECREF(list);
     return NULL;
 }
 

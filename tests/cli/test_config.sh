@@ -60,6 +60,11 @@ expect_line "$TMP/out" "events 2 last 2000" "--set replaces a list"
 expect_status 0 "--set an empty list" -- "$IOMMUSIM" -q --set "system.t.times=" "$C/trace.py"
 expect_line "$TMP/out" "events 0 last 0" "--set an empty list: no events"
 
+# A long list (1000 items, ~7 KB of text) is not truncated anywhere.
+long=$(seq -s, -f '%gns' 1 1000)
+expect_status 0 "--set a long list" -- "$IOMMUSIM" -q --set "system.t.times=$long" "$C/trace.py"
+expect_line "$TMP/out" "events 1000 last 1000000" "1000 listed times: 1000 events, last at 1 us"
+
 # --- The user's modules next to the config; Poisson against its mean ------
 expect_status 0 "sources config (imports helpers.py)" -- "$IOMMUSIM" -q "$SRC/configs/sources.py"
 # Over 0.9 ms: 9000 +- 95 and 2250 +- 47 events; accept 5 standard deviations.

@@ -86,6 +86,12 @@ expect_status 2 "unknown option" -- "$IOMMUSIM" --frobnicate "$C/periodic.py"
 expect_status 2 "--describe unknown model" -- "$IOMMUSIM" --describe Nope
 expect_lines "$TMP/err" 1 "--describe unknown model: one line"
 
+# An output that cannot be written is a run-time error (status 1).
+: >"$TMP/afile"
+expect_status 1 "unwritable outdir exits 1" -- "$IOMMUSIM" --outdir "$TMP/afile/sub" "$C/periodic.py"
+expect_line "$TMP/err" "iommusim: $TMP/afile/sub/config.json: cannot write (Not a directory)" \
+    "unwritable outdir: one line naming the file"
+
 # Config-level mistakes.
 expect_status 2 "never calls simulate" -- "$IOMMUSIM" "$C/err_nosim.py"
 expect_line "$TMP/err" "iommusim: warning: $C/err_nosim.py never called simulate(); nothing was simulated" \
@@ -119,4 +125,25 @@ expect_line "$TMP/int.out" "130" "Ctrl-C during simulate() exits 130"
 expect_grep "$TMP/int.err" "^iommusim: interrupted at [0-9.]+ [mun]?s simulated time \([0-9]+ events\); stopped$" \
     "Ctrl-C: one line saying where it stopped"
 grep -q Traceback "$TMP/int.err" && bad "Ctrl-C: no traceback" || ok "Ctrl-C: no traceback"
+
+# Progress is on by default when stderr is a terminal (a pseudo-terminal here).
+$PY - "$IOMMUSIM" "$C/periodic.py" >"$TMP/pty.out" 2>&1 <<'PYEOF'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen([sys.argv[1], sys.argv[2]], stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+data = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+p.wait()
+sys.stdout.write(data.decode())
+PYEOF
+expect_grep "$TMP/pty.out" 'iommusim: sim 1 us \(100\.0% of 1 us\), [0-9.e+]+ events/s, host' \
+    "progress line by default on a terminal"
 finish

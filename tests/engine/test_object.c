@@ -66,17 +66,24 @@ static void collect(void *ctx, const char *param, const char *msg)
     r->n++;
 }
 
+static char canon[8][64];
+
+static void keep_canon(void *ctx, unsigned idx, const char *text)
+{
+    (void)ctx;
+    snprintf(canon[idx], sizeof(canon[idx]), "%s", text);
+}
+
 void test_object_check_reports_every_problem(void)
 {
     const struct sim_model *m = &sim_model_periodic_source;
     const char *texts[8] = { 0 };
     struct reports r = { 0 };
-    char canon[8][64];
 
     /* Two bad values: both reported, not just the first. */
     texts[sim_model_param_index(m, "period")] = "80";
     texts[sim_model_param_index(m, "count")] = "-1";
-    CU_ASSERT_EQUAL(sim_model_check(m, texts, collect, &r, NULL, 0), 2);
+    CU_ASSERT_EQUAL(sim_model_check(m, texts, collect, &r, NULL), 2);
     CU_ASSERT_EQUAL(r.n, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.text[0], "period: missing or unknown unit (got '80'"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.text[1], "count: value too small (got '-1'"));
@@ -85,13 +92,13 @@ void test_object_check_reports_every_problem(void)
     memset(&r, 0, sizeof(r));
     memset(texts, 0, sizeof(texts));
     texts[sim_model_param_index(m, "period")] = "12cycles";
-    CU_ASSERT_EQUAL(sim_model_check(m, texts, collect, &r, NULL, 0), 1);
+    CU_ASSERT_EQUAL(sim_model_check(m, texts, collect, &r, NULL), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.text[0], "period: given in cycles but no clock"));
 
     /* Canonical texts of good values. */
     memset(&r, 0, sizeof(r));
     texts[sim_model_param_index(m, "period")] = "1.5 us";
-    CU_ASSERT_EQUAL(sim_model_check(m, texts, collect, &r, &canon[0][0], 64), 0);
+    CU_ASSERT_EQUAL(sim_model_check(m, texts, collect, &r, keep_canon), 0);
     CU_ASSERT_STRING_EQUAL(canon[sim_model_param_index(m, "period")], "1500ns");
     CU_ASSERT_STRING_EQUAL(canon[sim_model_param_index(m, "clock")], "none");
 }
