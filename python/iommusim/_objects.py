@@ -134,6 +134,9 @@ class SimObject:
     def __setattr__(self, name, value):
         if name.startswith("_"):
             raise AttributeError(f"{self._where()}: names starting with '_' are reserved")
+        if _state.instantiated:
+            raise ConfigError(f"{self._where()}.{name}: the tree cannot change after "
+                              f"instantiate() (set it before the first simulate())")
         if name in self._params:
             self._values[name] = value
             self._origin[name] = "config"

@@ -44,11 +44,28 @@ const struct sim_model *model_registry_find(const char *name)
     return NULL;
 }
 
+/* Method names of the Python SimObject class: a parameter may not hide one. */
+static const char *const py_reserved[] = { "read", "readouts", "path", "children", NULL };
+
 static int check_param(FILE *out, const struct sim_model *m, const struct sim_param *p)
 {
     struct sim_value v;
     char err[512];
     int n = 0;
+
+    for (unsigned i = 0; p->name && py_reserved[i]; i++) {
+        if (strcmp(p->name, py_reserved[i]) == 0) {
+            if (out)
+                fprintf(out, "%s.%s: the name is a SimObject method in Python\n",
+                        m->name, p->name);
+            n++;
+        }
+    }
+    if (p->name && p->name[0] == '_') {
+        if (out)
+            fprintf(out, "%s.%s: names starting with '_' are reserved\n", m->name, p->name);
+        n++;
+    }
 
     if (!p->name || !*p->name || !p->doc || !*p->doc) {
         if (out)

@@ -47,6 +47,8 @@ expect_line "$TMP/out" "warm limit 101" "10 ns period by 1 us: 0..1000 ns, 101 e
 expect_line "$TMP/out" "burst 5 last 4000" "count=5 at 1 ns: 5 events, last at 4 ns"
 expect_line "$TMP/out" "measure limit 100 gap 10000" "after reset_stats: 1010..2000 ns, 100 events, gap 10 ns"
 expect_line "$TMP/out" "capped max_events 7" "max_events stops the run"
+expect_line "$TMP/out" "frozen: system.src.period: the tree cannot change after instantiate() (set it before the first simulate())" \
+    "parameters cannot change after instantiate()"
 
 # --- Lists: a TraceSource fires at each listed time ------------------------
 # Times 30 ns, 10 ns, 25 cycles at 1 GHz (25 ns) and 2 us: by 1 us the first

@@ -13,3 +13,7 @@ ex = sim.simulate(until="2us")
 print(f"measure {ex.cause} {src.read('events'):.0f} gap {src.read('mean_gap'):.0f}")
 ex = sim.simulate(until="3us", max_events=7)
 print(f"capped {ex.cause} {ex.events}")
+try:
+    src.period = "20ns"
+except sim.ConfigError as e:
+    print("frozen:", e)
