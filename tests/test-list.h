@@ -122,4 +122,14 @@
     TEST(iommu_api, test_iommu_b11_cached_user_never_stale)                  \
     TEST(iommu_api, test_iommu_b12_per_index)                                \
     TEST(iommu_api, test_iommu_b14_get_attr)                                 \
-    TEST(iommu_api, test_iommu_fanout_cost)
+    TEST(iommu_api, test_iommu_fanout_cost)                                  \
+    SUITE(iommu_iotlb)                                                       \
+    TEST(iommu_iotlb, test_iotlb_uniform_hit_rate_c_over_n)                  \
+    TEST(iommu_iotlb, test_iotlb_sequential_63_of_64)                        \
+    TEST(iommu_iotlb, test_iotlb_cyclic_scan_zero)                           \
+    TEST(iommu_iotlb, test_iotlb_plru_differs_from_lru)                      \
+    TEST(iommu_iotlb, test_iotlb_fifo_ignores_hits)                          \
+    TEST(iommu_iotlb, test_iotlb_page_sizes_split_and_unified)               \
+    TEST(iommu_iotlb, test_iotlb_invalidation_kinds)                         \
+    TEST(iommu_iotlb, test_iotlb_mshr_merging)                               \
+    TEST(iommu_iotlb, test_iotlb_bad_config)

@@ -1,0 +1,540 @@
+/*
+ * iotlb.c - set-associative IOTLB with MSHRs (see iotlb.h).
+ *
+ * Every array keeps a hash of its valid entries (open addressing, linear
+ * probing, backward-shift deletion) so that a lookup costs one probe
+ * whatever the associativity: a 2048-way fully associative TLB costs what a
+ * 4-way one does. Per set, a doubly linked list orders the ways: valid
+ * entries MRU-first, invalid ones at the tail. That one list gives LRU
+ * (victim = tail), FIFO (moved to the head on insert only) and "an invalid
+ * way first" for plru and random in O(1).
+ */
+#include "iommu/iotlb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+
+#define NIL UINT32_MAX
+
+static const unsigned size_shift[IOTLB_NSIZES] = { 12, 21, 30 };
+
+/* --- Hash of valid entries ------------------------------------------------ */
+
+static inline uint32_t tag_hash(uint32_t domain, unsigned idx, uint64_t vpn, unsigned size)
+{
+    uint64_t h = vpn * UINT64_C(0x9E3779B97F4A7C15);
+
+    h ^= ((uint64_t)domain << 24 | (uint64_t)idx << 4 | size) * UINT64_C(0xC2B2AE3D27D4EB4F);
+    h ^= h >> 31;
+    return (uint32_t)h;
+}
+
+static inline uint32_t entry_home(const struct iotlb_array *a, uint32_t ei)
+{
+    const struct iotlb_entry *e = &a->e[ei];
+
+    return tag_hash(e->domain, e->idx, e->vpn, e->size) & a->hmask;
+}
+
+/* Slot of the entry with this tag, or NIL. */
+static inline uint32_t hash_find(const struct iotlb_array *a, uint32_t domain,
+                                 unsigned idx, uint64_t vpn, unsigned size)
+{
+    uint32_t i = tag_hash(domain, idx, vpn, size) & a->hmask;
+
+    for (;;) {
+        uint32_t v = a->hash[i];
+        const struct iotlb_entry *e;
+
+        if (!v)
+            return NIL;
+        e = &a->e[v - 1];
+        if (e->vpn == vpn && e->domain == domain && e->idx == idx && e->size == size)
+            return i;
+        i = (i + 1) & a->hmask;
+    }
+}
+
+static void hash_add(struct iotlb_array *a, uint32_t ei)
+{
+    uint32_t i = entry_home(a, ei);
+
+    while (a->hash[i])
+        i = (i + 1) & a->hmask;
+    a->hash[i] = ei + 1;
+}
+
+/* Backward-shift deletion (Knuth 6.4, algorithm R): no tombstones. */
+static void hash_del_slot(struct iotlb_array *a, uint32_t i)
+{
+    uint32_t j = i;
+
+    for (;;) {
+        uint32_t k;
+
+        j = (j + 1) & a->hmask;
+        if (!a->hash[j])
+            break;
+        k = entry_home(a, a->hash[j] - 1);
+        /* Move j back to i unless its home lies cyclically in (i, j]. */
+        if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+            continue;
+        a->hash[i] = a->hash[j];
+        i = j;
+    }
+    a->hash[i] = 0;
+}
+
+static void hash_del(struct iotlb_array *a, uint32_t ei)
+{
+    const struct iotlb_entry *e = &a->e[ei];
+    uint32_t i = hash_find(a, e->domain, e->idx, e->vpn, e->size);
+
+    if (i != NIL)
+        hash_del_slot(a, i);
+}
+
+/* --- Per-set way lists ---------------------------------------------------- */
+
+static void list_unlink(struct iotlb_array *a, unsigned set, uint32_t ei)
+{
+    if (a->prev[ei] != NIL)
+        a->next[a->prev[ei]] = a->next[ei];
+    else
+        a->head[set] = a->next[ei];
+    if (a->next[ei] != NIL)
+        a->prev[a->next[ei]] = a->prev[ei];
+    else
+        a->tail[set] = a->prev[ei];
+}
+
+static void list_to_head(struct iotlb_array *a, unsigned set, uint32_t ei)
+{
+    if (a->head[set] == ei)
+        return;
+    list_unlink(a, set, ei);
+    a->prev[ei] = NIL;
+    a->next[ei] = a->head[set];
+    a->prev[a->head[set]] = ei;
+    a->head[set] = ei;
+}
+
+static void list_to_tail(struct iotlb_array *a, unsigned set, uint32_t ei)
+{
+    if (a->tail[set] == ei)
+        return;
+    list_unlink(a, set, ei);
+    a->next[ei] = NIL;
+    a->prev[ei] = a->tail[set];
+    a->next[a->tail[set]] = ei;
+    a->tail[set] = ei;
+}
+
+/* Tree PLRU: bit set at a node means "the victim is on the right". */
+static void plru_touch(struct iotlb_array *a, unsigned set, unsigned way)
+{
+    uint64_t *b = &a->plru[set];
+    unsigned node = 1, depth = (unsigned)__builtin_ctz(a->ways), l;
+
+    for (l = 0; l < depth; l++) {
+        unsigned bit = (way >> (depth - 1 - l)) & 1u;
+
+        if (bit)
+            *b &= ~(UINT64_C(1) << node);   /* accessed right: victim left */
+        else
+            *b |= UINT64_C(1) << node;
+        node = 2 * node + bit;
+    }
+}
+
+static unsigned plru_victim(const struct iotlb_array *a, unsigned set)
+{
+    uint64_t b = a->plru[set];
+    unsigned node = 1;
+
+    while (node < a->ways)
+        node = 2 * node + (unsigned)((b >> node) & 1u);
+    return node - a->ways;
+}
+
+/* --- Set-up --------------------------------------------------------------- */
+
+static int array_init(struct iotlb_array *a, unsigned entries, unsigned ways)
+{
+    unsigned i, hs = 4;
+
+    memset(a, 0, sizeof(*a));
+    a->n = entries;
+    a->ways = ways;
+    a->sets = entries / ways;
+    while (hs < 2 * entries)
+        hs <<= 1;
+    a->hmask = hs - 1;
+    a->e = calloc(entries, sizeof(*a->e));
+    a->prev = malloc(entries * sizeof(uint32_t));
+    a->next = malloc(entries * sizeof(uint32_t));
+    a->head = malloc(a->sets * sizeof(uint32_t));
+    a->tail = malloc(a->sets * sizeof(uint32_t));
+    a->plru = calloc(a->sets, sizeof(uint64_t));
+    a->hash = calloc(hs, sizeof(uint32_t));
+    if (!a->e || !a->prev || !a->next || !a->head || !a->tail || !a->plru || !a->hash)
+        return SIM_ENOMEM;
+    for (i = 0; i < entries; i++) {
+        unsigned set = i / ways, way = i % ways;
+
+        a->prev[i] = way ? i - 1 : NIL;
+        a->next[i] = way + 1 < ways ? i + 1 : NIL;
+        if (way == 0)
+            a->head[set] = i;
+        if (way + 1 == ways)
+            a->tail[set] = i;
+    }
+    return 0;
+}
+
+static void array_free(struct iotlb_array *a)
+{
+    free(a->e);
+    free(a->prev);
+    free(a->next);
+    free(a->head);
+    free(a->tail);
+    free(a->plru);
+    free(a->hash);
+    memset(a, 0, sizeof(*a));
+}
+
+int iotlb_init(struct iotlb *t, const struct iotlb_cfg *cfg, char *err, size_t errlen)
+{
+    static const char *names[IOTLB_NSIZES] = { "4k", "2m", "1g" };
+    const char *path = cfg->path ? cfg->path : "iotlb";
+    unsigned i, n = cfg->split ? IOTLB_NSIZES : 1, total = 0;
+    int r;
+
+    memset(t, 0, sizeof(*t));
+    t->cfg = *cfg;
+    if (cfg->policy > IOTLB_RANDOM)
+        return sim_error_format(err, errlen, SIM_EINVAL, path, "policy (got %d)", (int)cfg->policy);
+    for (i = 0; i < n; i++) {
+        const struct iotlb_array_cfg *c = &cfg->arr[i];
+
+        if (c->entries == 0)
+            continue;
+        if (c->ways == 0 || c->entries % c->ways)
+            return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                    "%s entries %u not a multiple of ways %u",
+                                    n > 1 ? names[i] : "", c->entries, c->ways);
+        if (cfg->policy == IOTLB_PLRU && (c->ways > 64 || (c->ways & (c->ways - 1))))
+            return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                    "plru ways (got %u, expected a power of two <= 64)",
+                                    c->ways);
+        if (c->entries >= (1u << 30))
+            return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                    "entries (got %u, expected < 2^30)", c->entries);
+        total += c->entries;
+    }
+    if (total == 0)
+        return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                "no entries (expected at least one array)");
+    t->narr = n;
+    for (i = 0; i < n; i++) {
+        if (cfg->arr[i].entries == 0)
+            continue;
+        r = array_init(&t->arr[i], cfg->arr[i].entries, cfg->arr[i].ways);
+        if (r)
+            goto err_free;
+    }
+    if (cfg->mshrs) {
+        t->mshr = calloc(cfg->mshrs, sizeof(*t->mshr));
+        if (!t->mshr) {
+            r = SIM_ENOMEM;
+            goto err_free;
+        }
+    }
+    sim_rng_seed(&t->rng, cfg->seed, path);
+    return 0;
+
+err_free:
+    iotlb_destroy(t);
+    return sim_error_format(err, errlen, r, path, NULL);
+}
+
+void iotlb_destroy(struct iotlb *t)
+{
+    unsigned i;
+
+    for (i = 0; i < IOTLB_NSIZES; i++)
+        array_free(&t->arr[i]);
+    free(t->mshr);
+    t->mshr = NULL;
+}
+
+/* The array holding size class s, or NULL. */
+static inline struct iotlb_array *array_for(struct iotlb *t, unsigned s)
+{
+    struct iotlb_array *a = &t->arr[t->cfg.split ? s : 0];
+
+    return a->n ? a : NULL;
+}
+
+/* --- Lookup and fill ------------------------------------------------------ */
+
+static void touch(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
+{
+    unsigned set = ei / a->ways;
+
+    switch (t->cfg.policy) {
+    case IOTLB_LRU:
+        list_to_head(a, set, ei);
+        break;
+    case IOTLB_PLRU:
+        plru_touch(a, set, ei % a->ways);
+        break;
+    default:                        /* fifo, random: hits change nothing */
+        break;
+    }
+}
+
+bool iotlb_lookup(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                  struct iotlb_hit *hit)
+{
+    unsigned s;
+
+    t->st.lookups++;
+    for (s = 0; s < IOTLB_NSIZES; s++) {
+        struct iotlb_array *a = array_for(t, s);
+        uint32_t slot, ei;
+
+        if (!a || !a->count[s])
+            continue;
+        slot = hash_find(a, domain, idx, iova >> size_shift[s], s);
+        if (slot == NIL)
+            continue;
+        ei = a->hash[slot] - 1;
+        touch(t, a, ei);
+        hit->addr_mask = (UINT64_C(1) << size_shift[s]) - 1;
+        hit->translated_addr = a->e[ei].pa;
+        hit->perm = a->e[ei].perm;
+        t->st.hits++;
+        return true;
+    }
+    t->st.misses++;
+    return false;
+}
+
+static void entry_remove(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
+{
+    struct iotlb_entry *e = &a->e[ei];
+
+    hash_del(a, ei);
+    a->count[e->size]--;
+    e->valid = 0;
+    t->st.occupancy--;
+    list_to_tail(a, ei / a->ways, ei);
+}
+
+void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                  uint64_t translated_addr, uint64_t addr_mask, unsigned perm)
+{
+    unsigned s, set;
+    struct iotlb_array *a;
+    uint32_t ei, slot;
+    uint64_t vpn;
+    struct iotlb_entry *e;
+
+    /* The largest cached size not above the page's size. */
+    for (s = IOTLB_NSIZES; s-- > 0;)
+        if ((UINT64_C(1) << size_shift[s]) - 1 <= addr_mask && array_for(t, s))
+            break;
+    if (s >= IOTLB_NSIZES)
+        return;                     /* no array can hold it */
+    a = array_for(t, s);
+    vpn = iova >> size_shift[s];
+    /* A larger page cached as a smaller size: keep the sub-page's address. */
+    translated_addr = (translated_addr & ~addr_mask) |
+                      (iova & addr_mask & ~((UINT64_C(1) << size_shift[s]) - 1));
+    t->st.fills++;
+    if (idx > t->max_idx)
+        t->max_idx = (uint16_t)idx;
+    slot = hash_find(a, domain, idx, vpn, s);
+    if (slot != NIL) {
+        ei = a->hash[slot] - 1;
+        a->e[ei].pa = translated_addr;
+        a->e[ei].perm = (uint8_t)perm;
+        touch(t, a, ei);
+        return;
+    }
+    set = (unsigned)(vpn % a->sets);
+    ei = a->tail[set];
+    if (a->e[ei].valid) {
+        if (t->cfg.policy == IOTLB_PLRU)
+            ei = set * a->ways + plru_victim(a, set);
+        else if (t->cfg.policy == IOTLB_RANDOM)
+            ei = set * a->ways + (uint32_t)sim_rng_below(&t->rng, a->ways);
+        entry_remove(t, a, ei);
+        t->st.evictions++;
+    }
+    e = &a->e[ei];
+    e->vpn = vpn;
+    e->pa = translated_addr;
+    e->domain = domain;
+    e->idx = (uint16_t)idx;
+    e->size = (uint8_t)s;
+    e->perm = (uint8_t)perm;
+    e->valid = 1;
+    hash_add(a, ei);
+    a->count[s]++;
+    t->st.occupancy++;
+    list_to_head(a, set, ei);
+    if (t->cfg.policy == IOTLB_PLRU)
+        plru_touch(a, set, ei % a->ways);
+}
+
+/* --- Invalidation --------------------------------------------------------- */
+
+/* Remove entries for which keep() is false; returns how many. */
+static void scan_remove(struct iotlb *t, int (*match)(const struct iotlb_entry *, const void *),
+                        const void *arg)
+{
+    unsigned i, k;
+
+    for (i = 0; i < t->narr; i++) {
+        struct iotlb_array *a = &t->arr[i];
+
+        for (k = 0; k < a->n; k++)
+            if (a->e[k].valid && match(&a->e[k], arg)) {
+                entry_remove(t, a, k);
+                t->st.inval_entries++;
+            }
+    }
+}
+
+static int match_all(const struct iotlb_entry *e, const void *arg)
+{
+    (void)e;
+    (void)arg;
+    return 1;
+}
+
+static int match_domain(const struct iotlb_entry *e, const void *arg)
+{
+    return e->domain == *(const uint32_t *)arg;
+}
+
+struct range_arg {
+    uint32_t domain;
+    uint64_t lo, hi;
+};
+
+static int match_range(const struct iotlb_entry *e, const void *arg)
+{
+    const struct range_arg *r = arg;
+    uint64_t lo = e->vpn << size_shift[e->size];
+    uint64_t hi = lo + ((UINT64_C(1) << size_shift[e->size]) - 1);
+
+    return e->domain == r->domain && lo <= r->hi && r->lo <= hi;
+}
+
+void iotlb_inval_global(struct iotlb *t)
+{
+    t->st.inval_global++;
+    scan_remove(t, match_all, NULL);
+}
+
+void iotlb_inval_domain(struct iotlb *t, uint32_t domain)
+{
+    t->st.inval_domain++;
+    scan_remove(t, match_domain, &domain);
+}
+
+void iotlb_inval_page(struct iotlb *t, uint32_t domain, uint64_t iova)
+{
+    unsigned s, idx;
+
+    t->st.inval_page++;
+    /* One probe per size and index: no scan. */
+    for (s = 0; s < IOTLB_NSIZES; s++) {
+        struct iotlb_array *a = array_for(t, s);
+
+        if (!a || !a->count[s])
+            continue;
+        for (idx = 0; idx <= t->max_idx; idx++) {
+            uint32_t slot = hash_find(a, domain, idx, iova >> size_shift[s], s);
+
+            if (slot != NIL) {
+                entry_remove(t, a, a->hash[slot] - 1);
+                t->st.inval_entries++;
+            }
+        }
+    }
+}
+
+void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t mask)
+{
+    struct range_arg r = { domain, addr & ~mask, (addr & ~mask) + mask };
+
+    t->st.inval_range++;
+    scan_remove(t, match_range, &r);
+}
+
+/* --- MSHRs ---------------------------------------------------------------- */
+
+struct iotlb_mshr *iotlb_mshr_find(struct iotlb *t, uint32_t domain, unsigned idx,
+                                   uint64_t iova)
+{
+    unsigned i;
+    uint64_t vpn = iova >> 12;
+
+    if (!t->mshr_busy)
+        return NULL;
+    for (i = 0; i < t->cfg.mshrs; i++) {
+        struct iotlb_mshr *m = &t->mshr[i];
+
+        if (m->busy && m->vpn4k == vpn && m->domain == domain && m->idx == idx) {
+            t->st.merged++;
+            return m;
+        }
+    }
+    return NULL;
+}
+
+struct iotlb_mshr *iotlb_mshr_alloc(struct iotlb *t, uint32_t domain, unsigned idx,
+                                    uint64_t iova)
+{
+    unsigned i;
+
+    for (i = 0; i < t->cfg.mshrs; i++) {
+        struct iotlb_mshr *m = &t->mshr[i];
+
+        if (!m->busy) {
+            m->busy = true;
+            m->domain = domain;
+            m->idx = (uint16_t)idx;
+            m->vpn4k = iova >> 12;
+            m->head = m->tail = NULL;
+            t->mshr_busy++;
+            return m;
+        }
+    }
+    t->st.mshr_full++;
+    return NULL;
+}
+
+void iotlb_mshr_free(struct iotlb *t, struct iotlb_mshr *m)
+{
+    if (m->busy) {
+        m->busy = false;
+        m->head = m->tail = NULL;
+        t->mshr_busy--;
+    }
+}
+
+void iotlb_reset_stats(struct iotlb *t)
+{
+    uint64_t occ = t->st.occupancy;
+
+    memset(&t->st, 0, sizeof(t->st));
+    t->st.occupancy = occ;
+}
