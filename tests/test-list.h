@@ -132,4 +132,12 @@
     TEST(iommu_iotlb, test_iotlb_page_sizes_split_and_unified)               \
     TEST(iommu_iotlb, test_iotlb_invalidation_kinds)                         \
     TEST(iommu_iotlb, test_iotlb_mshr_merging)                               \
-    TEST(iommu_iotlb, test_iotlb_bad_config)
+    TEST(iommu_iotlb, test_iotlb_bad_config)                                 \
+    SUITE(iommu_walk)                                                        \
+    TEST(iommu_walk, test_mem_latency_and_channel_queueing)                  \
+    TEST(iommu_walk, test_mem_llc_hit_probability)                           \
+    TEST(iommu_walk, test_mem_bad_config)                                    \
+    TEST(iommu_walk, test_walk_counts_cold_warm)                             \
+    TEST(iommu_walk, test_walk_nested_24)                                    \
+    TEST(iommu_walk, test_walk_fault)                                        \
+    TEST(iommu_walk, test_walk_queue_md1)
