@@ -140,4 +140,10 @@
     TEST(iommu_walk, test_walk_counts_cold_warm)                             \
     TEST(iommu_walk, test_walk_nested_24)                                    \
     TEST(iommu_walk, test_walk_fault)                                        \
-    TEST(iommu_walk, test_walk_queue_md1)
+    TEST(iommu_walk, test_walk_queue_md1)                                    \
+    SUITE(iommu_generic)                                                     \
+    TEST(iommu_generic, test_generic_timed_matches_functional)               \
+    TEST(iommu_generic, test_generic_hit_and_miss_timing)                    \
+    TEST(iommu_generic, test_generic_unmap_invalidates_and_notifies)         \
+    TEST(iommu_generic, test_generic_map_events_and_replay)                  \
+    TEST(iommu_generic, test_generic_model_table)

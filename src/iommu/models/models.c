@@ -1,0 +1,25 @@
+/*
+ * models.c - the model table (see models.h).
+ */
+#include "iommu/models/models.h"
+
+#include <string.h>
+
+#include "iommu/models/generic.h"
+
+const struct iommu_model_info iommu_models[] = {
+    { "generic", "radix page tables, IOTLB with MSHRs, walker with PWCs",
+      &generic_iommu_ops },
+};
+
+const unsigned iommu_models_count = sizeof(iommu_models) / sizeof(iommu_models[0]);
+
+const struct iommu_model_info *iommu_model_find(const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < iommu_models_count; i++)
+        if (strcmp(iommu_models[i].name, name) == 0)
+            return &iommu_models[i];
+    return NULL;
+}
