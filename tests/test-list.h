@@ -146,4 +146,13 @@
     TEST(iommu_generic, test_generic_hit_and_miss_timing)                    \
     TEST(iommu_generic, test_generic_unmap_invalidates_and_notifies)         \
     TEST(iommu_generic, test_generic_map_events_and_replay)                  \
-    TEST(iommu_generic, test_generic_model_table)
+    TEST(iommu_generic, test_generic_model_table) \
+    SUITE(os_dma)                                                            \
+    TEST(os_dma, test_iova_top_down_aligned)                                 \
+    TEST(os_dma, test_iova_lifo_reuse_and_depot)                             \
+    TEST(os_dma, test_iova_drain_on_exhaustion)                              \
+    TEST(os_dma, test_os_strict_one_invalidation_per_unmap)                  \
+    TEST(os_dma, test_os_lazy_flush_count)                                   \
+    TEST(os_dma, test_os_lazy_stale_window_and_domain_flush)                 \
+    TEST(os_dma, test_os_no_reuse_before_invalidation)                       \
+    TEST(os_dma, test_os_passthrough_identity)

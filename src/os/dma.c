@@ -1,0 +1,306 @@
+/*
+ * dma.c - the OS DMA-mapping layer (see dma.h for the policies and what
+ * each costs).
+ *
+ * Two pieces of timed state besides the CPU resource:
+ *  - the pending-free FIFO: IOVAs whose invalidation has been issued but not
+ *    completed. Their free_at ticks are made non-decreasing (a later entry
+ *    never frees before an earlier one), which can only delay a reuse, never
+ *    advance it; one event (the reaper) frees them when due.
+ *  - lazy mode's flush-queue rings and its one timer.
+ */
+#include "os/dma.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "iommu/iommu.h"
+
+const char *const os_dma_policy_names[] = { "strict", "lazy", "persistent", "passthrough", NULL };
+
+#define PAGE_SHIFT 12
+#define PAGE_MASK ((uint64_t)OS_DMA_GRANULE - 1)
+
+static uint64_t span_pages(uint64_t addr, uint64_t bytes)
+{
+    return (((addr & PAGE_MASK) + bytes + PAGE_MASK) >> PAGE_SHIFT);
+}
+
+/* --- Pending frees ---------------------------------------------------------- */
+
+static void reaper_fire(struct sim_event *ev, void *arg);
+
+static int pend_push(struct os_dma *d, uint64_t pfn, uint64_t pages, unsigned cpu,
+                     sim_tick_t free_at)
+{
+    struct os_dma_pending *p;
+
+    if (d->pend_n == d->pend_cap) {
+        size_t cap = d->pend_cap ? d->pend_cap * 2 : 1024;
+        struct os_dma_pending *n = malloc(cap * sizeof(*n));
+
+        if (!n)
+            return SIM_ENOMEM;
+        for (size_t i = 0; i < d->pend_n; i++)
+            n[i] = d->pend[(d->pend_head + i) % d->pend_cap];
+        free(d->pend);
+        d->pend = n;
+        d->pend_head = 0;
+        d->pend_cap = cap;
+    }
+    if (d->pend_n) {
+        const struct os_dma_pending *tail =
+            &d->pend[(d->pend_head + d->pend_n - 1) % d->pend_cap];
+
+        if (tail->free_at > free_at)
+            free_at = tail->free_at;
+    }
+    p = &d->pend[(d->pend_head + d->pend_n) % d->pend_cap];
+    p->pfn = pfn;
+    p->pages = pages;
+    p->cpu = cpu;
+    p->free_at = free_at;
+    d->pend_n++;
+    if (!sim_event_is_scheduled(&d->reaper))
+        sim_event_schedule(d->sim, &d->reaper, free_at);
+    return 0;
+}
+
+static void reaper_fire(struct sim_event *ev, void *arg)
+{
+    struct os_dma *d = arg;
+    sim_tick_t now = sim_now(d->sim);
+
+    (void)ev;
+    while (d->pend_n && d->pend[d->pend_head].free_at <= now) {
+        const struct os_dma_pending *p = &d->pend[d->pend_head];
+
+        iova_free(&d->iovad, p->cpu, p->pfn, p->pages);
+        d->pend_head = (d->pend_head + 1) % d->pend_cap;
+        d->pend_n--;
+    }
+    if (d->pend_n)
+        sim_event_schedule(d->sim, &d->reaper, d->pend[d->pend_head].free_at);
+}
+
+static sim_tick_t cpu_charge(struct os_dma *d, sim_tick_t cost)
+{
+    d->st.cpu_ticks += (double)cost;
+    return sim_resource_reserve(&d->cpu, cost, NULL);
+}
+
+static void count_stale(struct os_dma *d, sim_tick_t unmapped, sim_tick_t done)
+{
+    sim_tick_t w = done - unmapped;
+
+    d->st.stale_entries++;
+    d->st.stale_sum += (double)w;
+    if (w > d->st.stale_max)
+        d->st.stale_max = w;
+}
+
+/* --- Lazy: the flush queue ------------------------------------------------ */
+
+/*
+ * A domain-wide flush issued now and complete at @done: clear the queued
+ * entries' page tables, invalidate the whole domain, and hand every queued
+ * IOVA to the pending FIFO (free at @done).
+ */
+static void fq_flush(struct os_dma *d, sim_tick_t done)
+{
+    unsigned size = d->cfg.fq_size;
+
+    for (unsigned c = 0; c < d->cfg.cpus; c++) {
+        struct os_fq_entry *ring = &d->fq[(size_t)c * size];
+
+        while (d->fq_count[c]) {
+            struct os_fq_entry *e = &ring[d->fq_head[c]];
+
+            generic_unmap(d->g, d->domain, e->pfn << PAGE_SHIFT, e->pages << PAGE_SHIFT, NULL);
+            count_stale(d, e->unmapped, done);
+            pend_push(d, e->pfn, e->pages, c, done);
+            d->fq_head[c] = (d->fq_head[c] + 1) % size;
+            d->fq_count[c]--;
+        }
+    }
+    d->fq_total = 0;
+    /* The domain-wide IOTLB flush: live entries of the domain go too. */
+    iotlb_inval_domain(&d->g->tlb, d->domain);
+    d->st.invalidations++;
+    d->st.waits++;
+}
+
+static void fq_timer_fire(struct sim_event *ev, void *arg)
+{
+    struct os_dma *d = arg;
+
+    (void)ev;
+    if (!d->fq_total)
+        return;
+    d->st.flushes_timeout++;
+    fq_flush(d, cpu_charge(d, d->cfg.inval_submit + d->cfg.inval_wait));
+}
+
+/* --- Set-up ----------------------------------------------------------------- */
+
+int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
+                unsigned domain, const struct os_dma_cfg *cfg, char *err, size_t errlen)
+{
+    const char *path = cfg->path ? cfg->path : "dma";
+    unsigned bits = cfg->dma_bits;
+    unsigned width = 12 + 9 * g->cfg.levels;
+    int r;
+
+    memset(d, 0, sizeof(*d));
+    d->sim = sim;
+    d->cfg = *cfg;
+    d->g = g;
+    d->domain = domain;
+    if (cfg->cpus < 1 || cfg->fq_size < 1)
+        return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                "cpus and fq_size must be >= 1 (got %u, %u)", cfg->cpus,
+                                cfg->fq_size);
+    if (bits < 13 || bits > 64)
+        return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                "dma_bits (got %u, expected 13..64)", bits);
+    if (bits > width)
+        bits = width;               /* the mask cannot exceed what the tables translate */
+    r = generic_domain_create(g, domain);
+    if (r == SIM_EEXIST)
+        return sim_error_format(err, errlen, r, path,
+                                "domain %u is already used (one IOVA allocator per domain)",
+                                domain);
+    if (r)
+        return sim_error_format(err, errlen, r, path, "cannot create domain %u", domain);
+    r = iova_domain_init(&d->iovad, 1,
+                         (bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1) >> PAGE_SHIFT,
+                         cfg->cpus);
+    if (r)
+        return sim_error_format(err, errlen, r, path, "IOVA allocator");
+    r = sim_resource_init(&d->cpu, sim, cfg->cpus);
+    if (r) {
+        iova_domain_destroy(&d->iovad);
+        return sim_error_format(err, errlen, r, path, NULL);
+    }
+    d->fq = calloc((size_t)cfg->cpus * cfg->fq_size, sizeof(*d->fq));
+    d->fq_head = calloc(cfg->cpus, sizeof(*d->fq_head));
+    d->fq_count = calloc(cfg->cpus, sizeof(*d->fq_count));
+    if (!d->fq || !d->fq_head || !d->fq_count) {
+        os_dma_destroy(d);
+        return sim_error_format(err, errlen, SIM_ENOMEM, path, NULL);
+    }
+    sim_event_init(&d->timer, fq_timer_fire, d, SIM_PRIO_DEFAULT);
+    sim_event_init(&d->reaper, reaper_fire, d, SIM_PRIO_DEFAULT);
+    return 0;
+}
+
+void os_dma_destroy(struct os_dma *d)
+{
+    if (sim_event_is_scheduled(&d->timer))
+        sim_event_deschedule(d->sim, &d->timer);
+    if (sim_event_is_scheduled(&d->reaper))
+        sim_event_deschedule(d->sim, &d->reaper);
+    free(d->fq);
+    free(d->fq_head);
+    free(d->fq_count);
+    free(d->pend);
+    d->fq = NULL;
+    d->fq_head = d->fq_count = NULL;
+    d->pend = NULL;
+    sim_resource_destroy(&d->cpu);
+    iova_domain_destroy(&d->iovad);
+}
+
+/* --- Map and unmap ---------------------------------------------------------- */
+
+int os_dma_map(struct os_dma *d, unsigned cpu, uint64_t pa, uint64_t bytes,
+               unsigned perm, uint64_t *iova, sim_tick_t *done)
+{
+    uint64_t pages, pfn;
+    int r;
+
+    cpu %= d->cfg.cpus;
+    if (bytes == 0)
+        return SIM_EINVAL;
+    if (d->cfg.policy == OS_DMA_PASSTHROUGH) {
+        *iova = pa;
+        *done = sim_now(d->sim);
+        d->st.maps++;
+        d->st.map_bytes += bytes;
+        return 0;
+    }
+    pages = span_pages(pa, bytes);
+    r = iova_alloc(&d->iovad, cpu, pages, &pfn);
+    if (r) {
+        d->st.map_failures++;
+        return r;
+    }
+    r = generic_map(d->g, d->domain, pfn << PAGE_SHIFT, pa & ~PAGE_MASK, pages << PAGE_SHIFT,
+                    perm);
+    if (r) {
+        iova_free(&d->iovad, cpu, pfn, pages);
+        d->st.map_failures++;
+        return r;
+    }
+    *iova = (pfn << PAGE_SHIFT) | (pa & PAGE_MASK);
+    *done = cpu_charge(d, d->cfg.map_cost);
+    d->st.maps++;
+    d->st.map_bytes += bytes;
+    return 0;
+}
+
+int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
+                 sim_tick_t *done)
+{
+    uint64_t pages = span_pages(iova, bytes), pfn = iova >> PAGE_SHIFT;
+    sim_tick_t now = sim_now(d->sim), t, notified = now;
+    int r;
+
+    cpu %= d->cfg.cpus;
+    if (bytes == 0)
+        return SIM_EINVAL;
+    d->st.unmaps++;
+    if (d->cfg.policy == OS_DMA_PASSTHROUGH) {
+        *done = now;
+        return 0;
+    }
+    if (d->cfg.policy == OS_DMA_LAZY) {
+        unsigned size = d->cfg.fq_size;
+        bool full = d->fq_count[cpu] == size;
+
+        t = cpu_charge(d, d->cfg.unmap_cost +
+                          (full ? d->cfg.inval_submit + d->cfg.inval_wait : 0));
+        if (full) {
+            d->st.flushes_full++;
+            fq_flush(d, t);
+        }
+        d->fq[(size_t)cpu * size + (d->fq_head[cpu] + d->fq_count[cpu]) % size] =
+            (struct os_fq_entry){ pfn, pages, now };
+        d->fq_count[cpu]++;
+        d->fq_total++;
+        d->st.fq_queued++;
+        if (!sim_event_is_scheduled(&d->timer))
+            sim_event_schedule_in(d->sim, &d->timer, d->cfg.fq_timeout);
+        *done = t;
+        return 0;
+    }
+    /* strict (and persistent's rare unmap): clear, invalidate, wait. */
+    r = generic_unmap(d->g, d->domain, pfn << PAGE_SHIFT, pages << PAGE_SHIFT, &notified);
+    if (r)
+        return r;
+    t = cpu_charge(d, d->cfg.unmap_cost + d->cfg.inval_submit + d->cfg.inval_wait);
+    if (notified > t)
+        t = notified;               /* the wait also covers the notified consumers */
+    d->st.invalidations++;
+    d->st.waits++;
+    count_stale(d, now, t);
+    *done = t;
+    return pend_push(d, pfn, pages, cpu, t);
+}
+
+void os_dma_reset_stats(struct os_dma *d)
+{
+    memset(&d->st, 0, sizeof(d->st));
+    sim_resource_reset_stats(&d->cpu);
+}
