@@ -28,7 +28,23 @@
 
 _Static_assert(sizeof(struct sim_evq_chunk) == 64, "a chunk is one cache line");
 
-/* --- Chunk pool: 256 KiB slabs, a free list, never shrinks --------------- */
+/* A bucket word: the head chunk's address with its fill count in bits 0-5. */
+static inline struct sim_evq_chunk *bucket_head(uintptr_t w)
+{
+    return (struct sim_evq_chunk *)(w & ~(uintptr_t)63);
+}
+
+static inline uint32_t bucket_fill(uintptr_t w)
+{
+    return (uint32_t)(w & 63);
+}
+
+static inline uintptr_t bucket_word(struct sim_evq_chunk *c, uint32_t fill)
+{
+    return c ? (uintptr_t)c | fill : 0;
+}
+
+/* --- Chunk pool: 256 KiB slabs, a stack of free chunks, never shrinks ---- */
 
 #define SLAB_CHUNKS 4095            /* 256 KiB slabs */
 
@@ -42,34 +58,34 @@ static int pool_grow(struct sim_eventq *q, size_t need)
 {
     while (q->nfree_chunks < need) {
         struct evq_slab *slab = aligned_alloc(64, sizeof(*slab));
+        struct sim_evq_chunk **stack;
 
         if (!slab)
             return SIM_ENOMEM;
+        stack = realloc(q->free_stack, (q->nchunks + SLAB_CHUNKS) * sizeof(*stack));
+        if (!stack) {
+            free(slab);
+            return SIM_ENOMEM;
+        }
+        q->free_stack = stack;
+        q->nchunks += SLAB_CHUNKS;
         slab->next = q->slabs;
         q->slabs = slab;
-        for (size_t i = 0; i < SLAB_CHUNKS; i++) {
-            slab->chunk[i].next = q->free_chunks;
-            q->free_chunks = &slab->chunk[i];
-        }
-        q->nfree_chunks += SLAB_CHUNKS;
+        for (size_t i = SLAB_CHUNKS; i-- > 0;)
+            q->free_stack[q->nfree_chunks++] = &slab->chunk[i];
     }
     return 0;
 }
 
+/* LIFO: the chunk freed last, likely still cached, is reused first. */
 static inline struct sim_evq_chunk *pool_get(struct sim_eventq *q)
 {
-    struct sim_evq_chunk *c = q->free_chunks;
-
-    q->free_chunks = c->next;
-    q->nfree_chunks--;
-    return c;
+    return q->free_stack[--q->nfree_chunks];
 }
 
 static inline void pool_put(struct sim_eventq *q, struct sim_evq_chunk *c)
 {
-    c->next = q->free_chunks;
-    q->free_chunks = c;
-    q->nfree_chunks++;
+    q->free_stack[q->nfree_chunks++] = c;
 }
 
 /* --- Bottom: a binary heap ordered by (when, order) --------------------- */
@@ -182,7 +198,8 @@ static inline void top_add(struct sim_eventq *q, struct sim_event *ev)
 {
     ev->where = SIM_EVQ_TOP;
     ev->idx = (uint32_t)q->top_len;
-    q->top[q->top_len++] = ev;
+    q->top[q->top_len].when = ev->when;
+    q->top[q->top_len++].ev = ev;
     if (ev->when < q->top_min)
         q->top_min = ev->when;
     if (ev->when > q->top_max)
@@ -191,10 +208,10 @@ static inline void top_add(struct sim_eventq *q, struct sim_event *ev)
 
 static inline void top_del(struct sim_eventq *q, struct sim_event *ev)
 {
-    struct sim_event *last = q->top[--q->top_len];
+    struct sim_evq_entry last = q->top[--q->top_len];
 
     q->top[ev->idx] = last;
-    last->idx = ev->idx;
+    last.ev->idx = ev->idx;
     if (q->top_len == 0) {
         /* min/max are only widened, never narrowed; reset when empty */
         q->top_min = SIM_TICK_MAX;
@@ -238,7 +255,7 @@ static int rung_spawn_prepare(struct sim_eventq *q, unsigned level, size_t n,
 
     if (nb > r->cap) {
         size_t cap = nb < 2 * r->cap ? 2 * r->cap : nb;
-        struct sim_evq_chunk **b = realloc(r->bucket, cap * sizeof(*b));
+        uintptr_t *b = realloc(r->bucket, cap * sizeof(*b));
 
         if (!b)
             return 0;
@@ -263,28 +280,31 @@ static int rung_spawn_prepare(struct sim_eventq *q, unsigned level, size_t n,
  * for a single insert, and a rung being built undoes itself (rung_unspawn).
  */
 static inline int rung_add(struct sim_eventq *q, unsigned level,
-                           struct sim_event *ev)
+                           sim_tick_t when, struct sim_event *ev)
 {
     struct sim_evq_rung *r = &q->rung[level];
-    size_t b = (size_t)((ev->when - r->start) >> r->shift);
-    struct sim_evq_chunk *c = r->bucket[b];
+    size_t b = (size_t)((when - r->start) >> r->shift);
+    uintptr_t w = r->bucket[b];
+    struct sim_evq_chunk *c = bucket_head(w);
+    uint32_t fill = bucket_fill(w);
 
-    if (!c || c->n == SIM_EVQ_CHUNK_SLOTS) {
+    if (!c || fill == SIM_EVQ_CHUNK_SLOTS) {
         struct sim_evq_chunk *nc;
 
         if (!q->nfree_chunks && pool_grow(q, 1) != 0)
             return -1;
         nc = pool_get(q);
-
-        nc->n = 0;
-        nc->bucket = (uint32_t)b;
+        nc->bucket = b;
         nc->next = c;
-        r->bucket[b] = c = nc;
+        c = nc;
+        fill = 0;
     }
     ev->where = (uint8_t)(SIM_EVQ_RUNG0 + level);
     ev->chunk = c;
-    ev->idx = c->n;
-    c->ev[c->n++] = ev;
+    ev->idx = fill;
+    c->e[fill].when = when;
+    c->e[fill].ev = ev;
+    r->bucket[b] = bucket_word(c, fill + 1);
     r->count++;
     return 0;
 }
@@ -297,15 +317,16 @@ static void rung_unspawn(struct sim_eventq *q, unsigned level)
     struct sim_evq_rung *r = &q->rung[level];
 
     for (size_t b = 0; b < r->nb; b++) {
-        struct sim_evq_chunk *c = r->bucket[b], *next;
+        struct sim_evq_chunk *c = bucket_head(r->bucket[b]), *next;
+        uint32_t fill = bucket_fill(r->bucket[b]);
 
-        for (; c; c = next) {
+        for (; c; c = next, fill = SIM_EVQ_CHUNK_SLOTS) {
             next = c->next;
-            for (uint32_t j = 0; j < c->n; j++)
-                heap_push(q, c->ev[j]);
+            for (uint32_t j = 0; j < fill; j++)
+                heap_push(q, c->e[j].ev);
             pool_put(q, c);
         }
-        r->bucket[b] = NULL;
+        r->bucket[b] = 0;
     }
     r->count = 0;
     q->nrungs = level;
@@ -316,15 +337,19 @@ static inline void rung_del(struct sim_eventq *q, struct sim_event *ev)
 {
     struct sim_evq_rung *r = &q->rung[ev->where - SIM_EVQ_RUNG0];
     struct sim_evq_chunk *c = ev->chunk;
-    struct sim_evq_chunk *head = r->bucket[c->bucket];
-    struct sim_event *last = head->ev[--head->n];
+    uintptr_t *w = &r->bucket[c->bucket];
+    struct sim_evq_chunk *head = bucket_head(*w);
+    uint32_t fill = bucket_fill(*w) - 1;
+    struct sim_evq_entry last = head->e[fill];
 
-    c->ev[ev->idx] = last;
-    last->chunk = c;
-    last->idx = ev->idx;
-    if (head->n == 0) {
-        r->bucket[c->bucket] = head->next;
+    c->e[ev->idx] = last;
+    last.ev->chunk = c;
+    last.ev->idx = ev->idx;
+    if (fill == 0) {
+        *w = bucket_word(head->next, SIM_EVQ_CHUNK_SLOTS);
         pool_put(q, head);
+    } else {
+        *w = bucket_word(head, fill);
     }
     r->count--;
 }
@@ -340,12 +365,13 @@ static inline void rung_advance(struct sim_evq_rung *r)
     size_t far = r->cur + 2 * LADDER_PREFETCH, near = r->cur + LADDER_PREFETCH;
 
     if (far < r->nb && r->bucket[far])
-        __builtin_prefetch(r->bucket[far]);
+        __builtin_prefetch(bucket_head(r->bucket[far]));
     if (near < r->nb && r->bucket[near]) {
-        const struct sim_evq_chunk *c = r->bucket[near];
+        const struct sim_evq_chunk *c = bucket_head(r->bucket[near]);
+        uint32_t fill = bucket_fill(r->bucket[near]);
 
-        for (uint32_t j = 0; j < c->n; j++)
-            __builtin_prefetch(c->ev[j]);
+        for (uint32_t j = 0; j < fill; j++)
+            __builtin_prefetch(c->e[j].ev, 1);
     }
     r->cur++;
 }
@@ -372,7 +398,7 @@ static unsigned top_front_shift(const struct sim_eventq *q, size_t n,
     unsigned k, kspan = rung_shift(max - min, n);
 
     for (size_t i = 0; i < LADDER_SAMPLE; i++)
-        sample[m++] = q->top[i * step]->when;
+        sample[m++] = q->top[i * step].when;
     /* the (m/8)-th smallest by partial selection: m is 64, this is cheap */
     for (size_t i = 0; i <= m / 8; i++) {
         size_t lo = i;
@@ -408,24 +434,25 @@ static void eventq_from_top(struct sim_eventq *q)
             q->top_min = SIM_TICK_MAX;
             q->top_max = 0;
             for (size_t i = 0; i < n; i++) {
-                struct sim_event *ev = q->top[i];
+                struct sim_evq_entry te = q->top[i];
 
+                /* both paths write the event: fetch it for writing early */
                 if (i + LADDER_PREFETCH < n)
-                    __builtin_prefetch(q->top[i + LADDER_PREFETCH]);
-                if (ev->when < end) {
-                    if (rung_add(q, 0, ev) != 0) {
+                    __builtin_prefetch(q->top[i + LADDER_PREFETCH].ev, 1);
+                if (te.when < end) {
+                    if (rung_add(q, 0, te.when, te.ev) != 0) {
                         rung_unspawn(q, 0);     /* out of memory: heap all */
                         for (size_t j = 0; j < kept; j++)
-                            heap_push(q, q->top[j]);
+                            heap_push(q, q->top[j].ev);
                         for (; i < n; i++)
-                            heap_push(q, q->top[i]);
+                            heap_push(q, q->top[i].ev);
                         goto heaped;
                     }
                 } else {                /* stays in top, compacted */
-                    ev->idx = (uint32_t)kept;
-                    q->top[kept++] = ev;
-                    q->top_min = ev->when < q->top_min ? ev->when : q->top_min;
-                    q->top_max = ev->when > q->top_max ? ev->when : q->top_max;
+                    te.ev->idx = (uint32_t)kept;
+                    q->top[kept++] = te;
+                    q->top_min = te.when < q->top_min ? te.when : q->top_min;
+                    q->top_max = te.when > q->top_max ? te.when : q->top_max;
                 }
             }
             q->top_len = kept;
@@ -434,7 +461,7 @@ static void eventq_from_top(struct sim_eventq *q)
         }
     }
     for (size_t i = 0; i < n; i++)
-        heap_push(q, q->top[i]);
+        heap_push(q, q->top[i].ev);
 heaped:
     q->top_len = 0;
     q->top_min = SIM_TICK_MAX;
@@ -447,29 +474,28 @@ static void eventq_from_rung(struct sim_eventq *q)
     unsigned level = q->nrungs - 1;
     struct sim_evq_rung *r = &q->rung[level];
     struct sim_evq_chunk *list, *c, *next;
+    uint32_t head_fill, fill;
     sim_tick_t min = SIM_TICK_MAX, max = 0;
     size_t n = 0;
     int split;
 
     while (!r->bucket[r->cur])
         rung_advance(r);
-    list = r->bucket[r->cur];
-    r->bucket[r->cur] = NULL;
+    list = bucket_head(r->bucket[r->cur]);
+    head_fill = bucket_fill(r->bucket[r->cur]);
+    r->bucket[r->cur] = 0;
     rung_advance(r);
     r->cur_start = sat_add(r->start, sat_shl(r->cur, r->shift));
 
-    /* Touch every event once with independent loads (they overlap). */
-    for (c = list; c; c = c->next)
-        for (uint32_t j = 0; j < c->n; j++)
-            __builtin_prefetch(c->ev[j]);
-    for (c = list; c; c = c->next) {
-        for (uint32_t j = 0; j < c->n; j++) {
-            sim_tick_t t = c->ev[j]->when;
+    /* The times are in the chunks: no event is read to find the range. */
+    for (c = list, fill = head_fill; c; c = c->next, fill = SIM_EVQ_CHUNK_SLOTS) {
+        for (uint32_t j = 0; j < fill; j++) {
+            sim_tick_t t = c->e[j].when;
 
             min = t < min ? t : min;
             max = t > max ? t : max;
         }
-        n += c->n;
+        n += fill;
     }
     r->count -= n;
 
@@ -481,15 +507,15 @@ static void eventq_from_rung(struct sim_eventq *q)
      */
     split = n > LADDER_THRES && max > min && level + 1 < SIM_EVQ_MAX_RUNGS &&
             rung_spawn_prepare(q, level + 1, n, min, r->cur_start - 1);
-    for (c = list; c; c = next) {
+    for (c = list, fill = head_fill; c; c = next, fill = SIM_EVQ_CHUNK_SLOTS) {
         next = c->next;
-        for (uint32_t j = 0; j < c->n; j++) {
-            if (split && rung_add(q, level + 1, c->ev[j]) != 0) {
+        for (uint32_t j = 0; j < fill; j++) {
+            if (split && rung_add(q, level + 1, c->e[j].when, c->e[j].ev) != 0) {
                 rung_unspawn(q, level + 1);     /* out of memory: heap all */
                 split = 0;
             }
             if (!split)
-                heap_push(q, c->ev[j]);
+                heap_push(q, c->e[j].ev);
         }
         pool_put(q, c);
     }
@@ -528,6 +554,7 @@ void sim_eventq_destroy(struct sim_eventq *q)
         free(slab);
         slab = next;
     }
+    free(q->free_stack);
     free(q->heap);
     free(q->top);
     for (unsigned i = 0; i < SIM_EVQ_MAX_RUNGS; i++)
@@ -560,7 +587,7 @@ int sim_eventq_grow(struct sim_eventq *q)
     }
     if (need > q->top_cap) {
         size_t cap = q->top_cap ? 2 * q->top_cap : 64;
-        struct sim_event **t = realloc(q->top, cap * sizeof(*t));
+        struct sim_evq_entry *t = realloc(q->top, cap * sizeof(*t));
 
         if (!t)
             return SIM_ENOMEM;
@@ -584,7 +611,7 @@ void sim_eventq_insert(struct sim_eventq *q, struct sim_event *ev)
     /* Coarsest rung first: in the common case the first test places it. */
     for (unsigned i = 0; i < q->nrungs; i++) {
         if (t >= q->rung[i].cur_start) {
-            (void)rung_add(q, i, ev);   /* reserve() left a free chunk */
+            (void)rung_add(q, i, t, ev);    /* reserve() left a free chunk */
             return;
         }
     }

@@ -16,19 +16,20 @@
  * which breaks them by the full key: the order is exactly the one event.h
  * states, independent of memory addresses or bucket layout.
  *
- * Departures from the paper, both for memory behaviour at 10^6 events:
- *  - A bucket is a list of 64-byte chunks of six event pointers, not a list
- *    of events. Emptying a bucket then reads its events with independent
- *    loads the CPU overlaps, where a linked list of events is a chain of
- *    dependent cache misses; inserting touches only the bucket's head chunk.
- *    Chunks come from a pool that grows by slabs and never shrinks, so the
- *    steady state allocates nothing.
+ * Departures from the paper, all for memory behaviour at 10^6 events:
+ *  - A bucket is a list of 64-byte chunks of three (time, event) entries,
+ *    not a linked list of events, and top is an array of such entries.
+ *    Moving events between tiers then reads arrays, not the scattered
+ *    events: no chain of dependent cache misses, and writes to an event's
+ *    position fields are stores the CPU does not wait for. Chunks come from
+ *    a pool that grows by slabs and never shrinks, so the steady state
+ *    allocates nothing.
  *  - Bucket widths are powers of two: a bucket index is a shift.
  *
  * Costs: insert and remove O(1); a pop O(1) amortised plus O(log b) in the
  * bottom heap (b is about LADDER_THRES). Memory: 48 bytes per event (in the
- * owner), a heap and a top slot per event (32 bytes), one pointer per bucket
- * and one 64-byte chunk per six bucketed events (at worst one per bucket).
+ * owner), a heap and a top slot per event (40 bytes), one pointer per bucket
+ * and one 64-byte chunk per three bucketed events (at worst one per bucket).
  */
 #ifndef SIM_EVENTQ_H
 #define SIM_EVENTQ_H
@@ -39,19 +40,28 @@
 #include "engine/event.h"
 
 #define SIM_EVQ_MAX_RUNGS 8
-#define SIM_EVQ_CHUNK_SLOTS 6
+#define SIM_EVQ_CHUNK_SLOTS 3
+
+/* An event with its time beside it, so that moving events between tiers
+ * reads only the arrays, never the (cold) events themselves. */
+struct sim_evq_entry {
+    sim_tick_t when;
+    struct sim_event *ev;
+};
 
 /*
- * Six event pointers, the next chunk and two counts: one cache line. Only a
- * bucket's head chunk may be partly filled; removing an event moves the head
- * chunk's last event into the hole, so a bucket of k events is ceil(k/6)
- * chunks however it was built.
+ * A bucket is a list of chunks: a header and three entries, one cache line.
+ * Only a bucket's head chunk may be partly filled, and its fill count is kept
+ * in the low bits of the bucket's pointer to it (chunks are 64-byte aligned),
+ * so adding an event reads only the bucket array and merely writes the chunk:
+ * a store the CPU does not wait for. Removing an event moves the head chunk's
+ * last entry into the hole, so a bucket of k events is ceil(k/3) chunks
+ * however it was built.
  */
 struct sim_evq_chunk {
-    struct sim_event *ev[SIM_EVQ_CHUNK_SLOTS];
-    struct sim_evq_chunk *next;     /* older chunks of the same bucket */
-    uint32_t n;                     /* slots in use */
-    uint32_t bucket;                /* index of its bucket in its rung */
+    struct sim_evq_chunk *next;     /* older chunks of the bucket, all full */
+    uint64_t bucket;                /* index of its bucket in its rung */
+    struct sim_evq_entry e[SIM_EVQ_CHUNK_SLOTS];
 };
 
 /* A bottom-heap slot: the event's key beside it. */
@@ -62,7 +72,7 @@ struct sim_evq_slot {
 };
 
 struct sim_evq_rung {
-    struct sim_evq_chunk **bucket;  /* nb chunk lists */
+    uintptr_t *bucket;              /* nb chunk lists: head | head's fill */
     size_t nb;                      /* buckets in use */
     size_t cap;                     /* buckets allocated */
     size_t cur;                     /* first bucket not yet handed down */
@@ -86,16 +96,17 @@ struct sim_eventq {
     unsigned nrungs;
 
     /* top: an unsorted array; an event's idx is its slot */
-    struct sim_event **top;
+    struct sim_evq_entry *top;
     size_t top_len;
     size_t top_cap;
     sim_tick_t top_min;
     sim_tick_t top_max;
     sim_tick_t top_start;           /* events at or after this go to top */
 
-    /* chunk pool */
-    struct sim_evq_chunk *free_chunks;
+    /* chunk pool: a stack of free chunks (popping one reads no chunk) */
+    struct sim_evq_chunk **free_stack;
     size_t nfree_chunks;
+    size_t nchunks;                 /* chunks in all slabs = stack capacity */
     void *slabs;                    /* list of slabs, for destroy */
 
     size_t count;                   /* all pending events */
