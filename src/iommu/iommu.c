@@ -97,6 +97,7 @@ void iommu_req_complete(struct iommu *mmu, struct iommu_req *req,
     }
     mmu->st.timed++;
     req->completed = when;
+    mmu->st.timed_ticks += (double)(when - req->issued);
     sim_event_init(&req->ev, req_done_event, req, SIM_PRIO_DEFAULT);
     /* when >= now by contract; an error here is a model bug, surfaced as a
      * completion now rather than a lost request. */

@@ -217,6 +217,7 @@ struct iommu_ops {
 struct iommu_stats {
     uint64_t translations;          /* functional translate() calls */
     uint64_t timed, timed_faults;   /* timed requests completed, of which faults */
+    double timed_ticks;             /* sum of their issue-to-completion times */
     uint64_t registers, refusals, unregisters;
     uint64_t flag_changes;          /* notify_flag_changed calls */
     uint64_t events[3];             /* fan-outs by type: UNMAP, MAP, DEVIOTLB_UNMAP */

@@ -40,7 +40,8 @@ int walker_init(struct walker *w, struct sim *sim, struct mem *mem,
             memset(&c, 0, sizeof(c));
             c.policy = IOTLB_LRU;
             c.arr[0].entries = cfg->pwc_entries[d];
-            c.arr[0].ways = cfg->pwc_ways ? cfg->pwc_ways : cfg->pwc_entries[d];
+            c.arr[0].ways = cfg->pwc_ways_at[d] ? cfg->pwc_ways_at[d]
+                            : cfg->pwc_ways ? cfg->pwc_ways : cfg->pwc_entries[d];
             c.path = path;
             r = iotlb_init(&w->pwc[s][d], &c, err, errlen);
             if (r) {

@@ -44,6 +44,7 @@ struct walk_cfg {
     unsigned walkers;                       /* concurrent walks, >= 1 */
     unsigned pwc_entries[PGTABLE_MAX_LEVELS]; /* per depth 1..4 (index d); 0: none */
     unsigned pwc_ways;                      /* 0: fully associative */
+    unsigned pwc_ways_at[PGTABLE_MAX_LEVELS]; /* per depth; 0: pwc_ways applies */
     unsigned pte_bytes;                     /* bytes per PTE read (8) */
     const char *path;
 };

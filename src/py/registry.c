@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "engine/models.h"
+#include "iommu/models/generic.h"      /* GenericIOMMU (issue 5) */
+#include "iommu/objects.h"             /* IOTLB, Walker (issue 5) */
+#include "mem/mem_object.h"            /* Memory (issue 5) */
 
 /* System: a pure container that groups objects under one path. */
 static const struct sim_model model_system = {
@@ -22,6 +25,11 @@ static const struct sim_model *const models[] = {
     &sim_model_periodic_source,
     &sim_model_poisson_source,
     &sim_model_trace_source,
+    /* Memory and the IOMMU (issue 5): parts before the models that use them. */
+    &mem_model_memory,
+    &iommu_model_iotlb,
+    &iommu_model_walker,
+    &generic_model_object,
 };
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))

@@ -18,6 +18,7 @@
 #ifndef SIM_IOMMU_GENERIC_H
 #define SIM_IOMMU_GENERIC_H
 
+#include "engine/object.h"
 #include "iommu/iommu.h"
 #include "iommu/iotlb.h"
 #include "iommu/walk.h"
@@ -88,5 +89,29 @@ int generic_map(struct generic_iommu *g, unsigned domain, uint64_t iova,
  * the notified consumers have finished. */
 int generic_unmap(struct generic_iommu *g, unsigned domain, uint64_t iova,
                   uint64_t size, sim_tick_t *done_at);
+
+/* --- As an object of a config (generic_object.c) ---------------------------
+ *
+ * The `GenericIOMMU` descriptor builds a struct generic_iommu from its
+ * parameters and its references to an IOTLB, a Walker and a Memory object.
+ * A device model that takes an IOMMU reference (ref_model "GenericIOMMU")
+ * gets the model with generic_iommu_from_object() in its create or connect
+ * op (the IOMMU is created first, being referenced), then uses the API above:
+ *
+ *     struct generic_iommu *g = generic_iommu_from_object(v[P_IOMMU].ref.obj);
+ *     struct iommu *as;
+ *     generic_domain_create(g, dom);              (SIM_EEXIST if it exists)
+ *     generic_attach(g, rid, dom, &as, err, n);   (its address space)
+ *     generic_map(g, dom, iova, pa, size, IOMMU_RW);
+ *     iommu_translate_timed(as, &req);            (per DMA request)
+ *
+ * The generic_iommu and every struct iommu it hands out live until the
+ * IOMMU object is destroyed, which is after every object referencing it.
+ */
+extern const struct sim_model generic_model_object;        /* "GenericIOMMU" */
+
+/* The model behind a created GenericIOMMU object; NULL for NULL or any other
+ * model. */
+struct generic_iommu *generic_iommu_from_object(const struct sim_object *obj);
 
 #endif /* SIM_IOMMU_GENERIC_H */
