@@ -133,8 +133,10 @@ static void heap_down(struct sim_eventq *q, size_t i)
 
         if (c >= n)
             break;
-        if (c + 1 < n && slot_less(&q->heap[c + 1], &q->heap[c]))
-            c++;
+        /* which child is smaller is a coin toss: select it without a
+         * branch, which saves a mispredict per level */
+        if (c + 1 < n)
+            c += (size_t)slot_less(&q->heap[c + 1], &q->heap[c]);
         if (!slot_less(&q->heap[c], &s))
             break;
         heap_set(q, i, &q->heap[c]);
