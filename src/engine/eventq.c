@@ -646,7 +646,7 @@ struct sim_event *sim_eventq_peek(struct sim_eventq *q)
     return q->heap_len ? q->heap[0].ev : NULL;
 }
 
-struct sim_event *sim_eventq_pop_until(struct sim_eventq *q, sim_tick_t limit)
+struct sim_event *sim_eventq_pop_slow(struct sim_eventq *q, sim_tick_t limit)
 {
     struct sim_event *ev;
 

@@ -142,8 +142,30 @@ void sim_eventq_remove(struct sim_eventq *q, struct sim_event *ev);
 /* The first event, or NULL when empty. It stays in the queue. */
 struct sim_event *sim_eventq_peek(struct sim_eventq *q);
 
-/* Remove and return the first event if it is due at or before limit. */
-struct sim_event *sim_eventq_pop_until(struct sim_eventq *q, sim_tick_t limit);
+/* The general case of sim_eventq_pop_until(). */
+struct sim_event *sim_eventq_pop_slow(struct sim_eventq *q, sim_tick_t limit);
+
+/*
+ * Remove and return the first event if it is due at or before limit. The
+ * common case (the bottom heap is settled and not empty) is inline: it is
+ * once per event in the run loop. The popped slot stays at the root, dead,
+ * until the next heap operation (see heap_push in eventq.c).
+ */
+static inline struct sim_event *sim_eventq_pop_until(struct sim_eventq *q,
+                                                     sim_tick_t limit)
+{
+    struct sim_event *ev;
+
+    if (__builtin_expect(q->dead_root || q->heap_len == 0, 0))
+        return sim_eventq_pop_slow(q, limit);
+    if (q->heap[0].when > limit)
+        return NULL;
+    ev = q->heap[0].ev;
+    q->dead_root = 1;
+    q->count--;
+    ev->where = SIM_EVQ_NONE;
+    return ev;
+}
 
 static inline size_t sim_eventq_count(const struct sim_eventq *q)
 {
