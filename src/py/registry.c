@@ -10,6 +10,7 @@
 #include "engine/models.h"
 #include "iommu/models/generic.h"      /* GenericIOMMU (issue 5) */
 #include "iommu/objects.h"             /* IOTLB, Walker (issue 5) */
+#include "iommu/probe.h"               /* TranslationProbe (issue 5) */
 #include "mem/mem_object.h"            /* Memory (issue 5) */
 
 /* System: a pure container that groups objects under one path. */
@@ -30,6 +31,7 @@ static const struct sim_model *const models[] = {
     &iommu_model_iotlb,
     &iommu_model_walker,
     &generic_model_object,
+    &iommu_model_translation_probe,
 };
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))
