@@ -155,4 +155,23 @@
     TEST(os_dma, test_os_lazy_flush_count)                                   \
     TEST(os_dma, test_os_lazy_stale_window_and_domain_flush)                 \
     TEST(os_dma, test_os_no_reuse_before_invalidation)                       \
-    TEST(os_dma, test_os_passthrough_identity)
+    TEST(os_dma, test_os_passthrough_identity) \
+    SUITE(trace_parse)                                                       \
+    TEST(trace_parse, test_trace_parse_accepts)                              \
+    TEST(trace_parse, test_trace_parse_skips)                                \
+    TEST(trace_parse, test_trace_parse_rejects)                              \
+    TEST(trace_parse, test_trace_import_line_numbers)                        \
+    TEST(trace_parse, test_trace_import_checks_and_sort)                     \
+    TEST(trace_parse, test_trace_live_coverage)                              \
+    SUITE(trace_file)                                                        \
+    TEST(trace_file, test_trace_file_round_trip)                             \
+    TEST(trace_file, test_trace_file_layout)                                 \
+    TEST(trace_file, test_trace_file_rejects)                                \
+    TEST(trace_file, test_trace_file_atomic)                                 \
+    TEST(trace_file, test_trace_gen_deterministic)                           \
+    TEST(trace_file, test_trace_gen_consistent)                              \
+    SUITE(trace_replay)                                                      \
+    TEST(trace_replay, test_trace_replay_even_spread)                        \
+    TEST(trace_replay, test_trace_replay_spacing_and_scale)                  \
+    TEST(trace_replay, test_trace_replay_partial_unmap_and_errors)           \
+    TEST(trace_replay, test_trace_replay_generic_sink)

@@ -12,6 +12,9 @@ int cli_demo_main(int argc, char **argv);
 /* `iommusim [options] CONFIG.py [args]`: run a Python config (see run.c). */
 int cli_run_main(int argc, char **argv);
 
+/* `iommusim trace import|info|gen|replay ...`: traces (see trace_cmd.c). */
+int cli_trace_main(int argc, char **argv);
+
 /* The command's usage text (both modes). */
 void cli_usage(FILE *out);
 
