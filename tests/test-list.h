@@ -174,4 +174,12 @@
     TEST(trace_replay, test_trace_replay_even_spread)                        \
     TEST(trace_replay, test_trace_replay_spacing_and_scale)                  \
     TEST(trace_replay, test_trace_replay_partial_unmap_and_errors)           \
-    TEST(trace_replay, test_trace_replay_generic_sink)
+    TEST(trace_replay, test_trace_replay_generic_sink) \
+    SUITE(dev)                                                               \
+    TEST(dev, test_dev_lathist_percentiles)                                  \
+    TEST(dev, test_dev_link_rates_and_timing)                                \
+    TEST(dev, test_dev_engine_split_and_tags)                                \
+    TEST(dev, test_dev_engine_fault)                                         \
+    TEST(dev, test_dev_link_bound_throughput)                                \
+    TEST(dev, test_dev_open_loop_arrivals)                                   \
+    TEST(dev, test_dev_pattern_offsets)

@@ -197,10 +197,7 @@ int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
 
 void os_dma_destroy(struct os_dma *d)
 {
-    if (sim_event_is_scheduled(&d->timer))
-        sim_event_deschedule(d->sim, &d->timer);
-    if (sim_event_is_scheduled(&d->reaper))
-        sim_event_deschedule(d->sim, &d->reaper);
+    /* Its events died with the simulation (sim_destroy() first). */
     free(d->fq);
     free(d->fq_head);
     free(d->fq_count);
@@ -254,7 +251,7 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
                  sim_tick_t *done)
 {
     uint64_t pages = span_pages(iova, bytes), pfn = iova >> PAGE_SHIFT;
-    sim_tick_t now = sim_now(d->sim), t, notified = now;
+    sim_tick_t now = sim_now(d->sim), t, start, notified = now;
     int r;
 
     cpu %= d->cfg.cpus;
@@ -268,15 +265,16 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
     if (d->cfg.policy == OS_DMA_LAZY) {
         unsigned size = d->cfg.fq_size;
         bool full = d->fq_count[cpu] == size;
+        sim_tick_t cost = d->cfg.unmap_cost +
+                          (full ? d->cfg.inval_submit + d->cfg.inval_wait : 0);
 
-        t = cpu_charge(d, d->cfg.unmap_cost +
-                          (full ? d->cfg.inval_submit + d->cfg.inval_wait : 0));
+        t = cpu_charge(d, cost);
         if (full) {
             d->st.flushes_full++;
             fq_flush(d, t);
         }
         d->fq[(size_t)cpu * size + (d->fq_head[cpu] + d->fq_count[cpu]) % size] =
-            (struct os_fq_entry){ pfn, pages, now };
+            (struct os_fq_entry){ pfn, pages, t - cost };
         d->fq_count[cpu]++;
         d->fq_total++;
         d->st.fq_queued++;
@@ -290,11 +288,12 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
     if (r)
         return r;
     t = cpu_charge(d, d->cfg.unmap_cost + d->cfg.inval_submit + d->cfg.inval_wait);
+    start = t - (d->cfg.unmap_cost + d->cfg.inval_submit + d->cfg.inval_wait);
     if (notified > t)
         t = notified;               /* the wait also covers the notified consumers */
     d->st.invalidations++;
     d->st.waits++;
-    count_stale(d, now, t);
+    count_stale(d, start, t);
     *done = t;
     return pend_push(d, pfn, pages, cpu, t);
 }

@@ -35,7 +35,9 @@
  *
  * Completion ticks: every call changes the functional state at once and
  * returns, in *done, the tick at which the CPU work (and any wait) is over;
- * the caller must not let the device use a mapping before that tick.
+ * the caller must not let the device use a mapping before that tick. When
+ * the CPUs are busy the work queues (FIFO); an unmap's stale window is
+ * measured from the moment its CPU work starts, not from the call.
  *
  * Hot path: nothing allocates in steady state (the frees waiting on an
  * invalidation sit in a ring that grows by doubling only past its peak).
@@ -122,6 +124,7 @@ struct os_dma {
  */
 int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
                 unsigned domain, const struct os_dma_cfg *cfg, char *err, size_t errlen);
+/* After sim_destroy() (its events are not descheduled, as for every model). */
 void os_dma_destroy(struct os_dma *d);
 
 /* Does a device of this domain translate (everything but passthrough)? */

@@ -12,6 +12,7 @@
 #include "iommu/objects.h"             /* IOTLB, Walker (issue 5) */
 #include "iommu/probe.h"               /* TranslationProbe (issue 5) */
 #include "mem/mem_object.h"            /* Memory (issue 5) */
+#include "dev/dev_object.h"            /* DmaDevice (issue 6) */
 
 /* System: a pure container that groups objects under one path. */
 static const struct sim_model model_system = {
@@ -31,6 +32,8 @@ static const struct sim_model *const models[] = {
     &iommu_model_iotlb,
     &iommu_model_walker,
     &generic_model_object,
+    /* Devices (issue 6): after the IOMMU they attach to. */
+    &dev_model_dma_device,
     &iommu_model_translation_probe,
 };
 

@@ -157,10 +157,10 @@ static void env_init(struct env *e, enum os_dma_policy pol, unsigned cpus)
 
 static void env_destroy(struct env *e)
 {
+    sim_destroy(&e->sim);           /* first: the models' events die with it */
     os_dma_destroy(&e->d);
     generic_destroy(&e->g);
     mem_destroy(&e->mem);
-    sim_destroy(&e->sim);
 }
 
 void test_os_strict_one_invalidation_per_unmap(void)

@@ -1,0 +1,229 @@
+/*
+ * dma_engine.c - the DMA engine (see dma_engine.h for a request's path).
+ */
+#include "dev/dma_engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+
+enum { STAGE_TRANSLATE, STAGE_DONE };
+
+static void req_issue(struct dma_engine *e, struct dma_xfer *x, uint64_t iova,
+                      uint32_t bytes);
+static void req_finish(struct dma_engine_req *r, int status);
+
+static void pump(struct dma_engine *e)
+{
+    while (e->qhead && e->free_reqs) {
+        struct dma_xfer *x = e->qhead;
+        uint64_t iova = x->iova + x->off;
+        uint32_t left = x->bytes - x->off;
+        uint64_t to_page = 4096 - (iova & 4095);
+        uint32_t n = left < e->cfg.max_payload ? left : e->cfg.max_payload;
+
+        if (n > to_page)
+            n = (uint32_t)to_page;
+        x->off += n;
+        x->inflight++;
+        if (x->off == x->bytes) {
+            e->qhead = x->next;
+            if (!e->qhead)
+                e->qtail = NULL;
+        }
+        req_issue(e, x, iova, n);
+    }
+    if (e->qhead)
+        e->st.tag_waits++;
+}
+
+void dma_engine_submit(struct dma_engine *e, struct dma_xfer *x)
+{
+    x->off = 0;
+    x->inflight = 0;
+    x->status = 0;
+    x->submitted = sim_now(e->sim);
+    x->next = NULL;
+    if (e->qtail)
+        e->qtail->next = x;
+    else
+        e->qhead = x;
+    e->qtail = x;
+    pump(e);
+}
+
+static void mem_done(struct mem_req *mr)
+{
+    struct dma_engine_req *r = mr->ctx;
+    struct dma_engine *e = r->e;
+
+    if (r->write) {
+        req_finish(r, 0);
+        return;
+    }
+    /* The completion with data returns downstream. */
+    r->stage = STAGE_DONE;
+    sim_event_schedule(e->sim, &r->ev, pcie_link_send(&e->link, PCIE_DOWN, r->bytes));
+}
+
+static void start_access(struct dma_engine_req *r, uint64_t pa)
+{
+    r->mr.addr = pa;
+    r->mr.bytes = r->bytes;
+    r->mr.pt = false;
+    r->mr.done = mem_done;
+    r->mr.ctx = r;
+    mem_access(r->e->mem, &r->mr);
+}
+
+static void xlate_done(struct iommu_req *ir)
+{
+    struct dma_engine_req *r = ir->ctx;
+    struct dma_engine *e = r->e;
+    sim_tick_t t = ir->completed - ir->issued;
+
+    lathist_add(&e->st.xlate_lat, t);
+    e->st.xlate_ticks += (double)t;
+    if (ir->status) {
+        e->st.faults++;
+        req_finish(r, ir->status);
+        return;
+    }
+    start_access(r, ir->entry.translated_addr | (r->iova & ir->entry.addr_mask));
+}
+
+static void req_event(struct sim_event *ev, void *arg)
+{
+    struct dma_engine_req *r = arg;
+    struct dma_engine *e = r->e;
+
+    (void)ev;
+    if (r->stage == STAGE_DONE) {
+        req_finish(r, 0);
+        return;
+    }
+    /* The request TLP reached the root complex: translate. */
+    if (!e->mmu) {
+        start_access(r, r->iova);
+        return;
+    }
+    r->ir.iova = r->iova;
+    r->ir.access = r->write ? IOMMU_WO : IOMMU_RO;
+    r->ir.attrs.is_write = r->write;
+    r->ir.done = xlate_done;
+    r->ir.ctx = r;
+    if (iommu_translate_timed(e->mmu, &r->ir) != 0) {
+        e->st.faults++;
+        req_finish(r, SIM_EFAULT);
+    }
+}
+
+static void req_issue(struct dma_engine *e, struct dma_xfer *x, uint64_t iova, uint32_t bytes)
+{
+    struct dma_engine_req *r = e->free_reqs;
+
+    e->free_reqs = r->next_free;
+    e->busy++;
+    r->x = x;
+    r->iova = iova;
+    r->bytes = bytes;
+    r->write = x->write;
+    r->issued = sim_now(e->sim);
+    r->stage = STAGE_TRANSLATE;
+    sim_event_schedule(e->sim, &r->ev,
+                       pcie_link_send(&e->link, PCIE_UP, r->write ? bytes : 0));
+}
+
+static void req_finish(struct dma_engine_req *r, int status)
+{
+    struct dma_engine *e = r->e;
+    struct dma_xfer *x = r->x;
+    sim_tick_t now = sim_now(e->sim);
+
+    if (!status) {
+        e->st.requests[r->write]++;
+        e->st.bytes[r->write] += r->bytes;
+        lathist_add(&e->st.req_lat, now - r->issued);
+    } else if (!x->status) {
+        x->status = status;
+    }
+    r->next_free = e->free_reqs;
+    e->free_reqs = r;
+    e->busy--;
+    x->inflight--;
+    if (x->off == x->bytes && x->inflight == 0) {
+        x->completed = now;
+        e->st.xfers++;
+        if (x->status)
+            e->st.xfer_errors++;
+        if (x->done)
+            x->done(x);             /* may submit more */
+    }
+    pump(e);
+}
+
+int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engine_cfg *cfg,
+                    const struct pcie_link_cfg *link, struct iommu *mmu, struct mem *mem,
+                    const char *path, char *err, size_t errlen)
+{
+    int r;
+
+    memset(e, 0, sizeof(*e));
+    if (!cfg->tags || !cfg->max_payload || !mem)
+        return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                "tags and max_payload must be >= 1 and memory is required");
+    r = pcie_link_init(&e->link, sim, link);
+    if (r)
+        return sim_error_format(err, errlen, r, path,
+                                "PCIe link (got gen %u x%u, expected gen 1..6, lanes 1..32, "
+                                "a power of two)", link->gen, link->lanes);
+    e->pool = calloc(cfg->tags, sizeof(*e->pool));
+    if (!e->pool) {
+        pcie_link_destroy(&e->link);
+        return sim_error_format(err, errlen, SIM_ENOMEM, path, NULL);
+    }
+    e->sim = sim;
+    e->cfg = *cfg;
+    e->mmu = mmu;
+    e->mem = mem;
+    for (unsigned i = cfg->tags; i-- > 0;) {
+        struct dma_engine_req *q = &e->pool[i];
+
+        q->e = e;
+        sim_event_init(&q->ev, req_event, q, SIM_PRIO_DEFAULT);
+        q->ir.attrs.requester_id = cfg->requester_id;
+        q->ir.attrs.has_pasid = cfg->has_pasid;
+        q->ir.attrs.pasid = cfg->pasid;
+        q->ir.attrs.secure = cfg->secure;
+        q->next_free = e->free_reqs;
+        e->free_reqs = q;
+    }
+    e->st.since = sim_now(sim);
+    return 0;
+}
+
+void dma_engine_destroy(struct dma_engine *e)
+{
+    /* Requests in flight hold events inside the pool: the simulation is
+     * destroyed first, as for every model. */
+    free(e->pool);
+    e->pool = NULL;
+    pcie_link_destroy(&e->link);
+}
+
+double dma_engine_throughput(const struct dma_engine *e)
+{
+    sim_tick_t span = sim_now(e->sim) - e->st.since;
+
+    if (!span)
+        return 0.0;
+    return (double)(e->st.bytes[0] + e->st.bytes[1]) * (double)SIM_TICKS_PER_S / (double)span;
+}
+
+void dma_engine_reset_stats(struct dma_engine *e)
+{
+    memset(&e->st, 0, sizeof(e->st));
+    e->st.since = sim_now(e->sim);
+    pcie_link_reset_stats(&e->link);
+}

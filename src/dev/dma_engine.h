@@ -1,0 +1,134 @@
+/*
+ * dma_engine.h - a DMA engine: a device that moves data through an IOMMU.
+ *
+ * A traffic pattern submits transfers (struct dma_xfer, the pattern's
+ * storage). The engine splits each into requests that never cross a 4 KiB
+ * page and carry at most max_payload bytes (a PCIe TLP may not cross 4 KiB;
+ * the payload limit is the device's Max_Payload_Size / Max_Read_Request),
+ * and keeps at most `tags` requests outstanding, taking them from a pool
+ * allocated at init (the hot path allocates nothing). A transfer waits FIFO
+ * for tags.
+ *
+ * One request's path (docs/architecture.md):
+ *   1. the request TLP goes upstream on the PCIe link (a write carries its
+ *      data; a read request is header only);
+ *   2. iommu_translate_timed() with the transaction attributes (requester
+ *      id, PASID, write flag); a device in a passthrough domain skips it;
+ *   3. the memory access at the translated address (memory.h);
+ *   4. a read's completion with data comes back downstream; the request
+ *      completes, its latency and its translation latency are recorded, and
+ *      its tag is reused at once.
+ * A translation fault completes the request with SIM_EFAULT and no memory
+ * access; the transfer completes with that status once all of its
+ * requests are done.
+ *
+ * Costs per request: two or three reserves, three or four events, no
+ * allocation.
+ */
+#ifndef SIM_DEV_DMA_ENGINE_H
+#define SIM_DEV_DMA_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dev/lathist.h"
+#include "dev/link.h"
+#include "engine/sim.h"
+#include "iommu/iommu.h"
+#include "mem/memory.h"
+
+struct dma_xfer;
+typedef void (*dma_xfer_done_fn)(struct dma_xfer *x);
+
+/* One transfer. Owned by the submitter; valid until done() ran. */
+struct dma_xfer {
+    uint64_t iova;
+    uint32_t bytes;                 /* >= 1 */
+    bool write;                     /* device to memory */
+    dma_xfer_done_fn done;
+    void *ctx;
+    /* Results, valid in done(). */
+    int status;                     /* 0 or the first request's error */
+    sim_tick_t submitted, completed;
+    /* Private to the engine. */
+    uint32_t off;                   /* bytes carved into requests */
+    uint32_t inflight;
+    struct dma_xfer *next;
+};
+
+struct dma_engine_cfg {
+    unsigned tags;                  /* outstanding requests */
+    uint32_t max_payload;           /* bytes per request */
+    uint32_t requester_id;
+    bool has_pasid;
+    uint32_t pasid;
+    bool secure;
+};
+
+enum { DMA_READ = 0, DMA_WRITE = 1 };
+
+struct dma_engine_stats {
+    uint64_t requests[2], bytes[2]; /* completed without error, [DMA_READ/WRITE] */
+    uint64_t xfers, xfer_errors;    /* transfers completed, of which with an error */
+    uint64_t faults;                /* requests completed with a translation fault */
+    uint64_t tag_waits;             /* issue passes that left a transfer waiting for tags */
+    struct lathist req_lat;         /* issue to completion, ticks */
+    struct lathist xlate_lat;       /* translation alone, ticks */
+    double xlate_ticks;             /* summed translation time (stalled on translation) */
+    sim_tick_t since;               /* last reset */
+};
+
+struct dma_engine;
+
+struct dma_engine_req {
+    struct iommu_req ir;
+    struct mem_req mr;
+    struct sim_event ev;
+    struct dma_engine *e;
+    struct dma_xfer *x;
+    uint64_t iova;
+    uint32_t bytes;
+    bool write;
+    uint8_t stage;
+    sim_tick_t issued;
+    struct dma_engine_req *next_free;
+};
+
+struct dma_engine {
+    struct sim *sim;
+    struct dma_engine_cfg cfg;
+    struct pcie_link link;
+    struct iommu *mmu;              /* NULL: no translation (passthrough) */
+    struct mem *mem;
+    struct dma_engine_req *pool, *free_reqs;
+    unsigned busy;                  /* tags in use */
+    struct dma_xfer *qhead, *qtail; /* transfers with requests still to issue */
+    struct dma_engine_stats st;
+};
+
+/*
+ * tags >= 1 and max_payload >= 1 (SIM_EINVAL), link as pcie_link_init().
+ * @mmu may be NULL (passthrough); @mem is required. err: "path: what".
+ */
+int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engine_cfg *cfg,
+                    const struct pcie_link_cfg *link, struct iommu *mmu, struct mem *mem,
+                    const char *path, char *err, size_t errlen);
+/* After sim_destroy(): events in flight live in the pool. */
+void dma_engine_destroy(struct dma_engine *e);
+
+/* Queue a transfer; its requests issue as tags allow. */
+void dma_engine_submit(struct dma_engine *e, struct dma_xfer *x);
+
+/* Requests outstanding now. */
+static inline unsigned dma_engine_busy(const struct dma_engine *e)
+{
+    return e->busy;
+}
+
+/* Bytes completed per second since the last reset (both directions). */
+double dma_engine_throughput(const struct dma_engine *e);
+
+void dma_engine_reset_stats(struct dma_engine *e);
+
+#endif /* SIM_DEV_DMA_ENGINE_H */

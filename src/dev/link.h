@@ -1,0 +1,67 @@
+/*
+ * link.h - a PCIe link: bandwidth from generation and lanes, per-TLP
+ * overhead, a fixed latency, and one sim_resource per direction.
+ *
+ * PCIe is full duplex, so the upstream direction (device to host: memory
+ * write TLPs with their data, read request TLPs) and the downstream one
+ * (host to device: read completions with data) are separate servers. A TLP
+ * occupies its direction for (payload + overhead) bytes at the link's data
+ * rate, queueing FIFO behind earlier TLPs, then arrives `latency` later
+ * (PHY, retimers, root port). Flow-control credits and DLLP traffic are not
+ * modelled; the overhead bytes per TLP stand for them on average.
+ *
+ * Data rate per lane after line coding (PCI-SIG base specifications):
+ *   gen1 2.5 GT/s x 8b/10b    = 2 Gb/s     gen4 16 GT/s x 128b/130b = 15.754 Gb/s
+ *   gen2 5 GT/s x 8b/10b      = 4 Gb/s     gen5 32 GT/s x 128b/130b = 31.508 Gb/s
+ *   gen3 8 GT/s x 128b/130b   = 7.877 Gb/s gen6 64 GT/s, FLIT mode: 236 of 256
+ *                                          bytes carry TLPs = 59.0 Gb/s
+ * Cost per TLP: one reserve (O(1)), no allocation.
+ */
+#ifndef SIM_DEV_LINK_H
+#define SIM_DEV_LINK_H
+
+#include <stdint.h>
+
+#include "engine/resource.h"
+#include "engine/sim.h"
+
+enum pcie_dir { PCIE_UP = 0, PCIE_DOWN = 1 };
+
+struct pcie_link_cfg {
+    unsigned gen;                   /* 1..6 */
+    unsigned lanes;                 /* 1, 2, 4, 8, 16 */
+    uint32_t tlp_overhead;          /* bytes per TLP: header, sequence, LCRC, framing */
+    sim_tick_t latency;             /* one way */
+};
+
+struct pcie_link_stats {
+    uint64_t tlps[2];
+    uint64_t bytes[2];              /* payload */
+    uint64_t wire_bytes[2];         /* payload + overhead */
+};
+
+struct pcie_link {
+    struct sim *sim;
+    struct pcie_link_cfg cfg;
+    double bits_per_s;              /* data rate of the whole link, one direction */
+    double ps_per_byte;
+    struct sim_resource dir[2];
+    struct pcie_link_stats st;
+};
+
+/* Data rate of one lane of generation @gen in bit/s (0 for unknown gens). */
+double pcie_lane_rate(unsigned gen);
+
+/* SIM_EINVAL for a gen outside 1..6 or lanes not in {1,2,4,8,16,32}; SIM_ENOMEM. */
+int pcie_link_init(struct pcie_link *l, struct sim *sim, const struct pcie_link_cfg *cfg);
+void pcie_link_destroy(struct pcie_link *l);
+
+/* Send one TLP carrying @payload bytes now; returns its arrival tick. */
+sim_tick_t pcie_link_send(struct pcie_link *l, enum pcie_dir d, uint32_t payload);
+
+/* Busy fraction of a direction since the last reset. */
+double pcie_link_utilisation(struct pcie_link *l, enum pcie_dir d);
+
+void pcie_link_reset_stats(struct pcie_link *l);
+
+#endif /* SIM_DEV_LINK_H */
