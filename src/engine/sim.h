@@ -76,18 +76,12 @@ static inline uint64_t sim_events_pending(const struct sim *s)
  * (use sim_event_reschedule), SIM_EPAST if when < sim_now(), SIM_ERANGE if
  * when is SIM_TICK_MAX, SIM_ENOMEM if the queue could not grow.
  */
-static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
-                                     sim_tick_t when)
+/* Insert ev at `when` once the checks have passed (internal). */
+static inline int sim__event_insert(struct sim *s, struct sim_event *ev,
+                                    sim_tick_t when)
 {
-    int err;
+    int err = sim_eventq_reserve(&s->q);
 
-    if (sim_event_is_scheduled(ev))
-        return SIM_EBUSY;
-    if (when < s->now)
-        return SIM_EPAST;
-    if (when == SIM_TICK_MAX)
-        return SIM_ERANGE;
-    err = sim_eventq_reserve(&s->q);
     if (err)
         return err;
     ev->when = when;
@@ -98,13 +92,27 @@ static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
     return 0;
 }
 
+static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
+                                     sim_tick_t when)
+{
+    if (sim_event_is_scheduled(ev))
+        return SIM_EBUSY;
+    if (when < s->now)
+        return SIM_EPAST;
+    if (when == SIM_TICK_MAX)
+        return SIM_ERANGE;
+    return sim__event_insert(s, ev, when);
+}
+
 /* Schedule ev `delay` ticks from now (SIM_ERANGE on overflow). */
 static inline int sim_event_schedule_in(struct sim *s, struct sim_event *ev,
                                         sim_tick_t delay)
 {
+    if (sim_event_is_scheduled(ev))
+        return SIM_EBUSY;
     if (delay >= SIM_TICK_MAX - s->now)
         return SIM_ERANGE;
-    return sim_event_schedule(s, ev, s->now + delay);
+    return sim__event_insert(s, ev, s->now + delay);
 }
 
 /* Remove a scheduled event. SIM_ENOTSCHED if it was not scheduled. */
