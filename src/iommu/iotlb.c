@@ -31,39 +31,52 @@ static inline uint32_t tag_hash(uint32_t domain, unsigned idx, uint64_t vpn, uns
     return (uint32_t)h;
 }
 
-static inline uint32_t entry_home(const struct iotlb_array *a, uint32_t ei)
+/*
+ * A slot is (tag hash << 32) | (entry index + 1), 0 when empty: a probe
+ * compares the stored hash before it touches the entry, and deletion
+ * re-homes slots from the stored hash, so neither walks the entry array
+ * (random loads that cost more than the hashing itself).
+ */
+static inline uint32_t slot_entry(const struct iotlb_array *a, uint32_t slot)
+{
+    return (uint32_t)a->hash[slot] - 1;
+}
+
+static inline uint32_t entry_hash(const struct iotlb_array *a, uint32_t ei)
 {
     const struct iotlb_entry *e = &a->e[ei];
 
-    return tag_hash(e->domain, e->idx, e->vpn, e->size) & a->hmask;
+    return tag_hash(e->domain, e->idx, e->vpn, e->size);
 }
 
 /* Slot of the entry with this tag, or NIL. */
 static inline uint32_t hash_find(const struct iotlb_array *a, uint32_t domain,
                                  unsigned idx, uint64_t vpn, unsigned size)
 {
-    uint32_t i = tag_hash(domain, idx, vpn, size) & a->hmask;
+    uint32_t h = tag_hash(domain, idx, vpn, size), i = h & a->hmask;
 
     for (;;) {
-        uint32_t v = a->hash[i];
+        uint64_t v = a->hash[i];
         const struct iotlb_entry *e;
 
         if (!v)
             return NIL;
-        e = &a->e[v - 1];
-        if (e->vpn == vpn && e->domain == domain && e->idx == idx && e->size == size)
-            return i;
+        if ((uint32_t)(v >> 32) == h) {
+            e = &a->e[(uint32_t)v - 1];
+            if (e->vpn == vpn && e->domain == domain && e->idx == idx && e->size == size)
+                return i;
+        }
         i = (i + 1) & a->hmask;
     }
 }
 
 static void hash_add(struct iotlb_array *a, uint32_t ei)
 {
-    uint32_t i = entry_home(a, ei);
+    uint32_t h = entry_hash(a, ei), i = h & a->hmask;
 
     while (a->hash[i])
         i = (i + 1) & a->hmask;
-    a->hash[i] = ei + 1;
+    a->hash[i] = (uint64_t)h << 32 | (ei + 1);
 }
 
 /* Backward-shift deletion (Knuth 6.4, algorithm R): no tombstones. */
@@ -77,7 +90,7 @@ static void hash_del_slot(struct iotlb_array *a, uint32_t i)
         j = (j + 1) & a->hmask;
         if (!a->hash[j])
             break;
-        k = entry_home(a, a->hash[j] - 1);
+        k = (uint32_t)(a->hash[j] >> 32) & a->hmask;
         /* Move j back to i unless its home lies cyclically in (i, j]. */
         if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
             continue;
@@ -98,7 +111,7 @@ static void hash_del(struct iotlb_array *a, uint32_t ei)
 
 /* --- Per-set way lists ---------------------------------------------------- */
 
-static void list_unlink(struct iotlb_array *a, unsigned set, uint32_t ei)
+static inline void list_unlink(struct iotlb_array *a, unsigned set, uint32_t ei)
 {
     if (a->prev[ei] != NIL)
         a->next[a->prev[ei]] = a->next[ei];
@@ -110,7 +123,7 @@ static void list_unlink(struct iotlb_array *a, unsigned set, uint32_t ei)
         a->tail[set] = a->prev[ei];
 }
 
-static void list_to_head(struct iotlb_array *a, unsigned set, uint32_t ei)
+static inline void list_to_head(struct iotlb_array *a, unsigned set, uint32_t ei)
 {
     if (a->head[set] == ei)
         return;
@@ -178,12 +191,13 @@ static int array_init(struct iotlb_array *a, unsigned entries, unsigned ways)
     a->head = malloc(a->sets * sizeof(uint32_t));
     a->tail = malloc(a->sets * sizeof(uint32_t));
     a->plru = calloc(a->sets, sizeof(uint64_t));
-    a->hash = calloc(hs, sizeof(uint32_t));
+    a->hash = calloc(hs, sizeof(uint64_t));
     if (!a->e || !a->prev || !a->next || !a->head || !a->tail || !a->plru || !a->hash)
         return SIM_ENOMEM;
     for (i = 0; i < entries; i++) {
         unsigned set = i / ways, way = i % ways;
 
+        a->e[i].set = set;
         a->prev[i] = way ? i - 1 : NIL;
         a->next[i] = way + 1 < ways ? i + 1 : NIL;
         if (way == 0)
@@ -281,16 +295,16 @@ static inline struct iotlb_array *array_for(struct iotlb *t, unsigned s)
 
 /* --- Lookup and fill ------------------------------------------------------ */
 
-static void touch(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
+static inline void touch(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
 {
-    unsigned set = ei / a->ways;
+    unsigned set = a->e[ei].set;
 
     switch (t->cfg.policy) {
     case IOTLB_LRU:
         list_to_head(a, set, ei);
         break;
     case IOTLB_PLRU:
-        plru_touch(a, set, ei % a->ways);
+        plru_touch(a, set, ei - set * a->ways);
         break;
     default:                        /* fifo, random: hits change nothing */
         break;
@@ -312,7 +326,7 @@ bool iotlb_lookup(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
         slot = hash_find(a, domain, idx, iova >> size_shift[s], s);
         if (slot == NIL)
             continue;
-        ei = a->hash[slot] - 1;
+        ei = slot_entry(a, slot);
         touch(t, a, ei);
         hit->addr_mask = (UINT64_C(1) << size_shift[s]) - 1;
         hit->translated_addr = a->e[ei].pa;
@@ -332,7 +346,7 @@ static void entry_remove(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
     a->count[e->size]--;
     e->valid = 0;
     t->st.occupancy--;
-    list_to_tail(a, ei / a->ways, ei);
+    list_to_tail(a, a->e[ei].set, ei);
 }
 
 void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
@@ -360,7 +374,7 @@ void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
         t->max_idx = (uint16_t)idx;
     slot = hash_find(a, domain, idx, vpn, s);
     if (slot != NIL) {
-        ei = a->hash[slot] - 1;
+        ei = slot_entry(a, slot);
         a->e[ei].pa = translated_addr;
         a->e[ei].perm = (uint8_t)perm;
         touch(t, a, ei);
@@ -389,7 +403,7 @@ void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
     t->st.occupancy++;
     list_to_head(a, set, ei);
     if (t->cfg.policy == IOTLB_PLRU)
-        plru_touch(a, set, ei % a->ways);
+        plru_touch(a, set, ei - set * a->ways);
 }
 
 /* --- Invalidation --------------------------------------------------------- */
@@ -464,7 +478,7 @@ void iotlb_inval_page(struct iotlb *t, uint32_t domain, uint64_t iova)
             uint32_t slot = hash_find(a, domain, idx, iova >> size_shift[s], s);
 
             if (slot != NIL) {
-                entry_remove(t, a, a->hash[slot] - 1);
+                entry_remove(t, a, slot_entry(a, slot));
                 t->st.inval_entries++;
             }
         }

@@ -73,6 +73,7 @@ struct iotlb_entry {
     uint8_t size;                   /* enum iotlb_size */
     uint8_t perm;
     uint8_t valid;
+    uint32_t set;                   /* fixed (index / ways): spares a division per hit */
 };
 
 struct iotlb_array {
@@ -81,7 +82,7 @@ struct iotlb_array {
     uint32_t *prev, *next;          /* per-set list: valid MRU-first, invalid at tail */
     uint32_t *head, *tail;          /* per set */
     uint64_t *plru;                 /* per set tree bits (plru) */
-    uint32_t *hash;                 /* entry index + 1, linear probing */
+    uint64_t *hash;                 /* tag hash << 32 | entry index + 1; linear probing */
     uint32_t hmask;
     uint32_t count[IOTLB_NSIZES];   /* valid entries by size */
 };
