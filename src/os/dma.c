@@ -169,7 +169,7 @@ int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
     r = generic_domain_create(g, domain);
     if (r == SIM_EEXIST)
         return sim_error_format(err, errlen, r, path,
-                                "domain %u is already used (one IOVA allocator per domain)",
+                                "domain %u is taken by another device; one IOVA allocator per domain",
                                 domain);
     if (r)
         return sim_error_format(err, errlen, r, path, "cannot create domain %u", domain);
