@@ -4,8 +4,8 @@
  * The writer creates PATH.tmp, lays out every group, dataset and attribute
  * for the registry's stats, then starts HDF5 SWMR (single-writer multiple-
  * reader) mode so h5py can read the file while it grows. Each dump is copied
- * into in-memory row buffers; the buffers are written, and every dataset
- * flushed for SWMR readers, when `batch_rows` dumps are buffered or
+ * into in-memory row buffers; the buffers are written (by a writer thread,
+ * see `background`), and the file flushed for SWMR readers, when `batch_rows` dumps are buffered or
  * `flush_interval_s` host seconds have passed since the last write (0: after
  * every dump), and at close. Close writes the end-of-run metadata into the
  * /run datasets made at open (HDF5 1.10 cannot create attributes under SWMR,
@@ -45,10 +45,21 @@ struct stats_run_end {
 struct stats_h5_options {
     double flush_interval_s;    /* host seconds between writes; 0: every dump */
     uint32_t batch_rows;        /* write at least every this many dumps */
+    int background;             /* write batches from a writer thread */
 };
 
-/* flush_interval_s 1.0, batch_rows 1024. */
-#define STATS_H5_OPTIONS_DEFAULT { 1.0, 1024 }
+/*
+ * flush_interval_s 1.0, batch_rows 1024, background 1.
+ *
+ * background: a batch is handed to a writer thread (double-buffered) and
+ * the simulation goes on while HDF5 compresses and writes it; the writer
+ * thread makes every HDF5 call between open and close. The simulation
+ * itself stays single-threaded and deterministic: the thread only copies
+ * finished rows to the file. If the thread falls behind, the next hand-off
+ * waits for it. With 0, batches are written in the calling thread (what a
+ * sweep that already fills every core may prefer: the work is the same).
+ */
+#define STATS_H5_OPTIONS_DEFAULT { 1.0, 1024, 1 }
 
 struct stats_h5_writer;
 
@@ -75,7 +86,7 @@ int stats_h5_writer_close(struct stats_h5_writer *w, const struct stats_run_end 
 void stats_h5_writer_abort(struct stats_h5_writer *w);
 
 /* Dumps written to the file so far (not counting buffered ones). */
-uint64_t stats_h5_writer_rows(const struct stats_h5_writer *w);
+uint64_t stats_h5_writer_rows(struct stats_h5_writer *w);
 
 /*
  * argv joined with spaces, each argument quoted for a POSIX shell when it

@@ -37,44 +37,68 @@ double stats_hist_edge(const struct stats_hist *h, uint32_t i)
     }
 }
 
+/* The clipped bounds [a, z] of bin b of counts[] (0 underflow, nb-1 overflow). */
+static void bin_bounds(const struct stats_hist *h, uint32_t b, uint32_t nb,
+                       double min, double max, double *a, double *z)
+{
+    if (b == 0) {
+        *a = min;
+        *z = h->lo;
+    } else if (b == nb - 1) {
+        *a = h->hi;
+        *z = max;
+    } else {
+        *a = stats_hist_edge(h, b - 1);
+        *z = stats_hist_edge(h, b);
+    }
+    if (*a < min)
+        *a = min;
+    if (*z > max)
+        *z = max;
+    if (*z < *a)        /* only through rounding at an edge */
+        *z = *a;
+}
+
+/*
+ * Several percentiles in one pass over the bins: ppm[] ascending, n of them.
+ * A dump summarises every histogram, so one pass instead of four matters.
+ */
+static void percentiles(const struct stats_hist *h, const uint64_t *counts,
+                        uint64_t count, double min, double max,
+                        const uint32_t *ppm, int n, double *out)
+{
+    uint64_t cum = 0;
+    uint32_t b = 0, nb = h->nbins + 2;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        unsigned __int128 num = (unsigned __int128)count * ppm[i];
+        uint64_t k = (uint64_t)((num + 999999) / 1000000);
+
+        if (count == 0 || ppm[i] == 0 || ppm[i] > 1000000) {
+            out[i] = NAN;
+            continue;
+        }
+        while (b < nb && cum + counts[b] < k)
+            cum += counts[b++];
+        if (b == nb) {
+            out[i] = max;   /* counts disagree with count: stay in the data */
+        } else {
+            double a, z;
+
+            bin_bounds(h, b, nb, min, max, &a, &z);
+            out[i] = a + (z - a) * ((double)(k - cum) - 0.5) / (double)counts[b];
+        }
+    }
+}
+
 double stats_hist_percentile(const struct stats_hist *h, const uint64_t *counts,
                              uint64_t count, double min, double max, uint32_t ppm)
 {
-    unsigned __int128 num;
-    uint64_t k, cum = 0;
-    uint32_t b, nb = h->nbins + 2;
+    double v;
 
-    if (count == 0 || ppm == 0 || ppm > 1000000)
-        return NAN;
-    num = (unsigned __int128)count * ppm;
-    k = (uint64_t)((num + 999999) / 1000000);
-    for (b = 0; b < nb; b++) {
-        uint64_t c = counts[b];
-
-        if (cum + c >= k) {
-            double a, z;
-
-            if (b == 0) {
-                a = min;
-                z = h->lo;
-            } else if (b == nb - 1) {
-                a = h->hi;
-                z = max;
-            } else {
-                a = stats_hist_edge(h, b - 1);
-                z = stats_hist_edge(h, b);
-            }
-            if (a < min)
-                a = min;
-            if (z > max)
-                z = max;
-            if (z < a)      /* only through rounding at an edge */
-                z = a;
-            return a + (z - a) * ((double)(k - cum) - 0.5) / (double)c;
-        }
-        cum += c;
-    }
-    return max;     /* counts disagree with count: stay within the data */
+    percentiles(h, counts, count, min, max, &ppm, 1, &v);
+    return v;
 }
 
 void stats_hist_summarise(const struct stats_hist *h, const uint64_t *counts,
@@ -102,7 +126,5 @@ void stats_hist_summarise(const struct stats_hist *h, const uint64_t *counts,
     }
     s[STATS_HCOL_MIN] = h->min;
     s[STATS_HCOL_MAX] = h->max;
-    for (i = 0; i < 4; i++)
-        s[STATS_HCOL_P50 + i] = stats_hist_percentile(h, counts, h->count,
-                                                      h->min, h->max, ppm[i]);
+    percentiles(h, counts, h->count, h->min, h->max, ppm, 4, s + STATS_HCOL_P50);
 }

@@ -36,6 +36,13 @@ expect_status 0 "driver writes 3000 batched dumps" -- \
 check_py "batched file checks out" -- "$CHECK" "$TMP/b/stats.h5" --dumps 3000 \
     --txt "$TMP/b/stats.txt" --pythonpath "$PYPATH"
 
+# --- The same without the writer thread --------------------------------------
+mkdir -p "$TMP/y"
+expect_status 0 "driver writes without a writer thread (--sync)" -- \
+    "$DRIVER" "$TMP/y" --dumps 700 --batch 64 --reset-after 300 --sync
+check_py "synchronous file checks out" -- "$CHECK" "$TMP/y/stats.h5" --dumps 700 \
+    --reset-after 300 --txt "$TMP/y/stats.txt" --pythonpath "$PYPATH"
+
 # --- Structure, as h5dump sees it ---------------------------------------------
 if h5dump -H "$TMP/a/stats.h5" >"$TMP/h5h" 2>&1; then ok "h5dump -H reads the file"
 else bad "h5dump -H reads the file" "$(head -c 400 "$TMP/h5h")"; fi
@@ -106,18 +113,23 @@ expect_status 1 "output 'directory' that is a file fails" -- "$DRIVER" "$TMP/fil
 expect_grep "$TMP/err" "Not a directory" "file as directory: the reason"
 
 # --- Full disk: a file size limit makes writes fail with EFBIG ---------------
-mkdir -p "$TMP/f"
-cp "$TMP/a/stats.h5" "$TMP/f/stats.h5"
-(ulimit -f 256; trap '' XFSZ; exec "$DRIVER" "$TMP/f" --dumps 3000 --wide 100 \
-    --flush-interval 0) >"$TMP/out" 2>"$TMP/err"
-st=$?
-[ "$st" -eq 1 ] && ok "full disk: exit 1" || bad "full disk: exit 1" "exit $st: $(cat "$TMP/err")"
-expect_grep "$TMP/err" '^stats_writer_driver: .*stats\.h5\.tmp: input/output error \(.*File too large\)$' \
-    "full disk: the message names the file and the reason"
-[ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "full disk: one line" || bad "full disk: one line" "$(cat "$TMP/err")"
-cmp -s "$TMP/a/stats.h5" "$TMP/f/stats.h5" && ok "full disk: old stats.h5 untouched" \
-    || bad "full disk: old stats.h5 untouched"
-[ ! -e "$TMP/f/stats.h5.tmp" ] && ok "full disk: .tmp removed" || bad "full disk: .tmp removed"
+for mode in thread sync; do
+    mkdir -p "$TMP/f$mode"
+    cp "$TMP/a/stats.h5" "$TMP/f$mode/stats.h5"
+    extra=; [ $mode = sync ] && extra=--sync
+    (ulimit -f 256; trap '' XFSZ; exec "$DRIVER" "$TMP/f$mode" --dumps 3000 --wide 100 \
+        --flush-interval 0 $extra) >"$TMP/out" 2>"$TMP/err"
+    st=$?
+    [ "$st" -eq 1 ] && ok "full disk ($mode): exit 1" || bad "full disk ($mode): exit 1" "exit $st: $(cat "$TMP/err")"
+    expect_grep "$TMP/err" '^stats_writer_driver: .*stats\.h5\.tmp: input/output error \(.*File too large\)$' \
+        "full disk ($mode): the message names the file and the reason"
+    [ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "full disk ($mode): one line" \
+        || bad "full disk ($mode): one line" "$(head -c 600 "$TMP/err")"
+    cmp -s "$TMP/a/stats.h5" "$TMP/f$mode/stats.h5" && ok "full disk ($mode): old stats.h5 untouched" \
+        || bad "full disk ($mode): old stats.h5 untouched"
+    [ ! -e "$TMP/f$mode/stats.h5.tmp" ] && ok "full disk ($mode): .tmp removed" \
+        || bad "full disk ($mode): .tmp removed"
+done
 
 # --- The loader's command line ------------------------------------------------
 PYTHONPATH="$PYPATH" expect_status 0 "stats show" -- "$PY" -m iommusim.stats show \

@@ -6,7 +6,7 @@
  *
  * Usage: stats_writer_driver OUTDIR [--dumps N] [--period TICKS]
  *          [--reset-after K] [--flush-interval S] [--batch N] [--sleep-us U]
- *          [--wide N]
+ *          [--wide N] [--sync]
  *
  * Interval i (1..N) runs over ticks [(i-1)P, iP) and ends with dump i at iP:
  *   system.dev0.reqs         += i
@@ -23,6 +23,7 @@
  *             system.dev0.bw = bytes / @seconds
  * With --reset-after K the registry is reset at tick K P, after dump K.
  * --wide N adds N extra counters system.extra.cN (+= i) to grow the file.
+ * --sync writes batches in the calling thread (no writer thread).
  * Writes OUTDIR/stats.h5 and OUTDIR/stats.txt; exits 1 with a one-line
  * error on any failure.
  */
@@ -35,9 +36,14 @@
 #include "stats/h5writer.h"
 #include "stats/txtwriter.h"
 
+static void *g_extra;
+
+/* Report the registry's error in one line and free everything. */
 static int fail(struct stats_registry *r)
 {
     fprintf(stderr, "stats_writer_driver: %s\n", stats_registry_errmsg(r));
+    stats_registry_destroy(r);
+    free(g_extra);
     return 1;
 }
 
@@ -94,6 +100,10 @@ int main(int argc, char **argv)
             sleep_us = arg_num(o, v);
         else if (strcmp(o, "--wide") == 0)
             wide = arg_num(o, v);
+        else if (strcmp(o, "--sync") == 0) {
+            opt.background = 0;
+            continue;
+        }
         else {
             fprintf(stderr, "stats_writer_driver: unknown option '%s'\n", o);
             return 2;
@@ -121,7 +131,7 @@ int main(int argc, char **argv)
                                      0, 1000, 10);
     walk = stats_register_hist_log2(&r, "system.iommu", "walk_lat", "ns", "walk latency",
                                     1, 12, 4);
-    if (wide && !(extra = calloc(wide, sizeof(*extra))))
+    if (wide && !(g_extra = extra = calloc(wide, sizeof(*extra))))
         return 1;
     for (k = 0; k < wide; k++) {
         char name[32];
