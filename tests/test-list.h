@@ -182,4 +182,8 @@
     TEST(dev, test_dev_engine_fault)                                         \
     TEST(dev, test_dev_link_bound_throughput)                                \
     TEST(dev, test_dev_open_loop_arrivals)                                   \
-    TEST(dev, test_dev_pattern_offsets)
+    TEST(dev, test_dev_pattern_offsets)                                      \
+    SUITE(iommu_model_example)                                               \
+    TEST(iommu_model_example, test_model_example_translate)                 \
+    TEST(iommu_model_example, test_model_example_defaults)                  \
+    TEST(iommu_model_example, test_model_example_move_unmaps)
