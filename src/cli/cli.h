@@ -15,6 +15,9 @@ int cli_run_main(int argc, char **argv);
 /* `iommusim trace import|info|gen|replay ...`: traces (see trace_cmd.c). */
 int cli_trace_main(int argc, char **argv);
 
+/* `iommusim stats show|export ...`: read a stats.h5 (see stats_cmd.c). */
+int cli_stats_main(int argc, char **argv);
+
 /* The command's usage text (both modes). */
 void cli_usage(FILE *out);
 

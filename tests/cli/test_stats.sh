@@ -144,4 +144,19 @@ PYTHONPATH="$PYPATH" expect_status 0 "stats export --csv" -- "$PY" -m iommusim.s
 PYTHONPATH="$PYPATH" expect_status 1 "stats show on a missing file" -- "$PY" -m iommusim.stats \
     show "$TMP/missing.h5"
 expect_grep "$TMP/err" "missing.h5: No such file or directory" "missing file: one-line reason"
+
+# --- `iommusim stats`, the command's front end to the same reader --------------
+expect_status 0 "iommusim stats show" -- "$IOMMUSIM" stats show "$TMP/a/stats.h5" 'system.dev0.*'
+expect_grep "$TMP/out" '^system\.dev0\.reqs +1065 count$' "iommusim stats show: a counter"
+expect_grep "$TMP/out" '^system\.dev0\.lat::p99 ' "iommusim stats show: a percentile"
+expect_status 0 "iommusim stats export --csv" -- "$IOMMUSIM" stats export "$TMP/a/stats.h5" --csv
+expect_grep "$TMP/out" '^49,50000000,5e-05,system\.dev0\.reqs,1065,count$' \
+    "iommusim stats export: the last dump's counter"
+expect_status 1 "iommusim stats show: missing file" -- "$IOMMUSIM" stats show "$TMP/missing.h5"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "missing file: one line" || bad "missing file: one line"
+expect_status 1 "iommusim stats show: no match" -- "$IOMMUSIM" stats show "$TMP/a/stats.h5" nomatch
+expect_status 2 "iommusim stats: unknown sub-command" -- "$IOMMUSIM" stats frobnicate x
+expect_status 2 "iommusim stats export without --csv" -- "$IOMMUSIM" stats export "$TMP/a/stats.h5"
+expect_status 0 "iommusim stats --help" -- "$IOMMUSIM" stats --help
+expect_grep "$TMP/out" '^usage: iommusim stats show' "iommusim stats --help prints usage"
 finish
