@@ -123,7 +123,7 @@ static void heap_up(struct sim_eventq *q, size_t i)
     heap_set(q, i, &s);
 }
 
-static void heap_down(struct sim_eventq *q, size_t i)
+static inline __attribute__((always_inline)) void heap_down(struct sim_eventq *q, size_t i)
 {
     struct sim_evq_slot s = q->heap[i];
     size_t n = q->heap_len;
