@@ -22,7 +22,8 @@
 
 enum {
     P_IOMMU, P_MEMORY, P_REQUESTER_ID, P_DOMAIN, P_PASID,
-    P_TAGS, P_MAX_PAYLOAD, P_PCIE_GEN, P_LANES, P_TLP_OVERHEAD, P_LINK_LATENCY,
+    P_TAGS, P_MAX_PAYLOAD, P_ATS_ENTRIES, P_ATS_WAYS, P_ATS_HIT_LATENCY,
+    P_ATS_INVAL_LATENCY, P_PCIE_GEN, P_LANES, P_TLP_OVERHEAD, P_LINK_LATENCY,
     P_PATTERN, P_ISSUE, P_ARRIVALS, P_RATE, P_SIZE, P_FOOTPRINT, P_STRIDE, P_ZIPF_S,
     P_WRITE_RATIO, P_SLOTS, P_BUF_BASE,
     P_NIC_DIRECTION, P_LINE_RATE, P_RING, P_BUF_SIZE, P_DESC_SIZE, P_PKT_SIZES,
@@ -58,6 +59,15 @@ static const struct sim_param dev_params[] = {
                         .min = "1B", .max = "4KiB",
                         .doc = "bytes per request (Max_Payload_Size / Max_Read_Request); "
                                "requests never cross a 4 KiB page either" },
+    [P_ATS_ENTRIES] = { .name = "ats_entries", .type = SIM_PT_INT, .def = "0", .min = "0",
+                        .max = "1048576", .doc = "ATS device TLB entries; 0 for no ATS "
+                        "(every request translated by the IOMMU)" },
+    [P_ATS_WAYS] = { .name = "ats_ways", .type = SIM_PT_INT, .def = "0", .min = "0",
+                     .max = "1048576", .doc = "ATS device TLB ways; 0 for fully associative" },
+    [P_ATS_HIT_LATENCY] = ABS_TIME("ats_hit_latency", "2ns", "ATS device TLB lookup time"),
+    [P_ATS_INVAL_LATENCY] = ABS_TIME("ats_inval_latency", "1us", "an ATS invalidation's "
+                                     "round trip (request to completion), which a strict "
+                                     "unmap waits for"),
     [P_PCIE_GEN] = { .name = "pcie_gen", .type = SIM_PT_INT, .def = "4", .min = "1",
                      .max = "6", .doc = "PCIe generation: the lane rate after line coding "
                      "(gen3 7.88, gen4 15.75, gen5 31.5 Gb/s)" },
@@ -147,6 +157,7 @@ enum {
     R_READ_BYTES, R_WRITE_BYTES, R_READ_REQUESTS, R_WRITE_REQUESTS, R_FAULTS,
     R_REQ_LAT_MEAN, R_REQ_LAT_P99, R_XLATE_LAT_MEAN, R_XLATE_LAT_P50, R_XLATE_LAT_P99,
     R_XLATE_STALL, R_PKT_LAT_P99, R_LINK_UP_UTIL, R_LINK_DOWN_UTIL,
+    R_ATS_HITS, R_ATS_MISSES, R_ATS_INVALIDATIONS,
     R_MAPS, R_UNMAPS, R_INVALIDATIONS, R_FLUSHES_FULL, R_FLUSHES_TIMEOUT,
     R_STALE_MEAN, R_STALE_MAX, R_CPU_UTIL, R_IOVA_CACHE_HIT_RATE,
 };
@@ -175,6 +186,10 @@ static const struct sim_readout dev_readouts[] = {
                         "descriptor write-back" },
     [R_LINK_UP_UTIL] = { "link_up_util", "ratio", "busy fraction of the upstream link" },
     [R_LINK_DOWN_UTIL] = { "link_down_util", "ratio", "busy fraction of the downstream link" },
+    [R_ATS_HITS] = { "ats_hits", "requests", "requests translated by the ATS device TLB" },
+    [R_ATS_MISSES] = { "ats_misses", "requests", "requests that sent a translation request" },
+    [R_ATS_INVALIDATIONS] = { "ats_invalidations", "events", "invalidations the device TLB "
+                              "received" },
     [R_MAPS] = { "maps", "calls", "dma_map calls" },
     [R_UNMAPS] = { "unmaps", "calls", "dma_unmap calls" },
     [R_INVALIDATIONS] = { "invalidations", "commands", "IOTLB invalidations issued by the "
@@ -232,6 +247,12 @@ static int dev_validate(const struct sim_value *v, sim_report_fn report, void *c
             n++;
             break;
         }
+    }
+    if (v[P_ATS_ENTRIES].i && v[P_ATS_WAYS].i &&
+        (v[P_ATS_ENTRIES].i % v[P_ATS_WAYS].i ||
+         ((v[P_ATS_ENTRIES].i / v[P_ATS_WAYS].i) & (v[P_ATS_ENTRIES].i / v[P_ATS_WAYS].i - 1)))) {
+        report(ctx, "ats_ways", "must divide ats_entries into a power-of-two number of sets");
+        n++;
     }
     if (v[P_FOOTPRINT].u < v[P_SIZE].u) {
         report(ctx, "footprint", "smaller than one transfer (expected footprint >= size)");
@@ -311,6 +332,10 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     ec.requester_id = rid;
     ec.has_pasid = v[P_PASID].i >= 0;
     ec.pasid = ec.has_pasid ? (uint32_t)v[P_PASID].i : 0;
+    ec.ats_entries = (unsigned)v[P_ATS_ENTRIES].i;
+    ec.ats_ways = (unsigned)v[P_ATS_WAYS].i;
+    ec.ats_hit_latency = v[P_ATS_HIT_LATENCY].lat.value;
+    ec.ats_inval_latency = v[P_ATS_INVAL_LATENCY].lat.value;
     lc.gen = (unsigned)v[P_PCIE_GEN].i;
     lc.lanes = (unsigned)v[P_LANES].i;
     lc.tlp_overhead = (uint32_t)v[P_TLP_OVERHEAD].u;
@@ -417,6 +442,9 @@ static double dev_read(const struct sim_object *obj, unsigned idx)
         return pl ? lathist_percentile(pl, 0.99) : 0.0;
     case R_LINK_UP_UTIL:    return pcie_link_utilisation(&o->eng.link, PCIE_UP);
     case R_LINK_DOWN_UTIL:  return pcie_link_utilisation(&o->eng.link, PCIE_DOWN);
+    case R_ATS_HITS:        return (double)e->ats_hits;
+    case R_ATS_MISSES:      return (double)e->ats_misses;
+    case R_ATS_INVALIDATIONS: return (double)e->ats_invals;
     case R_MAPS:            return (double)s->maps;
     case R_UNMAPS:          return (double)s->unmaps;
     case R_INVALIDATIONS:   return (double)s->invalidations;

@@ -8,7 +8,13 @@
 
 #include "engine/error.h"
 
-enum { STAGE_TRANSLATE, STAGE_DONE };
+/* What a request's event means when it fires. */
+enum {
+    STAGE_TRANSLATE,    /* untranslated request at the root complex: translate */
+    STAGE_DONE,         /* read completion back at the device */
+    STAGE_ATS_CPL,      /* ATS: translation completion back at the device */
+    STAGE_ACCESS,       /* ATS: translated request at the root complex */
+};
 
 static void req_issue(struct dma_engine *e, struct dma_xfer *x, uint64_t iova,
                       uint32_t bytes);
@@ -90,7 +96,16 @@ static void xlate_done(struct iommu_req *ir)
         req_finish(r, ir->status);
         return;
     }
-    start_access(r, ir->entry.translated_addr | (r->iova & ir->entry.addr_mask));
+    r->pa = ir->entry.translated_addr | (r->iova & ir->entry.addr_mask);
+    if (!e->ats) {
+        start_access(r, r->pa);
+        return;
+    }
+    /* ATS: the completion carries the translation (8 bytes) back down. */
+    iotlb_insert(&e->atc, 0, 0, r->iova, ir->entry.translated_addr, ir->entry.addr_mask,
+                 ir->entry.perm);
+    r->stage = STAGE_ATS_CPL;
+    sim_event_schedule(e->sim, &r->ev, pcie_link_send(&e->link, PCIE_DOWN, 8));
 }
 
 static void req_event(struct sim_event *ev, void *arg)
@@ -99,9 +114,20 @@ static void req_event(struct sim_event *ev, void *arg)
     struct dma_engine *e = r->e;
 
     (void)ev;
-    if (r->stage == STAGE_DONE) {
+    switch (r->stage) {
+    case STAGE_DONE:
         req_finish(r, 0);
         return;
+    case STAGE_ATS_CPL:             /* now send the translated request */
+        r->stage = STAGE_ACCESS;
+        sim_event_schedule(e->sim, &r->ev,
+                           pcie_link_send(&e->link, PCIE_UP, r->write ? r->bytes : 0));
+        return;
+    case STAGE_ACCESS:
+        start_access(r, r->pa);
+        return;
+    default:
+        break;
     }
     /* The request TLP reached the root complex: translate. */
     if (!e->mmu) {
@@ -131,6 +157,27 @@ static void req_issue(struct dma_engine *e, struct dma_xfer *x, uint64_t iova, u
     r->write = x->write;
     r->issued = sim_now(e->sim);
     r->stage = STAGE_TRANSLATE;
+    if (e->ats) {
+        struct iotlb_hit h;
+        unsigned need = r->write ? IOMMU_WO : IOMMU_RO;
+        sim_tick_t at = r->issued + e->cfg.ats_hit_latency;
+
+        if (iotlb_lookup(&e->atc, 0, 0, iova, &h) && (h.perm & need) == need) {
+            e->st.ats_hits++;
+            lathist_add(&e->st.xlate_lat, e->cfg.ats_hit_latency);
+            e->st.xlate_ticks += (double)e->cfg.ats_hit_latency;
+            r->pa = h.translated_addr | (iova & h.addr_mask);
+            r->stage = STAGE_ACCESS;
+        } else {
+            e->st.ats_misses++;
+            bytes = 0;              /* a translation request is header only */
+        }
+        /* The link is taken now; the lookup latency delays the arrival. */
+        sim_event_schedule(e->sim, &r->ev,
+                           pcie_link_send(&e->link, PCIE_UP, r->write ? bytes : 0) +
+                           (at - r->issued));
+        return;
+    }
     sim_event_schedule(e->sim, &r->ev,
                        pcie_link_send(&e->link, PCIE_UP, r->write ? bytes : 0));
 }
@@ -161,6 +208,15 @@ static void req_finish(struct dma_engine_req *r, int status)
             x->done(x);             /* may submit more */
     }
     pump(e);
+}
+
+/* The IOMMU changed a mapping: drop what the device TLB holds of it. */
+static void atc_notify(struct iommu_notifier *n, const struct iommu_event *ev)
+{
+    struct dma_engine *e = n->opaque;
+
+    e->st.ats_invals++;
+    iotlb_inval_range(&e->atc, 0, ev->entry.iova, ev->entry.addr_mask);
 }
 
 int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engine_cfg *cfg,
@@ -200,6 +256,35 @@ int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engi
         e->free_reqs = q;
     }
     e->st.since = sim_now(sim);
+    if (cfg->ats_entries && mmu) {
+        struct iotlb_cfg tc;
+
+        memset(&tc, 0, sizeof(tc));
+        tc.policy = IOTLB_LRU;
+        tc.arr[0].entries = cfg->ats_entries;
+        tc.arr[0].ways = cfg->ats_ways ? cfg->ats_ways : cfg->ats_entries;
+        tc.mshrs = 1;
+        tc.path = path;
+        r = iotlb_init(&e->atc, &tc, err, errlen);
+        if (r) {
+            dma_engine_destroy(e);
+            return r;
+        }
+        e->ats = true;
+        e->atc_n.notify = atc_notify;
+        e->atc_n.flags = IOMMU_NOTIFIER_UNMAP | IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
+        e->atc_n.start = 0;
+        e->atc_n.end = UINT64_MAX;
+        e->atc_n.latency = cfg->ats_inval_latency;
+        e->atc_n.opaque = e;
+        r = iommu_notifier_register(mmu, &e->atc_n, err, errlen);
+        if (r) {
+            iotlb_destroy(&e->atc);
+            e->ats = false;
+            dma_engine_destroy(e);
+            return r;
+        }
+    }
     return 0;
 }
 
@@ -209,6 +294,11 @@ void dma_engine_destroy(struct dma_engine *e)
      * destroyed first, as for every model. */
     free(e->pool);
     e->pool = NULL;
+    if (e->ats) {
+        iommu_notifier_unregister(e->mmu, &e->atc_n);
+        iotlb_destroy(&e->atc);
+        e->ats = false;
+    }
     pcie_link_destroy(&e->link);
 }
 

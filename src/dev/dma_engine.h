@@ -22,6 +22,16 @@
  * access; the transfer completes with that status once all of its
  * requests are done.
  *
+ * ATS (optional, ats.entries > 0): a device TLB (an IOTLB structure,
+ * iotlb.h) looked up before the request leaves the device. A hit sends the
+ * request pre-translated: the IOMMU is not involved. A miss sends a
+ * translation request (a header-only TLP) up, the IOMMU translates it
+ * (timed), the completion comes down and fills the device TLB, and then the
+ * translated request goes up. The device TLB holds an UNMAP and
+ * DEVIOTLB_UNMAP notifier on its address space and drops the range on each
+ * event (spec B11: it never uses an entry after the UNMAP); the notifier's
+ * latency is the invalidation round trip, which a strict unmap waits for.
+ *
  * Costs per request: two or three reserves, three or four events, no
  * allocation.
  */
@@ -36,6 +46,7 @@
 #include "dev/link.h"
 #include "engine/sim.h"
 #include "iommu/iommu.h"
+#include "iommu/iotlb.h"
 #include "mem/memory.h"
 
 struct dma_xfer;
@@ -64,6 +75,10 @@ struct dma_engine_cfg {
     bool has_pasid;
     uint32_t pasid;
     bool secure;
+    /* ATS device TLB: entries 0 for none; ways 0 for fully associative. */
+    unsigned ats_entries, ats_ways;
+    sim_tick_t ats_hit_latency;     /* device TLB lookup */
+    sim_tick_t ats_inval_latency;   /* invalidation request to completion */
 };
 
 enum { DMA_READ = 0, DMA_WRITE = 1 };
@@ -73,6 +88,8 @@ struct dma_engine_stats {
     uint64_t xfers, xfer_errors;    /* transfers completed, of which with an error */
     uint64_t faults;                /* requests completed with a translation fault */
     uint64_t tag_waits;             /* issue passes that left a transfer waiting for tags */
+    uint64_t ats_hits, ats_misses;  /* device TLB lookups */
+    uint64_t ats_invals;            /* UNMAP/DEVIOTLB_UNMAP events received */
     struct lathist req_lat;         /* issue to completion, ticks */
     struct lathist xlate_lat;       /* translation alone, ticks */
     double xlate_ticks;             /* summed translation time (stalled on translation) */
@@ -88,6 +105,7 @@ struct dma_engine_req {
     struct dma_engine *e;
     struct dma_xfer *x;
     uint64_t iova;
+    uint64_t pa;                    /* ATS: the translated address */
     uint32_t bytes;
     bool write;
     uint8_t stage;
@@ -104,12 +122,17 @@ struct dma_engine {
     struct dma_engine_req *pool, *free_reqs;
     unsigned busy;                  /* tags in use */
     struct dma_xfer *qhead, *qtail; /* transfers with requests still to issue */
+    bool ats;
+    struct iotlb atc;               /* the ATS device TLB */
+    struct iommu_notifier atc_n;
     struct dma_engine_stats st;
 };
 
 /*
  * tags >= 1 and max_payload >= 1 (SIM_EINVAL), link as pcie_link_init().
- * @mmu may be NULL (passthrough); @mem is required. err: "path: what".
+ * @mmu may be NULL (passthrough; ATS is then ignored); @mem is required.
+ * err: "path: what". With ATS, registers the device TLB's notifier on @mmu
+ * (the engine must be destroyed before the IOMMU).
  */
 int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engine_cfg *cfg,
                     const struct pcie_link_cfg *link, struct iommu *mmu, struct mem *mem,

@@ -26,6 +26,7 @@ void test_dev_engine_fault(void);
 void test_dev_link_bound_throughput(void);
 void test_dev_open_loop_arrivals(void);
 void test_dev_pattern_offsets(void);
+void test_dev_ats_device_tlb(void);
 
 #define NS SIM_TICKS_PER_NS
 #define US SIM_TICKS_PER_US
@@ -345,4 +346,61 @@ void test_dev_pattern_offsets(void)
     CU_ASSERT_EQUAL(traffic_create(&t, &traffic_uniform, &tc, NULL, NULL, NULL,
                                    err, sizeof(err)), SIM_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "sys.dev: invalid argument (size, slots >= 1"));
+}
+
+/*
+ * ATS (spec B11): a device TLB that hears the UNMAP never uses the stale
+ * entry. A second transfer to the same page hits in the device TLB and
+ * never reaches the IOMMU; after a strict unmap (which waits for the
+ * invalidation round trip) the same IOVA faults instead of reaching the old
+ * buffer.
+ */
+void test_dev_ats_device_tlb(void)
+{
+    struct denv e;
+    struct dma_xfer x;
+    struct dma_engine_cfg ec = { .tags = 8, .max_payload = 256, .requester_id = 3,
+                                 .ats_entries = 16, .ats_hit_latency = 2 * NS,
+                                 .ats_inval_latency = 500 * NS };
+    struct pcie_link_cfg lc = { .gen = 4, .lanes = 16, .tlp_overhead = 24, .latency = 100 * NS };
+    uint64_t iova;
+    sim_tick_t done, t0;
+    char err[200];
+    int ndone = 0;
+
+    denv_init(&e, OS_DMA_STRICT, 8, 256, 4, 16);
+    dma_engine_destroy(&e.eng);
+    CU_ASSERT_EQUAL_FATAL(dma_engine_init(&e.eng, &e.sim, &ec, &lc, e.mmu, &e.mem, "dev",
+                                          err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(os_dma_map(&e.os, 0, 0x20000000, 4096, IOMMU_RW, &iova, &done), 0);
+    memset(&x, 0, sizeof(x));
+    x.iova = iova;
+    x.bytes = 256;
+    x.write = true;
+    x.done = note_done;
+    x.ctx = &ndone;
+    sim_run_until(&e.sim, done, 0);
+    dma_engine_submit(&e.eng, &x);
+    sim_run(&e.sim);
+    CU_ASSERT_EQUAL(e.eng.st.ats_misses, 1);
+    CU_ASSERT_EQUAL(e.mmu->st.timed, 1);
+    dma_engine_submit(&e.eng, &x);
+    sim_run(&e.sim);
+    CU_ASSERT_EQUAL(x.status, 0);
+    CU_ASSERT_EQUAL(e.eng.st.ats_hits, 1);
+    CU_ASSERT_EQUAL(e.mmu->st.timed, 1);            /* the IOMMU never saw it */
+    /* Strict unmap: the wait covers the device's invalidation round trip. */
+    t0 = sim_now(&e.sim);
+    CU_ASSERT_EQUAL(os_dma_unmap(&e.os, 0, iova, 4096, &done), 0);
+    CU_ASSERT_EQUAL(e.eng.st.ats_invals, 1);
+    CU_ASSERT_TRUE(done >= t0 + 500 * NS);
+    dma_engine_submit(&e.eng, &x);
+    sim_run(&e.sim);
+    CU_ASSERT_EQUAL(x.status, SIM_EFAULT);          /* not the stale entry */
+    CU_ASSERT_EQUAL(e.eng.st.ats_hits, 1);
+    CU_ASSERT_EQUAL(e.eng.st.ats_misses, 2);
+    CU_ASSERT_EQUAL(ndone, 3);
+    /* Data reached memory twice (the faulting transfer made no access). */
+    CU_ASSERT_EQUAL(e.mem.st.requests - e.mem.st.pt_reads, 2);
+    denv_destroy(&e);
 }
