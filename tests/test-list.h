@@ -187,4 +187,12 @@
     SUITE(iommu_model_example)                                               \
     TEST(iommu_model_example, test_model_example_translate)                 \
     TEST(iommu_model_example, test_model_example_defaults)                  \
-    TEST(iommu_model_example, test_model_example_move_unmaps)
+    TEST(iommu_model_example, test_model_example_move_unmaps)                \
+    SUITE(param_string)                                                      \
+    TEST(param_string, test_param_string_parse_format)                       \
+    TEST(param_string, test_param_path_checks)                               \
+    TEST(param_string, test_param_string_object_owns_text)                   \
+    SUITE(trace_object)                                                      \
+    TEST(trace_object, test_trace_object_text_and_binary)                    \
+    TEST(trace_object, test_trace_object_params_reach_replay)                \
+    TEST(trace_object, test_trace_object_errors)

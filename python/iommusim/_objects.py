@@ -270,10 +270,14 @@ def _value_text(obj, pname, p, v, errors):
     """The text C parses for value v of parameter p, or None after an error."""
     where = f"{obj._path}.{pname}"
     tag = " [--set]" if obj._origin.get(pname) == "--set" else ""
+    # A relative path in the config is relative to the config's directory,
+    # so a config finds its data wherever it is run from; one given with
+    # --set is relative to the working directory, as any shell argument.
+    base = "" if tag else os.path.dirname(_c.options()["config"])
     if not p["list"]:
-        return _item_text(where, tag, p, v, errors)
+        return _item_text(where, tag, p, v, errors, base)
     if isinstance(v, str):
-        if p["type"] != "reference":
+        if p["type"] not in ("reference", "path"):
             return v                # C parses and checks each item
         v = [item.strip() for item in v.split(",")] if v.strip() else []
     if not isinstance(v, (list, tuple)):
@@ -282,7 +286,7 @@ def _value_text(obj, pname, p, v, errors):
         return None
     texts = []
     for i, item in enumerate(v):
-        t = _item_text(f"{where}[{i}]", tag, p, item, errors)
+        t = _item_text(f"{where}[{i}]", tag, p, item, errors, base)
         if t is None:
             return None
         texts.append(t)
@@ -296,7 +300,21 @@ def _ref_target(v):
     return v if isinstance(v, SimObject) else None
 
 
-def _item_text(where, tag, p, v, errors):
+def _item_text(where, tag, p, v, errors, base=""):
+    if p["type"] in ("string", "path"):
+        if p["type"] == "path" and isinstance(v, os.PathLike):
+            v = os.fspath(v)
+        if not isinstance(v, str):
+            errors.append(f"{where}: not a {p['type']} (got {v!r}, expected "
+                          f"{p['expected']}){tag}")
+            return None
+        if p["list"] and "," in v:
+            errors.append(f"{where}: a list item cannot hold a comma (got {v!r}, "
+                          f"expected {p['expected']})")
+            return None
+        if p["type"] == "path" and v and not os.path.isabs(v):
+            v = os.path.normpath(os.path.join(base, v))
+        return v                    # C checks that a path names a file
     if p["type"] == "reference":
         if v is None and not p["list"]:
             return "none"

@@ -48,6 +48,7 @@ void cli_usage(FILE *out)
         "\n"
         "commands:\n"
         "  demo                  the event-engine demonstration (an M/D/1 queue)\n"
+        "  trace                 import, inspect, generate or replay map/unmap traces\n"
         "\n"
         "exit status: 0 ok, 1 simulation error, 2 usage or config error, 130 interrupted\n");
 }

@@ -170,6 +170,11 @@ int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *pa
         obj->texts[i] = sim_param_format_dup(p, v);
         if (!obj->texts[i])
             goto err_nomem;
+        if ((p->type == SIM_PT_STRING || p->type == SIM_PT_PATH) &&
+            !(p->flags & SIM_PF_LIST)) {
+            v->s = obj->texts[i];           /* own it, as a reference's path */
+            continue;
+        }
         if (p->type != SIM_PT_REF)
             continue;
         if (!(p->flags & SIM_PF_LIST)) {

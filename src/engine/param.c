@@ -6,10 +6,13 @@
  */
 #include "engine/param.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/clock.h"
 #include "engine/error.h"
@@ -86,6 +89,14 @@ static int parse_raw(const struct sim_param *p, const char *text,
             return SIM_EPARSE;
         out->ref.path = text;
         return 0;
+    case SIM_PT_STRING:
+        out->s = text;              /* any text, the empty one included */
+        return 0;
+    case SIM_PT_PATH:
+        if (!*text)
+            return SIM_EPARSE;
+        out->s = text;              /* existence: path_check() */
+        return 0;
     case SIM_PT__COUNT:
         break;
     }
@@ -120,6 +131,7 @@ static const char *what_wrong(const struct sim_param *p, int err)
         case SIM_PT_FREQ:      return "not a frequency";
         case SIM_PT_BANDWIDTH: return "not a bandwidth";
         case SIM_PT_REF:       return "not a reference";
+        case SIM_PT_PATH:      return "empty path";
         default:               return "malformed value";
         }
     }
@@ -147,6 +159,34 @@ int sim_param_compare(const struct sim_param *p, const struct sim_value *a,
     default:
         return 0;
     }
+}
+
+/*
+ * A PATH must be a file that exists, is not a directory and can be read, so
+ * that a missing trace is reported by instantiate() with every other
+ * problem of the tree rather than when the model opens it.
+ */
+static int path_check(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            snprintf(err, errlen, "no such file (got '%s')", path);
+            return SIM_ENOENT;
+        }
+        snprintf(err, errlen, "cannot use the file: %s (got '%s')", strerror(errno), path);
+        return SIM_EIO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "a directory, not a file (got '%s', expected a file)", path);
+        return SIM_EINVAL;
+    }
+    if (access(path, R_OK) != 0) {
+        snprintf(err, errlen, "cannot read the file: %s (got '%s')", strerror(errno), path);
+        return SIM_EIO;
+    }
+    return 0;
 }
 
 /* One value (an item, for lists), with bounds and choices. */
@@ -186,6 +226,8 @@ static int parse_one(const struct sim_param *p, const char *text,
                  p->ref_model ? p->ref_model : "");
         return SIM_ENOENT;
     }
+    if (p->type == SIM_PT_PATH && (rc = path_check(text, err, errlen)) != 0)
+        return rc;
     if (p->type == SIM_PT_LATENCY && out->lat.cycles && (p->flags & SIM_PF_NO_CYCLES)) {
         snprintf(err, errlen, "cycles are not allowed here (got '%s', expected a time "
                  "such as '80ns')", text);
@@ -342,6 +384,8 @@ static int format_one(const struct sim_param *p, const struct sim_value *v,
     case SIM_PT_FREQ:      return sim_units_format_freq(buf, len, v->u);
     case SIM_PT_BANDWIDTH: return sim_units_format_bandwidth(buf, len, v->u);
     case SIM_PT_REF:       return snprintf(buf, len, "%s", v->ref.path ? v->ref.path : "none");
+    case SIM_PT_STRING:
+    case SIM_PT_PATH:      return snprintf(buf, len, "%s", v->s ? v->s : "");
     default:               return snprintf(buf, len, "?");
     }
 }

@@ -32,7 +32,9 @@
     X(LATENCY,   "latency",   "a time such as '80ns' or '12cycles' (units ps, ns, us, ms, s, cycles)") \
     X(FREQ,      "frequency", "a frequency such as '2GHz' (units Hz, kHz, MHz, GHz, THz)") \
     X(BANDWIDTH, "bandwidth", "a bandwidth such as '32GB/s' or '100Gbps' (units bps .. Tbps, B/s .. TB/s, KiB/s .. TiB/s)") \
-    X(REF,       "reference", "an object of the tree, or none")
+    X(REF,       "reference", "an object of the tree, or none")                \
+    X(STRING,    "string",    "a text such as 'nic0'")                        \
+    X(PATH,      "path",      "the path of an existing file (in a config: relative to the config's directory)")
 
 enum sim_param_type {
 #define SIM_PARAM_TYPE_ENUM_(name, text, expected) SIM_PT_##name,
@@ -56,6 +58,9 @@ struct sim_value {
             const char *path;       /* NULL: none; borrowed from the caller */
             struct sim_object *obj; /* set once the target exists */
         } ref;                      /* REF */
+        const char *s;              /* STRING, PATH: borrowed from the caller,
+                                       like ref.path (an object's own copy
+                                       once created) */
         struct {
             uint32_t n;             /* number of items */
             struct sim_value *items;/* n values of the element type */
@@ -92,7 +97,12 @@ const char *sim_param_type_expected(enum sim_param_type t);
  * Parse `text` as a value of p (NULL text: p's default). On error, returns a
  * negative SIM_E* and writes "what is wrong (got X, expected Y)" into err;
  * the caller prefixes "path.param: ". REF values keep a pointer to text
- * ("none" is no reference) and are not resolved here. A list (SIM_PF_LIST)
+ * ("none" is no reference) and are not resolved here; so do STRING and PATH
+ * values. A PATH must name an existing file that is not a directory
+ * (stat(2) here, relative to the process's working directory: the Python
+ * layer joins a config's relative paths to the config's directory first),
+ * else "no such file (got 'x')"; that is the only parse that looks outside
+ * the text. A list (SIM_PF_LIST)
  * is items separated by commas (one space allowed after each), and is the
  * only kind of value that allocates: release it with sim_param_value_free().
  */

@@ -13,6 +13,7 @@
 #include "iommu/probe.h"               /* TranslationProbe (issue 5) */
 #include "mem/mem_object.h"            /* Memory (issue 5) */
 #include "dev/dev_object.h"            /* DmaDevice (issue 6) */
+#include "trace/replay_object.h"       /* TraceReplay (issue 6, trace replay) */
 
 /* System: a pure container that groups objects under one path. */
 static const struct sim_model model_system = {
@@ -35,6 +36,7 @@ static const struct sim_model *const models[] = {
     /* Devices (issue 6): after the IOMMU they attach to. */
     &dev_model_dma_device,
     &iommu_model_translation_probe,
+    &trace_model_replay,            /* a trace through a GenericIOMMU */
 };
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))

@@ -244,3 +244,10 @@ void trace_replay_destroy(struct trace_replay *r)
     r->bufs = NULL;
     r->nbufs = 0;
 }
+
+void trace_replay_release(struct trace_replay *r)
+{
+    free(r->bufs);
+    r->bufs = NULL;
+    r->nbufs = 0;
+}

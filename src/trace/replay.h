@@ -101,6 +101,11 @@ bool trace_replay_done(const struct trace_replay *r);
 
 void trace_replay_destroy(struct trace_replay *r);
 
+/* Release what init allocated without touching the event queue, for an
+ * owner whose simulation is already gone (sim_world_destroy() destroys the
+ * sim, and with it every queued event, before the objects). */
+void trace_replay_release(struct trace_replay *r);
+
 /* --- A sink that drives the generic IOMMU model directly ----------------- */
 
 struct trace_sink_generic_req;
