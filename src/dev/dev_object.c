@@ -27,7 +27,7 @@ enum {
     P_PATTERN, P_ISSUE, P_ARRIVALS, P_RATE, P_SIZE, P_FOOTPRINT, P_STRIDE, P_ZIPF_S,
     P_WRITE_RATIO, P_SLOTS, P_BUF_BASE,
     P_NIC_DIRECTION, P_LINE_RATE, P_RING, P_BUF_SIZE, P_DESC_SIZE, P_PKT_SIZES,
-    P_PKT_WEIGHTS,
+    P_PKT_WEIGHTS, P_MEDIA_LATENCY,
     P_POLICY, P_CPUS, P_DMA_BITS, P_MAP_COST, P_UNMAP_COST, P_INVAL_SUBMIT, P_INVAL_WAIT,
     P_FQ_SIZE, P_FQ_TIMEOUT,
 };
@@ -81,7 +81,8 @@ static const struct sim_param dev_params[] = {
     [P_PATTERN] = { .name = "pattern", .type = SIM_PT_ENUM, .def = "sequential",
                     .choices = traffic_pattern_names,
                     .doc = "traffic pattern: address streams over a mapped footprint "
-                           "(sequential, strided, uniform, zipf) or a NIC ring (nic)" },
+                           "(sequential, strided, uniform, zipf), a NIC ring (nic) or an "
+                           "NVMe queue (nvme: size, slots = queue depth, write_ratio, issue)" },
     [P_ISSUE] = { .name = "issue", .type = SIM_PT_ENUM, .def = "closed",
                   .choices = issue_names,
                   .doc = "streams: closed (slots transfers always in flight) or open "
@@ -126,6 +127,8 @@ static const struct sim_param dev_params[] = {
                         .flags = SIM_PF_LIST,
                         .doc = "nic: relative frequency of each packet size; empty for "
                                "equal weights" },
+    [P_MEDIA_LATENCY] = ABS_TIME("media_latency", "10us", "nvme: mean media time per "
+                                 "command (a flash read or program), uniform in [m/2, 3m/2]"),
     [P_POLICY] = { .name = "policy", .type = SIM_PT_ENUM, .def = "lazy",
                    .choices = os_dma_policy_names,
                    .doc = "DMA-API invalidation policy: strict (invalidate and wait on "
@@ -156,7 +159,7 @@ enum {
     R_THROUGHPUT, R_OFFERED, R_DROPPED, R_COMPLETED, R_ERRORS,
     R_READ_BYTES, R_WRITE_BYTES, R_READ_REQUESTS, R_WRITE_REQUESTS, R_FAULTS,
     R_REQ_LAT_MEAN, R_REQ_LAT_P99, R_XLATE_LAT_MEAN, R_XLATE_LAT_P50, R_XLATE_LAT_P99,
-    R_XLATE_STALL, R_PKT_LAT_P99, R_LINK_UP_UTIL, R_LINK_DOWN_UTIL,
+    R_XLATE_STALL, R_PKT_LAT_P99, R_CMD_LAT_P99, R_LINK_UP_UTIL, R_LINK_DOWN_UTIL,
     R_ATS_HITS, R_ATS_MISSES, R_ATS_INVALIDATIONS,
     R_MAPS, R_UNMAPS, R_INVALIDATIONS, R_FLUSHES_FULL, R_FLUSHES_TIMEOUT,
     R_STALE_MEAN, R_STALE_MAX, R_CPU_UTIL, R_IOVA_CACHE_HIT_RATE,
@@ -184,6 +187,8 @@ static const struct sim_readout dev_readouts[] = {
     [R_XLATE_STALL] = { "xlate_stall", "ps", "summed time requests spent in translation" },
     [R_PKT_LAT_P99] = { "pkt_lat_p99", "ps", "nic: 99th percentile of arrival to "
                         "descriptor write-back" },
+    [R_CMD_LAT_P99] = { "cmd_lat_p99", "ps", "nvme: 99th percentile of command latency "
+                        "(driver map to completion entry)" },
     [R_LINK_UP_UTIL] = { "link_up_util", "ratio", "busy fraction of the upstream link" },
     [R_LINK_DOWN_UTIL] = { "link_down_util", "ratio", "busy fraction of the downstream link" },
     [R_ATS_HITS] = { "ats_hits", "requests", "requests translated by the ATS device TLB" },
@@ -374,6 +379,7 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     tc.pkt_sizes = o->pkt_sizes;
     tc.pkt_weights = o->pkt_weights;
     tc.npkt = ns;
+    tc.media_latency = v[P_MEDIA_LATENCY].lat.value;
     tc.seed = w->seed;
     tc.path = obj->path;
     r = traffic_create(&o->traffic, traffic_patterns[v[P_PATTERN].e], &tc, &w->sim, &o->eng,
@@ -439,6 +445,9 @@ static double dev_read(const struct sim_object *obj, unsigned idx)
     case R_XLATE_STALL:     return e->xlate_ticks;
     case R_PKT_LAT_P99:
         pl = traffic_nic_packet_latency(&o->traffic);
+        return pl ? lathist_percentile(pl, 0.99) : 0.0;
+    case R_CMD_LAT_P99:
+        pl = traffic_nvme_command_latency(&o->traffic);
         return pl ? lathist_percentile(pl, 0.99) : 0.0;
     case R_LINK_UP_UTIL:    return pcie_link_utilisation(&o->eng.link, PCIE_UP);
     case R_LINK_DOWN_UTIL:  return pcie_link_utilisation(&o->eng.link, PCIE_DOWN);

@@ -87,4 +87,36 @@ if $PY -c "import sys; sys.exit(0 if float('$s10') >= 0.99 and float('$l10') >= 
     ok "10 Gb/s: both keep up ($s10, $l10 of offered)"
 else bad "10 Gb/s: both keep up" "strict $s10, lazy $l10"; fi
 
+# --- nvme_random --------------------------------------------------------------
+# Queue depth q, mean media time m = 10 us, T = 1 ms. Little's law: completed
+# <= q T / m + q (no command is faster than its media time on average).
+# Each of a command's four DMA phases costs at most two link latencies
+# (200 ns), a memory access (80 ns) and a cold 4-level walk (4 x 80 ns) plus
+# transfer time, < 700 ns, and map + unmap 200 ns of CPU: under 3 us on top
+# of m, so completed >= q T / (m + 3 us) - q.
+nv() {      # NAME PYTHON-EXPR over commands, throughput_GBps, maps, unmaps, invals
+    if $PY - "$TMP/out" "$2" <<'PYEOF'
+import re, sys
+t = open(sys.argv[1]).read()
+g = lambda p: float(re.search(p + r"\s+([-0-9.e+]+)", t).group(1))
+v = dict(commands=g("commands"), gbps=g("throughput"), maps=g("maps"), unmaps=g("unmaps"),
+         invals=g("invalidations"), errors=g("errors"))
+raise SystemExit(0 if eval(sys.argv[2], {}, v) else f"false: {sys.argv[2]}")
+PYEOF
+    then ok "$1"; else bad "$1" "$(head -c 600 "$TMP/out")"; fi
+}
+expect_status 0 "nvme_random qd 8" -- "$IOMMUSIM" -q "$SRC/configs/nvme_random.py" --qd 8
+nv "qd 8: 8e3/13 - 8 <= commands <= 8e3/10 + 8" '8e3 / 13 - 8 <= commands <= 8e3 / 10 + 8'
+# maps: one per command started (<= 8 in flight) plus the queues' region.
+nv "qd 8: no errors, one unmap per command, at most 8 buffers + the queues mapped" \
+    'errors == 0 and unmaps == commands and 1 <= maps - unmaps <= 9'
+# gen4 x4 = 4 x 16e9 x 128/130 bit/s; 4 KiB of data takes 16 TLPs of 256 B
+# with 24 B overhead each: at most 63.0 x 4096 / 4480 Gb/s = 7.2 GB/s.
+expect_status 0 "nvme_random qd 32" -- "$IOMMUSIM" -q "$SRC/configs/nvme_random.py" --qd 32
+nv "qd 32: throughput under the link bound 7.2 GB/s" \
+    'gbps <= 4 * 16e9 * 128 / 130 * 4096 / 4480 / 8e9'
+expect_status 0 "nvme_random strict 128 KiB writes" -- "$IOMMUSIM" -q \
+    "$SRC/configs/nvme_random.py" --policy strict --block 128KiB --qd 4 --write-ratio 1
+nv "strict: one invalidation per command" 'invals == unmaps == commands and commands > 0'
+
 finish

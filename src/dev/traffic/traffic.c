@@ -11,11 +11,12 @@
 #include "engine/error.h"
 
 const struct traffic_ops *const traffic_patterns[] = {
-    &traffic_sequential, &traffic_strided, &traffic_uniform, &traffic_zipf, &traffic_nic, NULL,
+    &traffic_sequential, &traffic_strided, &traffic_uniform, &traffic_zipf, &traffic_nic,
+    &traffic_nvme, NULL,
 };
 
 const char *const traffic_pattern_names[] = {
-    "sequential", "strided", "uniform", "zipf", "nic", NULL,
+    "sequential", "strided", "uniform", "zipf", "nic", "nvme", NULL,
 };
 
 /* --- The stream driver -------------------------------------------------------- */

@@ -12,8 +12,8 @@
  *    flight, the next one submitted the moment one completes) or open loop
  *    (one arrival every size / rate, or Poisson arrivals at that mean; an
  *    arrival finding all `slots` busy is dropped and counted).
- *  - Patterns with their own driver (nic): start() replaces the stream
- *    driver; they map and unmap per I/O through the OS layer.
+ *  - Patterns with their own driver (nic, nvme): start() replaces the
+ *    stream driver; they map and unmap per I/O through the OS layer.
  *
  * Everything a pattern needs at run time (transfer slots, rings, tables) is
  * allocated in create; the per-transfer path allocates nothing.
@@ -52,6 +52,8 @@ struct traffic_cfg {
     uint32_t desc_size;             /* bytes per descriptor */
     const double *pkt_sizes, *pkt_weights;
     size_t npkt;
+    /* nvme */
+    sim_tick_t media_latency;       /* flash read/program time per command */
     /* common */
     uint64_t seed;
     const char *path;
@@ -108,7 +110,7 @@ struct traffic {
 };
 
 extern const struct traffic_ops traffic_sequential, traffic_strided, traffic_uniform,
-    traffic_zipf, traffic_nic;
+    traffic_zipf, traffic_nic, traffic_nvme;
 
 /* The one table, NULL-terminated; and the names for an enum parameter. */
 extern const struct traffic_ops *const traffic_patterns[];
@@ -126,6 +128,9 @@ void traffic_reset_stats(struct traffic *t);
 
 /* nic: packet latency (arrival to descriptor write-back); NULL otherwise. */
 const struct lathist *traffic_nic_packet_latency(const struct traffic *t);
+
+/* nvme: command latency (submission to completion entry); NULL otherwise. */
+const struct lathist *traffic_nvme_command_latency(const struct traffic *t);
 
 /* Payload bits per second completed since the last reset. */
 double traffic_throughput_bps(const struct traffic *t);
