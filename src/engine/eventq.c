@@ -92,13 +92,23 @@ static inline void pool_put(struct sim_eventq *q, struct sim_evq_chunk *c)
 
 
 /* One 128-bit comparison, branch-free, instead of two dependent ones. */
+static inline unsigned __int128 slot_key(const struct sim_evq_slot *a)
+{
+    return ((unsigned __int128)a->when << 64) | a->order;
+}
+
 static inline int slot_less(const struct sim_evq_slot *a,
                             const struct sim_evq_slot *b)
 {
-    unsigned __int128 ka = ((unsigned __int128)a->when << 64) | a->order;
-    unsigned __int128 kb = ((unsigned __int128)b->when << 64) | b->order;
+    return slot_key(a) < slot_key(b);
+}
 
-    return ka < kb;
+/* Keep h[heap_len] a slot that sorts after everything (see heap_down). */
+static inline void heap_sentinel(struct sim_eventq *q)
+{
+    q->heap[q->heap_len].when = SIM_TICK_MAX;
+    q->heap[q->heap_len].order = UINT64_MAX;
+    q->heap[q->heap_len].ev = NULL;
 }
 
 static inline void heap_set(struct sim_eventq *q, size_t i,
@@ -125,24 +135,33 @@ static void heap_up(struct sim_eventq *q, size_t i)
 
 static inline __attribute__((always_inline)) void heap_down(struct sim_eventq *q, size_t i)
 {
-    struct sim_evq_slot s = q->heap[i];
+    struct sim_evq_slot s = q->heap[i], *h = q->heap;
+    unsigned __int128 ks = slot_key(&s);
     size_t n = q->heap_len;
 
     for (;;) {
         size_t c = 2 * i + 1;
+        const struct sim_evq_slot *a;
+        struct sim_evq_slot t;
+        int right;
 
         if (c >= n)
             break;
-        /* which child is smaller is a coin toss: select it without a
-         * branch, which saves a mispredict per level */
-        if (c + 1 < n)
-            c += (size_t)slot_less(&q->heap[c + 1], &q->heap[c]);
-        if (!slot_less(&q->heap[c], &s))
+        /* h[n] is a sentinel with the largest key, so c + 1 is always a
+         * valid slot. Which child is smaller is a coin toss: select it
+         * without a branch, which saves a mispredict per level. */
+        right = slot_key(&h[c + 1]) < slot_key(&h[c]);
+        c += (size_t)right;
+        a = &h[c];
+        if (!(slot_key(a) < ks))
             break;
-        heap_set(q, i, &q->heap[c]);
+        t = *a;
+        h[i] = t;
+        t.ev->idx = (uint32_t)i;
         i = c;
     }
-    heap_set(q, i, &s);
+    h[i] = s;
+    s.ev->idx = (uint32_t)i;
 }
 
 /*
@@ -177,6 +196,7 @@ static void heap_push(struct sim_eventq *q, struct sim_event *ev)
     }
     q->heap[q->heap_len] = s;
     heap_up(q, q->heap_len++);
+    heap_sentinel(q);
 }
 
 /* A bottom-up (Floyd) removal and a 4-ary heap were both tried and measured
@@ -185,13 +205,16 @@ static void heap_remove(struct sim_eventq *q, size_t i)
 {
     size_t last = --q->heap_len;
 
-    if (i == last)
+    if (i != last) {
+        heap_set(q, i, &q->heap[last]);
+        heap_sentinel(q);
+        if (i > 0 && slot_less(&q->heap[i], &q->heap[(i - 1) / 2]))
+            heap_up(q, i);
+        else
+            heap_down(q, i);
         return;
-    heap_set(q, i, &q->heap[last]);
-    if (i > 0 && slot_less(&q->heap[i], &q->heap[(i - 1) / 2]))
-        heap_up(q, i);
-    else
-        heap_down(q, i);
+    }
+    heap_sentinel(q);
 }
 
 /* --- Top: an unsorted array (sequential to scan when it becomes a rung) - */
@@ -566,7 +589,7 @@ void sim_eventq_destroy(struct sim_eventq *q)
 
 static void eventq_update_room(struct sim_eventq *q)
 {
-    size_t room = q->heap_cap < q->top_cap ? q->heap_cap : q->top_cap;
+    size_t room = q->heap_cap - 1 < q->top_cap ? q->heap_cap - 1 : q->top_cap;
 
     q->room = room < UINT32_MAX ? room : UINT32_MAX;  /* idx is 32 bits */
 }
@@ -578,7 +601,7 @@ int sim_eventq_grow(struct sim_eventq *q)
     if (need > UINT32_MAX)
         return SIM_ENOMEM;
     /* Both the heap and top may have to hold every pending event at once. */
-    if (need > q->heap_cap) {
+    if (need + 1 > q->heap_cap) {     /* + the sentinel slot */
         size_t cap = q->heap_cap ? 2 * q->heap_cap : 64;
         struct sim_evq_slot *h = realloc(q->heap, cap * sizeof(*h));
 
