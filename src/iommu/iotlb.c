@@ -417,7 +417,12 @@ static void scan_remove(struct iotlb *t, int (*match)(const struct iotlb_entry *
 
     for (i = 0; i < t->narr; i++) {
         struct iotlb_array *a = &t->arr[i];
+        uint64_t live = 0;
 
+        for (k = 0; k < IOTLB_NSIZES; k++)
+            live += a->count[k];
+        if (!live)
+            continue;           /* an empty array (often the huge-page ones) */
         for (k = 0; k < a->n; k++)
             if (a->e[k].valid && match(&a->e[k], arg)) {
                 entry_remove(t, a, k);
@@ -486,12 +491,48 @@ void iotlb_inval_page(struct iotlb *t, uint32_t domain, uint64_t iova)
     }
 }
 
+/* Probes a small range may take before a scan of every entry is cheaper. */
+#define INVAL_RANGE_PROBES 64
+
 void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t mask)
 {
     struct range_arg r = { domain, addr & ~mask, (addr & ~mask) + mask };
+    uint64_t probes = 0;
+    unsigned s, idx;
 
     t->st.inval_range++;
-    scan_remove(t, match_range, &r);
+    /*
+     * A range of a few pages (an unmap's per-page invalidation is the common
+     * case) is cheaper as one hash probe per page, size and index than as a
+     * scan of every entry, which cost O(entries) per unmapped page.
+     */
+    for (s = 0; s < IOTLB_NSIZES; s++) {
+        const struct iotlb_array *a = array_for(t, s);
+
+        if (a && a->count[s])
+            probes += ((r.hi >> size_shift[s]) - (r.lo >> size_shift[s]) + 1) *
+                      ((uint64_t)t->max_idx + 1);
+        if (probes > INVAL_RANGE_PROBES) {
+            scan_remove(t, match_range, &r);
+            return;
+        }
+    }
+    for (s = 0; s < IOTLB_NSIZES; s++) {
+        struct iotlb_array *a = array_for(t, s);
+
+        if (!a || !a->count[s])
+            continue;
+        for (uint64_t vpn = r.lo >> size_shift[s]; vpn <= r.hi >> size_shift[s]; vpn++) {
+            for (idx = 0; idx <= t->max_idx; idx++) {
+                uint32_t slot = hash_find(a, domain, idx, vpn, s);
+
+                if (slot != NIL) {
+                    entry_remove(t, a, slot_entry(a, slot));
+                    t->st.inval_entries++;
+                }
+            }
+        }
+    }
 }
 
 /* --- MSHRs ---------------------------------------------------------------- */

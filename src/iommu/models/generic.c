@@ -336,6 +336,8 @@ int generic_attach(struct generic_iommu *g, uint32_t rid, unsigned domain,
             return r;
         d->g = g;
         d->rid = rid;
+        if (rid + 1 > g->dev_hi)
+            g->dev_hi = rid + 1;
     } else if (d->domain >= 0 && (unsigned)d->domain != domain) {
         /* Rebinding: whatever the device may hold is gone. */
         iommu_unmap_all(&d->mmu);
@@ -370,7 +372,9 @@ static void leaf_event(void *arg, uint64_t iova, const struct pgtable_result *r)
     } else {
         g->st.map_pages++;
     }
-    for (i = 0; i < g->cfg.max_devices; i++)
+    /* Per page unmapped: scan only the requester ids ever attached, not
+     * all max_devices slots (256 by default). */
+    for (i = 0; i < g->dev_hi; i++)
         if (g->dev[i].g && g->dev[i].domain == (int)c->domain) {
             sim_tick_t t = iommu_notify(&g->dev[i].mmu, 0, &ev);
 

@@ -67,6 +67,7 @@ struct generic_iommu {
     struct sim_resource ports;
     struct pgtable *dom;            /* [max_domains]; root NULL: unused */
     struct generic_dev *dev;        /* [max_devices] */
+    unsigned dev_hi;                /* 1 + the highest attached requester id */
     struct generic_walk *walks, *free_walks;
     struct iommu_req *stall_head, *stall_tail;
     struct generic_stats st;
