@@ -195,4 +195,7 @@
     SUITE(trace_object)                                                      \
     TEST(trace_object, test_trace_object_text_and_binary)                    \
     TEST(trace_object, test_trace_object_params_reach_replay)                \
-    TEST(trace_object, test_trace_object_errors)
+    TEST(trace_object, test_trace_object_errors)                             \
+    SUITE(stats_objstats)                                                    \
+    TEST(stats_objstats, test_stats_counter_ref_and_fn)                      \
+    TEST(stats_objstats, test_stats_world_register_sources)

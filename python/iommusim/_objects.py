@@ -64,6 +64,7 @@ class _State:
         self.dumped = False
         self.objects = []           # pre-order, after instantiate()
         self.paths = {}             # path -> object, after instantiate()
+        self.stats_open = False     # OUTDIR/stats.h5.tmp is being written
 
 
 _state = _State()
@@ -539,9 +540,46 @@ def instantiate():
         _write_atomic(os.path.join(outdir(), "config.json"), text)
     except OSError as e:
         raise SimulationError(f"{path}: cannot write ({e.strerror})") from None
+    try:
+        nstats = _c.stats_open(text)
+        _state.stats_open = True
+        period = _c.options()["stats_period"]
+        if period:
+            _c.stats_period(period)
+    except RuntimeError as e:
+        raise SimulationError(str(e)) from None
     if _c.options()["verbosity"] >= 2:
         print(f"iommusim: instantiated {len(order)} objects; config in "
-              f"{os.path.join(outdir(), 'config.json')}", file=sys.stderr)
+              f"{os.path.join(outdir(), 'config.json')}; {nstats} statistics",
+              file=sys.stderr)
+
+
+def _stats_period_ticks(value):
+    """simulate(stats_period=...) as ticks: a time such as '10us', or 0."""
+    if value == 0 and not isinstance(value, bool):
+        return 0
+    if not isinstance(value, str):
+        raise TypeError(f"simulate(stats_period={value!r}): expected a time such as "
+                        f"'10us', or 0 for the final dump only")
+    if value.strip() == "0":
+        return 0
+    try:
+        return _c.parse_time(value)
+    except ValueError as e:
+        raise ConfigError(f"simulate(stats_period={value!r}): {e}") from None
+
+
+def _stats_close(complete):
+    """Final dump, stats.txt and stats.h5 in place (the runner calls it at
+    the end of the run). Returns the number of dumps, or None if statistics
+    were never opened. Raises SimulationError if they cannot be written."""
+    if not _state.stats_open:
+        return None
+    _state.stats_open = False
+    try:
+        return _c.stats_close(complete)
+    except RuntimeError as e:
+        raise SimulationError(str(e)) from None
 
 
 def find(path):
@@ -552,11 +590,16 @@ def find(path):
     return _state.paths[path]
 
 
-def simulate(until=None, max_events=0):
+def simulate(until=None, max_events=0, stats_period=None):
     """Run the simulation until the simulated time `until` (a time such as
     '1ms', absolute from the start), or until no events are left; stop early
     after `max_events` events (0: no cap). Returns an ExitRecord. May be
-    called repeatedly; the first call instantiates the tree."""
+    called repeatedly; the first call instantiates the tree.
+
+    stats_period (a time such as '10us', or 0): from now on, dump the
+    statistics into OUTDIR/stats.h5 at every multiple of it (0: only the
+    final dump at the end of the run). It stays in force for later calls;
+    --stats-period on the command line overrides it."""
     if until is not None and not isinstance(until, str):
         raise TypeError(f"simulate(until={until!r}): expected a time such as '1ms'")
     if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 0:
@@ -567,9 +610,15 @@ def simulate(until=None, max_events=0):
             ticks = _c.parse_time(until)
         except ValueError as e:
             raise ConfigError(f"simulate(until={until!r}): {e}") from None
+    period = None if stats_period is None else _stats_period_ticks(stats_period)
     if not _state.instantiated:
         instantiate()
-    cause, tick, events, host = _c.simulate(until is not None, ticks, max_events)
+    if period is not None and _c.options()["stats_period"] is None:
+        _c.stats_period(period)
+    try:
+        cause, tick, events, host = _c.simulate(until is not None, ticks, max_events)
+    except RuntimeError as e:
+        raise SimulationError(str(e)) from None
     _state.simulated += 1
     rec = ExitRecord(cause, tick, events, host)
     if _c.options()["verbosity"] >= 2:
@@ -579,8 +628,9 @@ def simulate(until=None, max_events=0):
 
 
 def reset_stats():
-    """Zero every object's readouts (and, later, statistics): warm up, then
-    reset, then measure."""
+    """Zero every object's readouts and statistics: warm up, then reset,
+    then measure. Later dumps in stats.h5 count from here (/dumps/reset_tick
+    says where each dump's span starts)."""
     if not _state.instantiated:
         raise ConfigError("reset_stats: nothing instantiated yet (call simulate() first)")
     _c.reset_stats()

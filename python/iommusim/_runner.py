@@ -48,7 +48,34 @@ def _time(tick):
     return f"{tick} ps"
 
 
+def _close_stats(code):
+    """Finish OUTDIR/stats.h5 and stats.txt; returns the exit code, 1 if
+    they cannot be written. A run that did not end normally (code != 0) keeps
+    what was measured, marked incomplete (/run/complete = 0)."""
+    try:
+        dumps = _o._stats_close(code == 0)
+    except _o.SimulationError as e:
+        _err(str(e))
+        return code or 1
+    if dumps is not None and code != 0 and _o._c.options()["verbosity"] >= 1:
+        path = os.path.join(_o._c.options()["outdir"], "stats.h5")
+        _err(f"statistics up to the stop kept in {path} ({dumps} dumps, "
+             f"marked incomplete)")
+    return code
+
+
 def _run(config):
+    code = _run_config(config)
+    code = _close_stats(code)
+    if code == 0:
+        opts = _o._c.options()
+        if opts["verbosity"] >= 1:
+            _err(f"done: simulated {_time(_o._c.now())}, {_o._c.events()} events; "
+                 f"output in {opts['outdir']}")
+    return code
+
+
+def _run_config(config):
     try:
         runpy.run_path(config, run_name="__main__")
         if _o._c.options()["dump_config"] and not _o._state.dumped:
@@ -81,10 +108,6 @@ def _run(config):
     if not _o._state.simulated:
         _err(f"warning: {config} never called simulate(); nothing was simulated")
         return 2
-    opts = _o._c.options()
-    if opts["verbosity"] >= 1:
-        _err(f"done: simulated {_time(_o._c.now())}, {_o._c.events()} events; "
-             f"output in {opts['outdir']}")
     return 0
 
 

@@ -9,6 +9,7 @@
 
 #include "engine/error.h"
 #include "engine/models.h"
+#include "stats/objstats.h"
 
 enum { CD_FREQUENCY };
 enum { CD_READ_FREQUENCY, CD_READ_PERIOD };
@@ -57,10 +58,17 @@ static double cd_read(const struct sim_object *obj, unsigned idx)
     return idx == CD_READ_FREQUENCY ? (double)clk->hz : (double)sim_clock_period(clk);
 }
 
+/* The frequency and period, constant, so a stats file says what they were. */
+static int cd_register_stats(struct sim_object *obj, void *reg)
+{
+    return stats_object_readouts(reg, obj, 0);
+}
+
 static const struct sim_model_ops cd_ops = {
     .create = cd_create,
     .destroy = cd_destroy,
     .read = cd_read,
+    .register_stats = cd_register_stats,
 };
 
 const struct sim_model sim_model_clock_domain = {

@@ -59,8 +59,11 @@ typedef void (*sim_report_fn)(void *ctx, const char *param, const char *msg);
  *	referenced objects and schedule the first events. Returns 0 or SIM_E*.
  * @destroy: release obj->priv. Called for every created object, in reverse
  *	creation order, also after a failed connect.
- * @register_stats: register statistics with the stats layer's registry
- *	(opaque here). Reserved for the stats layer; absent today.
+ * @register_stats: register the object's statistics with the registry (a
+ *	struct stats_registry *, opaque here) under obj->path; see
+ *	stats/objstats.h. Called once, after every object is connected.
+ *	Returns 0 or SIM_E* (message in the registry). Absent: the readouts
+ *	are registered, read through @read at each dump.
  * @reset_stats: zero the values `read` reports (warm-up, then measure).
  * @read: the current value of readout idx (0 .. nreadouts - 1).
  */

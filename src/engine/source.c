@@ -27,6 +27,7 @@
 #include "engine/error.h"
 #include "engine/models.h"
 #include "engine/rng.h"
+#include "stats/objstats.h"
 
 /* --- Shared ------------------------------------------------------------- */
 
@@ -228,6 +229,16 @@ static int source_connect(struct sim_object *obj, struct sim_world *w, char *err
     return rc;
 }
 
+/* events by reference; first, last and mean_gap through read. */
+static int source_register_stats(struct sim_object *obj, void *reg)
+{
+    struct source *s = obj->priv;
+    uint64_t done = 0;
+    int rc = stats_object_readout_counter(reg, obj, SRC_READ_EVENTS, &s->events, &done);
+
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops periodic_ops = {
     .validate = periodic_validate,
     .create = periodic_create,
@@ -235,6 +246,7 @@ static const struct sim_model_ops periodic_ops = {
     .destroy = source_destroy,
     .reset_stats = source_reset_stats,
     .read = source_read,
+    .register_stats = source_register_stats,
 };
 
 const struct sim_model sim_model_periodic_source = {
@@ -300,6 +312,7 @@ static const struct sim_model_ops poisson_ops = {
     .destroy = source_destroy,
     .reset_stats = source_reset_stats,
     .read = source_read,
+    .register_stats = source_register_stats,
 };
 
 const struct sim_model sim_model_poisson_source = {
@@ -397,6 +410,7 @@ static const struct sim_model_ops trace_ops = {
     .destroy = source_destroy,
     .reset_stats = source_reset_stats,
     .read = source_read,
+    .register_stats = source_register_stats,
 };
 
 const struct sim_model sim_model_trace_source = {

@@ -10,12 +10,14 @@
  */
 #include "iommu/objects.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/error.h"
 #include "engine/models.h"
+#include "stats/objstats.h"
 
 enum { TLB_P_ENTRIES, TLB_P_WAYS, TLB_P_POLICY, TLB_P_SPLIT, TLB_P_ENTRIES_2M,
        TLB_P_WAYS_2M, TLB_P_ENTRIES_1G, TLB_P_WAYS_1G, TLB_P_MSHRS, TLB_P_HIT_LATENCY,
@@ -253,12 +255,55 @@ static double tlb_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+/*
+ * The event counters by reference into the live IOTLB (bound by the IOMMU's
+ * connect, which runs before registration); hit_rate as the formula
+ * hits / (hits + misses) (NaN without lookups, where the readout says 0);
+ * occupancy, a level, through read. An IOTLB no IOMMU uses has no live
+ * instance: its readouts (all 0) are registered instead.
+ */
+static int tlb_register_stats(struct sim_object *obj, void *reg)
+{
+    struct iotlb_object *o = obj->priv;
+    struct iotlb_stats *s;
+    static const struct { unsigned idx; size_t off; } refs[] = {
+        { TLB_R_LOOKUPS, offsetof(struct iotlb_stats, lookups) },
+        { TLB_R_HITS, offsetof(struct iotlb_stats, hits) },
+        { TLB_R_MISSES, offsetof(struct iotlb_stats, misses) },
+        { TLB_R_MERGED, offsetof(struct iotlb_stats, merged) },
+        { TLB_R_MSHR_FULL, offsetof(struct iotlb_stats, mshr_full) },
+        { TLB_R_FILLS, offsetof(struct iotlb_stats, fills) },
+        { TLB_R_EVICTIONS, offsetof(struct iotlb_stats, evictions) },
+        { TLB_R_INVAL_GLOBAL, offsetof(struct iotlb_stats, inval_global) },
+        { TLB_R_INVAL_DOMAIN, offsetof(struct iotlb_stats, inval_domain) },
+        { TLB_R_INVAL_PAGE, offsetof(struct iotlb_stats, inval_page) },
+        { TLB_R_INVAL_RANGE, offsetof(struct iotlb_stats, inval_range) },
+        { TLB_R_INVAL_ENTRIES, offsetof(struct iotlb_stats, inval_entries) },
+    };
+    uint64_t done = UINT64_C(1) << TLB_R_HIT_RATE;
+    int rc = 0;
+
+    if (!o->live)
+        return stats_object_readouts(reg, obj, 0);
+    s = &o->live->st;
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && !rc; i++)
+        rc = stats_object_readout_counter(reg, obj, refs[i].idx,
+                                          (const uint64_t *)((const char *)s + refs[i].off),
+                                          &done);
+    if (!rc && !stats_register_formula(reg, obj->path, "hit_rate", "ratio",
+                                       "hits / (hits + misses) since the last reset "
+                                       "(NaN without lookups)", "hits / (hits + misses)"))
+        rc = stats_registry_error(reg);
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops tlb_ops = {
     .validate = tlb_validate,
     .create = tlb_create,
     .destroy = tlb_destroy,
     .reset_stats = tlb_reset_stats,
     .read = tlb_read,
+    .register_stats = tlb_register_stats,
 };
 
 const struct sim_model iommu_model_iotlb = {

@@ -22,6 +22,7 @@
 #include "engine/error.h"
 #include "engine/rng.h"
 #include "iommu/models/generic.h"
+#include "stats/objstats.h"
 
 enum { PR_P_IOMMU, PR_P_PAGES, PR_P_BASE, PR_P_PATTERN, PR_P_RATE, PR_P_ARRIVALS,
        PR_P_OUTSTANDING, PR_P_COUNT, PR_P_ACCESS, PR_P_DOMAIN, PR_P_REQUESTER_ID };
@@ -364,6 +365,23 @@ static double pr_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+/* The request counters by reference; latencies and the queue through read. */
+static int pr_register_stats(struct sim_object *obj, void *reg)
+{
+    struct probe *p = obj->priv;
+    uint64_t done = 0;
+    int rc;
+
+    rc = stats_object_readout_counter(reg, obj, PR_R_ISSUED, &p->issued, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, PR_R_COMPLETED, &p->completed, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, PR_R_FAULTS, &p->faults, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, PR_R_DROPPED, &p->dropped, &done);
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops pr_ops = {
     .validate = pr_validate,
     .create = pr_create,
@@ -371,6 +389,7 @@ static const struct sim_model_ops pr_ops = {
     .destroy = pr_destroy,
     .reset_stats = pr_reset_stats,
     .read = pr_read,
+    .register_stats = pr_register_stats,
 };
 
 const struct sim_model iommu_model_translation_probe = {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "stats/objstats.h"
 
 enum { WK_P_WALKERS, WK_P_PWC_ENTRIES, WK_P_PWC_WAYS, WK_P_PTE_BYTES };
 
@@ -157,12 +158,33 @@ static double wk_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+/* walks, faults and reads by reference into the live walker; the means,
+ * utilisation and PWC hit rate through read. */
+static int wk_register_stats(struct sim_object *obj, void *reg)
+{
+    struct walker_object *o = obj->priv;
+    uint64_t done = 0;
+    int rc = 0;
+
+    if (o->live) {
+        struct walk_stats *s = &o->live->st;
+
+        rc = stats_object_readout_counter(reg, obj, WK_R_WALKS, &s->walks, &done);
+        if (!rc)
+            rc = stats_object_readout_counter(reg, obj, WK_R_FAULTS, &s->faults, &done);
+        if (!rc)
+            rc = stats_object_readout_counter(reg, obj, WK_R_READS, &s->reads, &done);
+    }
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops wk_ops = {
     .validate = wk_validate,
     .create = wk_create,
     .destroy = wk_destroy,
     .reset_stats = wk_reset_stats,
     .read = wk_read,
+    .register_stats = wk_register_stats,
 };
 
 const struct sim_model iommu_model_walker = {

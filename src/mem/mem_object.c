@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "stats/objstats.h"
 
 enum { MEM_P_LATENCY, MEM_P_CHANNELS, MEM_P_BANDWIDTH, MEM_P_INTERLEAVE,
        MEM_P_LLC_HIT, MEM_P_LLC_LATENCY };
@@ -139,12 +140,30 @@ static double mem_obj_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+/* The access counters by reference; latency and utilisation through read. */
+static int mem_obj_register_stats(struct sim_object *obj, void *reg)
+{
+    struct mem *m = obj->priv;
+    uint64_t done = 0;
+    int rc;
+
+    rc = stats_object_readout_counter(reg, obj, MEM_R_REQUESTS, &m->st.requests, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, MEM_R_BYTES, &m->st.bytes, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, MEM_R_PT_READS, &m->st.pt_reads, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, MEM_R_LLC_HITS, &m->st.llc_hits, &done);
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops mem_ops = {
     .validate = mem_validate,
     .create = mem_obj_create,
     .destroy = mem_obj_destroy,
     .reset_stats = mem_obj_reset_stats,
     .read = mem_obj_read,
+    .register_stats = mem_obj_register_stats,
 };
 
 const struct sim_model mem_model_memory = {

@@ -9,6 +9,8 @@
  *   simulate(until, max_events)     run, in slices, with progress and Ctrl-C
  *   read(path), reset_stats(), now(), events(), reset()
  *   parse_time(text), options()
+ *   stats_open(config_json), stats_period(ticks), stats_close(complete)
+ *                                   the run's statistics (OUTDIR/stats.h5, .txt)
  * Values cross as text in the parameter's syntax, so C parses everything
  * (one set of rules, tested in C) and Python never needs to know a unit.
  *
@@ -16,6 +18,19 @@
  * event cap): between slices, and only there, C checks for Ctrl-C
  * (PyErr_CheckSignals) and prints the progress line. A slice costs one
  * function return per 64 Ki events; no Python runs on the per-event path.
+ *
+ * Statistics. instantiate() calls stats_open() once every object is
+ * connected: each object's register_stats op registers its values (see
+ * stats/objstats.h), and the HDF5 writer creates OUTDIR/stats.h5.tmp. A
+ * periodic dump is an engine event at SIM_PRIO_STATS (so it sees the work of
+ * its tick done) on the grid k * stats_period; it reschedules itself only
+ * while other events are pending, so a run "until no events are left" still
+ * ends. The runner calls stats_close() at the end of the run: a final dump
+ * (unless the last periodic one already saw this very state), stats.txt,
+ * and the rename of stats.h5.tmp, with /run/complete 0 when the run was cut
+ * short (Ctrl-C, an error) so that what was measured is kept but marked.
+ * The registry reads the models' own counters, so it is closed before any
+ * object is destroyed.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,12 +41,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "engine/error.h"
 #include "engine/object.h"
 #include "engine/units.h"
 #include "py/internal.h"
 #include "py/py.h"
 #include "py/registry.h"
+#include "stats/h5writer.h"
+#include "stats/objstats.h"
+#include "stats/txtwriter.h"
+#include "gitrev.h"
 
 #define SLICE_EVENTS (UINT64_C(1) << 16)
 #define PROGRESS_EVERY_S 0.5
@@ -40,7 +60,19 @@ static struct {
     struct sim_world world;
     int world_ready;
     const struct py_opts *opts;
+    /* Statistics (stats_open .. stats_close). */
+    struct stats_registry reg;
+    int reg_ready;
+    struct stats_h5_writer *h5;
+    char *h5_path, *txt_path;
+    struct sim_event dump_ev;
+    sim_tick_t period;              /* 0: final dump only */
+    uint64_t events_at_dump;        /* sim events when the last dump was taken */
+    int dump_err;                   /* a periodic dump failed (message in reg) */
 } M;
+
+static void stats_teardown(void);
+static PyObject *stats_error(const char *fallback);
 
 static struct sim_world *world(void)
 {
@@ -58,6 +90,7 @@ void py_module_set_opts(const struct py_opts *opts)
 
 void py_module_shutdown(void)
 {
+    stats_teardown();               /* the registry points into the objects */
     if (M.world_ready)
         sim_world_destroy(&M.world);
     M.world_ready = 0;
@@ -335,6 +368,8 @@ static PyObject *mod_reset_stats(PyObject *self, PyObject *args)
     (void)self;
     (void)args;
     sim_world_reset_stats(world());
+    if (M.reg_ready)
+        stats_registry_reset(&M.reg, sim_now(&world()->sim));
     Py_RETURN_NONE;
 }
 
@@ -503,9 +538,217 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
     }
     if (pg.on)
         progress_print(&pg, s, 1);
+    if (M.dump_err)
+        return stats_error("a statistics dump failed");
     return Py_BuildValue("(sKKd)", sim_exit_cause_name(ex.cause),
                          (unsigned long long)ex.tick, (unsigned long long)done,
                          host_now() - t0);
+}
+
+/* --- Statistics ------------------------------------------------------------ */
+
+/* Drop the writer (removing its .tmp) and the registry: after an error, or
+ * when the world goes away without stats_close() (an internal error). */
+static void stats_teardown(void)
+{
+    if (M.world_ready && sim_event_is_scheduled(&M.dump_ev))
+        sim_event_deschedule(&M.world.sim, &M.dump_ev);
+    if (M.h5)
+        stats_h5_writer_abort(M.h5);
+    M.h5 = NULL;
+    if (M.reg_ready)
+        stats_registry_destroy(&M.reg);
+    M.reg_ready = 0;
+    free(M.h5_path);
+    free(M.txt_path);
+    M.h5_path = M.txt_path = NULL;
+    M.period = 0;
+    M.dump_err = 0;
+}
+
+static PyObject *stats_error(const char *fallback)
+{
+    const char *msg = M.reg_ready && stats_registry_error(&M.reg) ?
+                      stats_registry_errmsg(&M.reg) : fallback;
+
+    return PyErr_Format(PyExc_RuntimeError, "%s", msg);
+}
+
+/* The next dump tick on the grid k * period after now, or 0 if past the end
+ * of time. */
+static sim_tick_t next_dump_tick(sim_tick_t now, sim_tick_t period)
+{
+    sim_tick_t k = now / period + 1;
+
+    if (k > (SIM_TICK_MAX - 1) / period)
+        return 0;
+    return k * period;
+}
+
+/*
+ * The periodic dump, at SIM_PRIO_STATS. It keeps itself scheduled only while
+ * other events are pending: alone in the queue it would keep a run "until
+ * no events are left" going forever. A failed dump (the file cannot be
+ * written) stops the simulation; simulate() raises it.
+ */
+static void stats_dump_cb(struct sim_event *ev, void *arg)
+{
+    struct sim *s = arg;
+    sim_tick_t next;
+
+    if (stats_dump(&M.reg, sim_now(s)) != 0) {
+        M.dump_err = 1;
+        sim_stop(s, "a statistics dump failed");
+        return;
+    }
+    M.events_at_dump = sim_events_processed(s);
+    if (sim_events_pending(s) == 0 || M.period == 0)
+        return;
+    next = next_dump_tick(sim_now(s), M.period);
+    if (next)
+        sim_event_schedule(s, ev, next);
+}
+
+static int path_join(char **out, const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+
+    *out = malloc(n);
+    if (!*out)
+        return -1;
+    snprintf(*out, n, "%s/%s", dir, name);
+    return 0;
+}
+
+/* stats_open(config_json): register every object's stats, create stats.h5.tmp. */
+static PyObject *mod_stats_open(PyObject *self, PyObject *args)
+{
+    struct sim_world *w = world();
+    const struct py_opts *o = M.opts;
+    const char *json;
+    struct stats_run_meta meta = { 0 };
+    char err[1024], *cmd = NULL;
+    size_t cmdlen = 1;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "s", &json))
+        return NULL;
+    if (M.reg_ready)
+        return PyErr_Format(PyExc_RuntimeError, "stats_open: statistics already open");
+    if (!w->started)
+        return PyErr_Format(PyExc_RuntimeError, "stats_open: the objects were not started");
+    stats_registry_init(&M.reg);
+    M.reg_ready = 1;
+    sim_event_init(&M.dump_ev, stats_dump_cb, &w->sim, SIM_PRIO_STATS);
+    if (stats_world_register(&M.reg, w, err, sizeof(err))) {
+        stats_teardown();
+        return PyErr_Format(PyExc_RuntimeError, "%s", err);
+    }
+    if (path_join(&M.h5_path, o && o->outdir ? o->outdir : "iommusim-out", "stats.h5") ||
+        path_join(&M.txt_path, o && o->outdir ? o->outdir : "iommusim-out", "stats.txt")) {
+        stats_teardown();
+        return PyErr_NoMemory();
+    }
+    for (int i = 0; o && i < o->cmd_argc; i++)
+        cmdlen += 4 * strlen(o->cmd_argv[i]) + 3;  /* worst case: every char a quote */
+    if (!(cmd = malloc(cmdlen))) {
+        stats_teardown();
+        return PyErr_NoMemory();
+    }
+    stats_command_line(cmd, cmdlen, o ? o->cmd_argc : 0, o ? o->cmd_argv : NULL);
+    meta.version = PACKAGE_VERSION;
+    meta.git_revision = IOMMUSIM_GIT_REVISION;
+    meta.config_json = json;
+    meta.command_line = cmd;
+    meta.seed = w->seed;
+    if (stats_h5_writer_open(&M.h5, &M.reg, M.h5_path, &meta, NULL)) {
+        free(cmd);
+        snprintf(err, sizeof(err), "%s", stats_registry_errmsg(&M.reg));
+        stats_teardown();
+        return PyErr_Format(PyExc_RuntimeError, "%s", err);
+    }
+    free(cmd);
+    M.events_at_dump = UINT64_MAX;  /* no dump yet */
+    return PyLong_FromSize_t(stats_count(&M.reg));
+}
+
+/* stats_period(ticks): dump every `ticks` from now on the grid k * ticks; 0 stops. */
+static PyObject *mod_stats_period(PyObject *self, PyObject *args)
+{
+    unsigned long long ticks;
+    struct sim *s = &world()->sim;
+    sim_tick_t next;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "K", &ticks))
+        return NULL;
+    if (!M.reg_ready)
+        return PyErr_Format(PyExc_RuntimeError, "stats_period: statistics are not open");
+    if (sim_event_is_scheduled(&M.dump_ev))
+        sim_event_deschedule(s, &M.dump_ev);
+    M.period = (sim_tick_t)ticks;
+    if (M.period && (next = next_dump_tick(sim_now(s), M.period)) != 0 &&
+        sim_event_schedule(s, &M.dump_ev, next) != 0)
+        return PyErr_Format(PyExc_RuntimeError, "stats_period: cannot schedule the dump");
+    Py_RETURN_NONE;
+}
+
+/*
+ * stats_close(complete): the final dump, stats.txt, then stats.h5 renamed
+ * into place. complete False: the run was cut short; the file is kept with
+ * /run/complete 0. Returns the number of dumps in the file.
+ */
+static PyObject *mod_stats_close(PyObject *self, PyObject *args)
+{
+    struct sim *s = &world()->sim;
+    struct stats_run_end end = { 0 };
+    int complete, rc;
+    uint64_t dumps;
+    char err[1024];
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "p", &complete))
+        return NULL;
+    if (!M.reg_ready || !M.h5)
+        Py_RETURN_NONE;             /* never opened (config error) */
+    if (sim_event_is_scheduled(&M.dump_ev))
+        sim_event_deschedule(s, &M.dump_ev);
+    if (M.dump_err) {               /* the file is broken: keep nothing */
+        snprintf(err, sizeof(err), "%s", stats_registry_errmsg(&M.reg));
+        stats_teardown();
+        return PyErr_Format(PyExc_RuntimeError, "%s", err);
+    }
+    /* The final dump, unless the last periodic dump saw this very state (the
+     * same tick, no event and no reset since). */
+    if (!(M.reg.ndumps && M.reg.last.tick == sim_now(s) &&
+          M.events_at_dump == sim_events_processed(s) &&
+          M.reg.last.reset_tick == M.reg.reset_tick) &&
+        stats_dump(&M.reg, sim_now(s)) != 0) {
+        PyObject *e = stats_error("final statistics dump failed");
+
+        stats_teardown();
+        return e;
+    }
+    dumps = M.reg.ndumps;
+    if (stats_txt_write(&M.reg, M.txt_path) != 0) {
+        PyObject *e = stats_error("cannot write stats.txt");
+
+        stats_teardown();
+        return e;
+    }
+    end.sim_ticks = sim_now(s);
+    end.events = sim_events_processed(s);
+    end.incomplete = !complete;
+    rc = stats_h5_writer_close(M.h5, &end);
+    M.h5 = NULL;
+    if (rc) {
+        PyObject *e = stats_error("cannot finish stats.h5");
+
+        stats_teardown();
+        return e;
+    }
+    stats_teardown();
+    return PyLong_FromUnsignedLongLong(dumps);
 }
 
 static PyObject *mod_options(PyObject *self, PyObject *args)
@@ -528,14 +771,16 @@ static PyObject *mod_options(PyObject *self, PyObject *args)
         }
         Py_DECREF(v);
     }
-    d = Py_BuildValue("{s:s,s:K,s:N,s:O,s:i,s:O,s:s}",
+    d = Py_BuildValue("{s:s,s:K,s:N,s:O,s:i,s:O,s:s,s:O}",
                       "outdir", o && o->outdir ? o->outdir : "iommusim-out",
                       "seed", (unsigned long long)(o ? o->seed : 1),
                       "sets", sets,
                       "dump_config", o && o->dump_config ? Py_True : Py_False,
                       "verbosity", o ? o->verbosity : 1,
                       "progress", o && o->progress ? Py_True : Py_False,
-                      "config", o && o->config ? o->config : "");
+                      "config", o && o->config ? o->config : "",
+                      "stats_period", o && o->stats_period_set ?
+                          PyLong_FromUnsignedLongLong(o->stats_period) : Py_None);
     return d;
 }
 
@@ -554,6 +799,12 @@ static PyMethodDef mod_methods[] = {
     { "events", mod_events, METH_NOARGS, "Events processed since the world was made." },
     { "parse_time", mod_parse_time, METH_VARARGS, "parse_time('1ms') -> ticks" },
     { "options", mod_options, METH_NOARGS, "The command-line options, as a dict." },
+    { "stats_open", mod_stats_open, METH_VARARGS,
+      "stats_open(config_json) -> number of stats; creates OUTDIR/stats.h5.tmp" },
+    { "stats_period", mod_stats_period, METH_VARARGS,
+      "stats_period(ticks): periodic dumps on the grid k * ticks; 0: none" },
+    { "stats_close", mod_stats_close, METH_VARARGS,
+      "stats_close(complete) -> dumps; final dump, stats.txt, stats.h5 in place" },
     { NULL, NULL, 0, NULL },
 };
 

@@ -25,6 +25,10 @@ struct py_opts {
     bool dump_config;
     int verbosity;                  /* 0 quiet, 1 normal, 2 verbose */
     bool progress;
+    uint64_t stats_period;          /* --stats-period in ticks; 0: none given */
+    bool stats_period_set;          /* --stats-period given (0 turns dumps off) */
+    int cmd_argc;                   /* the whole command line, for stats.h5 */
+    char **cmd_argv;
 };
 
 /* Run the config; returns the process exit code (0, 1, 2 or 130). */

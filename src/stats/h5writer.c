@@ -276,17 +276,17 @@ static hid_t run_mem_type(int i, hid_t *str)
 }
 
 /* Write the /run values (all zero and "" while running). */
-static int run_write(struct stats_h5_writer *w, int complete, double end_unix,
-                     uint64_t ticks, uint64_t events, uint64_t dumps)
+static int run_write(struct stats_h5_writer *w, int finished, int complete,
+                     double end_unix, uint64_t ticks, uint64_t events, uint64_t dumps)
 {
     char iso[RUN_TIME_LEN] = "";
     int32_t c = complete;
-    double wall = complete ? end_unix - w->start_wall : 0.0;
+    double wall = finished ? end_unix - w->start_wall : 0.0;
     const void *val[RUN__COUNT] = { &c, iso, &end_unix, &wall, &ticks, &events, &dumps };
     hid_t str = H5Tcopy(H5T_C_S1);
     int i, rc = 0;
 
-    if (complete)
+    if (finished)
         iso_time(iso, sizeof(iso), end_unix);
     if (str < 0 || H5Tset_size(str, RUN_TIME_LEN) < 0) {
         if (str >= 0)
@@ -329,7 +329,7 @@ static int run_layout(struct stats_h5_writer *w)
         H5Pclose(dcpl);
     if (str >= 0)
         H5Tclose(str);
-    return rc < 0 ? -1 : run_write(w, 0, 0.0, 0, 0, 0);
+    return rc < 0 ? -1 : run_write(w, 0, 0, 0.0, 0, 0, 0);
 }
 
 /* "/stats/" + path with dots as slashes. */
@@ -926,7 +926,8 @@ int stats_h5_writer_close(struct stats_h5_writer *w, const struct stats_run_end 
         goto err_unlink;
     stop_thread(w);     /* from here on HDF5 is called from this thread */
     errno = 0;
-    if (run_write(w, 1, wall_now(), end ? end->sim_ticks : r->last.tick,
+    if (run_write(w, 1, !(end && end->incomplete), wall_now(),
+                  end ? end->sim_ticks : r->last.tick,
                   end ? end->events : 0, w->rows) < 0) {
         rc = h5_fail(w, errno, "writing end-of-run metadata failed");
         goto err_unlink;

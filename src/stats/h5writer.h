@@ -40,6 +40,8 @@ struct stats_run_meta {
 struct stats_run_end {
     sim_tick_t sim_ticks;       /* simulated time at the end */
     uint64_t events;            /* events processed */
+    int incomplete;             /* the run was cut short (Ctrl-C, an error):
+                                   /run/complete stays 0, the file is kept */
 };
 
 struct stats_h5_options {

@@ -28,6 +28,10 @@ struct stats_stat {
         struct stats_hist hist;
         double formula;
     } u;
+    const uint64_t *ref;        /* counter: the model's own counter, or NULL */
+    stats_read_fn fn;           /* scalar: read at each dump, or NULL */
+    const void *fn_ctx;
+    unsigned fn_idx;
     char **elem_names;          /* vector: n names */
     struct stats_formula *formula;
     char *expr;                 /* formula source */

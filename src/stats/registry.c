@@ -242,6 +242,38 @@ struct stats_counter *stats_register_counter(struct stats_registry *r,
     return &s->u.counter;
 }
 
+int stats_register_counter_ref(struct stats_registry *r,
+        const char *prefix, const char *name, const char *unit, const char *desc,
+        const uint64_t *src)
+{
+    struct stats_stat *s;
+
+    if (!src)
+        return stats_registry_fail(r, SIM_EINVAL, name, "counter reference is NULL");
+    if (!(s = stat_new(r, STATS_COUNTER, prefix, name, unit, desc)))
+        return r->err;
+    s->ref = src;
+    stat_append(r, s);
+    return 0;
+}
+
+int stats_register_scalar_fn(struct stats_registry *r,
+        const char *prefix, const char *name, const char *unit, const char *desc,
+        stats_read_fn fn, const void *ctx, unsigned idx)
+{
+    struct stats_stat *s;
+
+    if (!fn)
+        return stats_registry_fail(r, SIM_EINVAL, name, "scalar read function is NULL");
+    if (!(s = stat_new(r, STATS_SCALAR, prefix, name, unit, desc)))
+        return r->err;
+    s->fn = fn;
+    s->fn_ctx = ctx;
+    s->fn_idx = idx;
+    stat_append(r, s);
+    return 0;
+}
+
 struct stats_scalar *stats_register_scalar(struct stats_registry *r,
         const char *prefix, const char *name, const char *unit, const char *desc)
 {
@@ -510,10 +542,10 @@ static void snapshot(struct stats_stat *s, const struct stats_dump_info *info)
 {
     switch (s->kind) {
     case STATS_COUNTER:
-        s->snap.u64 = s->u.counter.value;
+        s->snap.u64 = s->ref ? *s->ref : s->u.counter.value;
         break;
     case STATS_SCALAR:
-        s->snap.f64 = s->u.scalar.value;
+        s->snap.f64 = s->fn ? s->fn(s->fn_ctx, s->fn_idx) : s->u.scalar.value;
         break;
     case STATS_TWA: {
         const struct stats_twa *t = &s->u.twa;

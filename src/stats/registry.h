@@ -113,6 +113,9 @@ struct stats_hist {
 
 /* --- The registry ------------------------------------------------------- */
 
+/* Reads a value a model keeps itself (stats_register_scalar_fn). */
+typedef double (*stats_read_fn)(const void *ctx, unsigned idx);
+
 struct stats_stat;          /* one registered stat (registry.c) */
 struct stats_writer;
 
@@ -207,6 +210,27 @@ double *stats_register_formula(struct stats_registry *r,
         const char *expr);
 
 /*
+ * Stats whose value lives in the model (zero cost on the hot path: the model
+ * goes on incrementing its own inline counter; the registry reads it at each
+ * dump). The pointed-to storage, or fn's context, must outlive the registry's
+ * last dump. The registry never writes them, so stats_registry_reset() leaves
+ * them alone: the model zeroes its own counters in its reset_stats op (a
+ * warm-up reset calls both, see sim_world_reset_stats). Both return 0 or a
+ * negative SIM_E* with the error recorded (sticky, as the others).
+ *
+ * stats_register_counter_ref: a `counter` whose value is *src.
+ * stats_register_scalar_fn:   a `scalar` whose value is fn(ctx, idx), called
+ *                             once per dump (a derived value: a mean, a level).
+ */
+int stats_register_counter_ref(struct stats_registry *r,
+        const char *prefix, const char *name, const char *unit, const char *desc,
+        const uint64_t *src);
+
+int stats_register_scalar_fn(struct stats_registry *r,
+        const char *prefix, const char *name, const char *unit, const char *desc,
+        stats_read_fn fn, const void *ctx, unsigned idx);
+
+/*
  * Resolve formulas, order them and allocate snapshot buffers. Idempotent.
  * After it, registration fails with SIM_ESTATE.
  */
@@ -215,6 +239,8 @@ int stats_registry_freeze(struct stats_registry *r);
 /*
  * Warm-up reset at `now`: counters, scalars, vectors and histograms go to
  * zero; a twa keeps its current level and restarts its average at `now`.
+ * Stats registered by reference (_ref, _fn) belong to their model, which
+ * resets them itself.
  * Does not touch the dump count or the writers.
  */
 void stats_registry_reset(struct stats_registry *r, sim_tick_t now);

@@ -27,6 +27,7 @@
 #include "iommu/models/generic.h"
 #include "trace/replay.h"
 #include "trace/trace.h"
+#include "stats/objstats.h"
 
 enum { RO_P_TRACE, RO_P_IOMMU, RO_P_ACCESSES, RO_P_SPACING, RO_P_ACCESS_SIZE,
        RO_P_TIME_SCALE, RO_P_WRITE, RO_P_DOMAIN, RO_P_REQUESTER_ID, RO_P_SKIP_BAD };
@@ -272,12 +273,37 @@ static double ro_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+/* The replay and sink counters by reference; latencies, bad_lines and done
+ * through read. */
+static int ro_register_stats(struct sim_object *obj, void *reg)
+{
+    struct replay_object *o = obj->priv;
+    struct trace_replay_stats *rs = &o->rp.st;
+    struct trace_sink_generic_stats *ss = &o->sink.st;
+    const struct { unsigned idx; const uint64_t *src; } refs[] = {
+        { RO_R_RECORDS, &rs->records }, { RO_R_MAPS, &rs->maps },
+        { RO_R_UNMAPS, &rs->unmaps }, { RO_R_FAULTS, &rs->faults },
+        { RO_R_MAP_ERRORS, &rs->map_errors }, { RO_R_UNMAP_ERRORS, &rs->unmap_errors },
+        { RO_R_ACCESSES, &rs->accesses }, { RO_R_SKIPPED, &rs->accesses_skipped },
+        { RO_R_ACCESS_ERRORS, &rs->access_errors }, { RO_R_BYTES, &rs->bytes },
+        { RO_R_TRANSLATIONS, &ss->translations },
+        { RO_R_TRANSLATION_FAULTS, &ss->faults },
+    };
+    uint64_t done = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && !rc; i++)
+        rc = stats_object_readout_counter(reg, obj, refs[i].idx, refs[i].src, &done);
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops ro_ops = {
     .create = ro_create,
     .connect = ro_connect,
     .destroy = ro_destroy,
     .reset_stats = ro_reset_stats,
     .read = ro_read,
+    .register_stats = ro_register_stats,
 };
 
 const struct sim_model trace_model_replay = {

@@ -18,6 +18,7 @@
 #include "iommu/models/generic.h"
 #include "iommu/objects.h"
 #include "mem/mem_object.h"
+#include "stats/objstats.h"
 
 enum { GI_P_IOTLB, GI_P_WALKER, GI_P_MEMORY, GI_P_LEVELS, GI_P_PAGE_SIZES,
        GI_P_MAP_EVENTS, GI_P_MAX_DOMAINS, GI_P_MAX_DEVICES };
@@ -251,12 +252,34 @@ static double gi_read(const struct sim_object *obj, unsigned idx)
     return (double)sum;
 }
 
+/* The map/unmap counters by reference; the per-device sums (translations,
+ * faults, notifications), the mean latency and the table size through read. */
+static int gi_register_stats(struct sim_object *obj, void *reg)
+{
+    struct generic_object *o = obj->priv;
+    struct generic_stats *s = &o->g.st;
+    uint64_t done = 0;
+    int rc;
+
+    rc = stats_object_readout_counter(reg, obj, GI_R_MAPS, &s->maps, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, GI_R_UNMAPS, &s->unmaps, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, GI_R_MAP_PAGES, &s->map_pages, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, GI_R_UNMAP_PAGES, &s->unmap_pages, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, GI_R_MSHR_STALLS, &s->mshr_stalls, &done);
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops gi_ops = {
     .validate = gi_validate,
     .create = gi_create,
     .destroy = gi_destroy,
     .reset_stats = gi_reset_stats,
     .read = gi_read,
+    .register_stats = gi_register_stats,
 };
 
 const struct sim_model generic_model_object = {
