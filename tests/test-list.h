@@ -147,6 +147,7 @@
     TEST(iommu_generic, test_generic_unmap_invalidates_and_notifies)         \
     TEST(iommu_generic, test_generic_map_events_and_replay)                  \
     TEST(iommu_generic, test_generic_model_table) \
+    TEST(iommu_generic, test_generic_caching_mode_costs) \
     SUITE(os_dma)                                                            \
     TEST(os_dma, test_iova_top_down_aligned)                                 \
     TEST(os_dma, test_iova_lifo_reuse_and_depot)                             \

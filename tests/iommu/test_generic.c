@@ -18,6 +18,7 @@ void test_generic_hit_and_miss_timing(void);
 void test_generic_unmap_invalidates_and_notifies(void);
 void test_generic_map_events_and_replay(void);
 void test_generic_model_table(void);
+void test_generic_caching_mode_costs(void);
 
 #define NS SIM_TICKS_PER_NS
 
@@ -367,4 +368,53 @@ void test_generic_model_table(void)
     CU_ASSERT_PTR_EQUAL(mi->ops, &generic_iommu_ops);
     CU_ASSERT_PTR_NOT_NULL(mi->ops->translate);
     CU_ASSERT_PTR_NULL(iommu_model_find("no-such-model"));
+}
+
+/*
+ * B13: with caching mode (map_events) every map is followed by the guest's
+ * invalidation, which the model counts, and its MAP events cost the
+ * notifier user time that shows in notify_ticks. A VFIO-like user holding one
+ * lock (serialised, latency L) handles K single-page maps made at tick 0 one
+ * after another: map k is done at (k+1)L, so the maps add
+ * L(1 + 2 + ... + K) = L K (K+1) / 2. An unmap of all K pages then queues K
+ * UNMAP events behind them, the last done at 2KL: it adds 2KL. Without
+ * caching mode the same maps make no MAP event, no invalidation, no cost.
+ */
+void test_generic_caching_mode_costs(void)
+{
+    enum { K = 10 };
+    const sim_tick_t L = 2 * SIM_TICKS_PER_US;
+    struct genv e;
+    struct sim_resource lock;
+    struct iommu *mmu;
+    struct maprec m;
+    char err[200];
+
+    for (int cm = 1; cm >= 0; cm--) {
+        genv_init(&e, cm, 2);
+        CU_ASSERT_EQUAL_FATAL(sim_resource_init(&lock, &e.sim, 1), 0);
+        CU_ASSERT_EQUAL_FATAL(generic_domain_create(&e.g, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(generic_attach(&e.g, 0, 0, &mmu, err, sizeof(err)), 0);
+        memset(&m, 0, sizeof(m));
+        m.n.notify = maprec_notify;
+        m.n.flags = cm ? IOMMU_NOTIFIER_IOTLB_EVENTS : IOMMU_NOTIFIER_UNMAP;
+        m.n.end = UINT64_MAX;
+        m.n.latency = L;
+        m.n.serialise = &lock;
+        CU_ASSERT_EQUAL_FATAL(iommu_notifier_register(mmu, &m.n, err, sizeof(err)), 0);
+        for (uint64_t k = 0; k < K; k++)
+            CU_ASSERT_EQUAL(generic_map(&e.g, 0, 0x100000 + k * 0x1000,
+                                        0x800000 + k * 0x1000, 0x1000, 3), 0);
+        CU_ASSERT_EQUAL(e.g.st.maps, K);
+        CU_ASSERT_EQUAL(m.maps, cm ? K : 0);
+        CU_ASSERT_EQUAL(e.g.st.map_invals, cm ? K : 0);
+        CU_ASSERT_EQUAL(e.g.st.notify_ticks, cm ? L * K * (K + 1) / 2 : 0);
+        CU_ASSERT_EQUAL(generic_unmap(&e.g, 0, 0x100000, K * 0x1000, NULL), 0);
+        CU_ASSERT_EQUAL(m.n.delivered, cm ? 2 * K : K);
+        CU_ASSERT_EQUAL(e.g.st.notify_ticks,
+                        cm ? L * K * (K + 1) / 2 + 2 * K * L : K * L);
+        iommu_notifier_unregister(mmu, &m.n);
+        sim_resource_destroy(&lock);
+        genv_free(&e);
+    }
 }

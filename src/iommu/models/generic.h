@@ -56,6 +56,9 @@ struct generic_walk {
 struct generic_stats {
     uint64_t maps, unmaps, map_pages, unmap_pages;
     uint64_t mshr_stalls;           /* requests that waited for an MSHR */
+    uint64_t map_invals;            /* caching mode: the guest's flush on map */
+    sim_tick_t notify_ticks;        /* sum over map/unmap calls of the time
+                                     * until every notifier user was done */
 };
 
 struct generic_iommu {
