@@ -66,7 +66,7 @@ static const struct sim_param gi_params[] = {
 
 enum { GI_R_TRANSLATIONS, GI_R_FAULTS, GI_R_MEAN_LATENCY, GI_R_MAPS, GI_R_UNMAPS,
        GI_R_MAP_PAGES, GI_R_UNMAP_PAGES, GI_R_MSHR_STALLS, GI_R_NOTIFICATIONS,
-       GI_R_TABLE_BYTES };
+       GI_R_TABLE_BYTES, GI_R_MAP_INVALS, GI_R_NOTIFY_TIME };
 
 static const struct sim_readout gi_readouts[] = {
     [GI_R_TRANSLATIONS] = { "translations", "requests", "timed translations completed "
@@ -82,6 +82,10 @@ static const struct sim_readout gi_readouts[] = {
     [GI_R_NOTIFICATIONS] = { "notifications", "events", "notifier callbacks made" },
     [GI_R_TABLE_BYTES] = { "table_bytes", "B", "host memory of every domain's page "
                            "tables now (not reset)" },
+    [GI_R_MAP_INVALS] = { "map_invalidations", "commands", "invalidations the guest "
+                          "issues on map under caching mode (map_events only)" },
+    [GI_R_NOTIFY_TIME] = { "notify_time", "ps", "sum over map and unmap calls of the "
+                           "time until every notifier user was done with them" },
 };
 
 /* The instance: the model first, so the accessor is a cast-free member. */
@@ -226,6 +230,8 @@ static double gi_read(const struct sim_object *obj, unsigned idx)
     case GI_R_MAP_PAGES:    return (double)g->st.map_pages;
     case GI_R_UNMAP_PAGES:  return (double)g->st.unmap_pages;
     case GI_R_MSHR_STALLS:  return (double)g->st.mshr_stalls;
+    case GI_R_MAP_INVALS:   return (double)g->st.map_invals;
+    case GI_R_NOTIFY_TIME:  return (double)g->st.notify_ticks;
     case GI_R_TABLE_BYTES:
         for (i = 0; i < g->cfg.max_domains; i++)
             if (g->dom[i].root)
@@ -270,6 +276,10 @@ static int gi_register_stats(struct sim_object *obj, void *reg)
         rc = stats_object_readout_counter(reg, obj, GI_R_UNMAP_PAGES, &s->unmap_pages, &done);
     if (!rc)
         rc = stats_object_readout_counter(reg, obj, GI_R_MSHR_STALLS, &s->mshr_stalls, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, GI_R_MAP_INVALS, &s->map_invals, &done);
+    if (!rc)
+        rc = stats_object_readout_counter(reg, obj, GI_R_NOTIFY_TIME, &s->notify_ticks, &done);
     return rc ? rc : stats_object_readouts(reg, obj, done);
 }
 
