@@ -19,6 +19,7 @@
 #include "iommu/models/generic.h"
 #include "mem/mem_object.h"
 #include "os/dma.h"
+#include "stats/objstats.h"
 
 enum {
     P_IOMMU, P_MEMORY, P_REQUESTER_ID, P_DOMAIN, P_PASID,
@@ -473,6 +474,34 @@ static double dev_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+/* The event and byte counters by reference (engine, traffic, DMA API);
+ * throughput, latencies, percentiles and utilisations through read. */
+static int dev_register_stats(struct sim_object *obj, void *reg)
+{
+    struct dev_object *o = obj->priv;
+    const struct dma_engine_stats *e = &o->eng.st;
+    const struct traffic_stats *t = &o->traffic.st;
+    const struct os_dma_stats *s = &o->os.st;
+    const struct { unsigned idx; const uint64_t *src; } refs[] = {
+        { R_OFFERED, &t->offered }, { R_DROPPED, &t->dropped },
+        { R_COMPLETED, &t->completed }, { R_ERRORS, &t->errors },
+        { R_READ_BYTES, &e->bytes[DMA_READ] }, { R_WRITE_BYTES, &e->bytes[DMA_WRITE] },
+        { R_READ_REQUESTS, &e->requests[DMA_READ] },
+        { R_WRITE_REQUESTS, &e->requests[DMA_WRITE] },
+        { R_FAULTS, &e->faults }, { R_ATS_HITS, &e->ats_hits },
+        { R_ATS_MISSES, &e->ats_misses }, { R_ATS_INVALIDATIONS, &e->ats_invals },
+        { R_MAPS, &s->maps }, { R_UNMAPS, &s->unmaps },
+        { R_INVALIDATIONS, &s->invalidations }, { R_FLUSHES_FULL, &s->flushes_full },
+        { R_FLUSHES_TIMEOUT, &s->flushes_timeout },
+    };
+    uint64_t done = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && !rc; i++)
+        rc = stats_object_readout_counter(reg, obj, refs[i].idx, refs[i].src, &done);
+    return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
 static const struct sim_model_ops dev_ops = {
     .validate = dev_validate,
     .create = dev_create,
@@ -480,6 +509,7 @@ static const struct sim_model_ops dev_ops = {
     .destroy = dev_destroy,
     .reset_stats = dev_reset_stats,
     .read = dev_read,
+    .register_stats = dev_register_stats,
 };
 
 const struct sim_model dev_model_dma_device = {
