@@ -122,17 +122,25 @@ class Hist:
 class StatsFile:
     """An open statistics file; see the module docstring."""
 
-    def __init__(self, path):
+    def __init__(self, path, group=None):
         self.path = path
-        try:
-            self._f = h5py.File(path, "r", libver="latest", swmr=True)
-            self.swmr = True
-        except (OSError, ValueError):
-            self._f = h5py.File(path, "r")
+        self._owns = group is None
+        if group is not None:
+            # One point of a merged sweep.h5: a group laid out like a file's
+            # root (stats/SCHEMA.md, "sweep.h5"); the caller owns the file.
+            self._f = group
             self.swmr = False
+        else:
+            try:
+                self._f = h5py.File(path, "r", libver="latest", swmr=True)
+                self.swmr = True
+            except (OSError, ValueError):
+                self._f = h5py.File(path, "r")
+                self.swmr = False
         version = self._f.attrs.get("schema_version")
         if version is None or int(version) != SCHEMA_VERSION:
-            self._f.close()
+            if self._owns:
+                self._f.close()
             raise ValueError("%s: not an iommusim statistics file of schema %d "
                              "(schema_version %r)" % (path, SCHEMA_VERSION, version))
         self._stats = {}
@@ -146,7 +154,8 @@ class StatsFile:
 
     # --- context manager -------------------------------------------------
     def close(self):
-        self._f.close()
+        if self._owns:
+            self._f.close()
 
     def __enter__(self):
         return self
