@@ -44,6 +44,10 @@ int sim_event_reschedule(struct sim *s, struct sim_event *ev, sim_tick_t when)
 struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_events)
 {
     struct sim_exit ex = { SIM_EXIT_LIMIT, 0, 0, "reached the tick limit" };
+    uint64_t start = s->events;
+    /* No cap is a cap that cannot be reached: one test per event, not two. */
+    uint64_t cap = max_events && max_events < UINT64_MAX - start ? start + max_events
+                                                                  : UINT64_MAX;
     struct sim_event *ev;
 
     s->stop = false;
@@ -51,7 +55,7 @@ struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_even
     if (limit < s->now)
         limit = s->now;             /* time never runs backwards */
     for (;;) {
-        if (max_events && ex.events >= max_events) {
+        if (s->events >= cap) {
             ex.cause = SIM_EXIT_MAX_EVENTS;
             ex.reason = "reached the event limit";
             break;
@@ -71,7 +75,6 @@ struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_even
         }
         s->now = ev->when;
         s->events++;
-        ex.events++;
         ev->cb(ev, ev->arg);        /* may free ev: do not touch it after */
         if (s->stop) {
             ex.cause = SIM_EXIT_STOP;
@@ -79,6 +82,7 @@ struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_even
             break;
         }
     }
+    ex.events = s->events - start;
     ex.tick = s->now;
     return ex;
 }
