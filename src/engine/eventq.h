@@ -24,7 +24,16 @@
  *    position fields are stores the CPU does not wait for. Chunks come from
  *    a pool that grows by slabs and never shrinks, so the steady state
  *    allocates nothing.
- *  - Bucket widths are powers of two: a bucket index is a shift.
+ *  - Bucket widths are powers of two (a bucket index is a shift), and rung
+ *    0's width comes from the density of the earliest events, not from
+ *    top's whole span, so early buckets hold an event or two even when
+ *    pending times are far from uniform (events past the buckets that
+ *    allows stay in top for a later rung).
+ *  - While top holds at most LADDER_SMALL events a refill heaps them all: a
+ *    heap that small lives in L1 and beats the ladder's extra moves.
+ *  - A pop leaves its slot at the heap's root; a callback that schedules
+ *    its successor then costs one sift-down instead of a sift-down and a
+ *    sift-up (see heap_push in eventq.c).
  *
  * Costs: insert and remove O(1); a pop O(1) amortised plus O(log b) in the
  * bottom heap (b is about LADDER_THRES). Memory: 48 bytes per event (in the
