@@ -28,7 +28,7 @@ enum {
     P_PATTERN, P_ISSUE, P_ARRIVALS, P_RATE, P_SIZE, P_FOOTPRINT, P_STRIDE, P_ZIPF_S,
     P_WRITE_RATIO, P_SLOTS, P_BUF_BASE,
     P_NIC_DIRECTION, P_LINE_RATE, P_RING, P_BUF_SIZE, P_DESC_SIZE, P_PKT_SIZES,
-    P_PKT_WEIGHTS, P_MEDIA_LATENCY,
+    P_PKT_WEIGHTS, P_MEDIA_LATENCY, P_PAGE_SIZE,
     P_POLICY, P_CPUS, P_DMA_BITS, P_MAP_COST, P_UNMAP_COST, P_INVAL_SUBMIT, P_INVAL_WAIT,
     P_FQ_SIZE, P_FQ_TIMEOUT,
 };
@@ -82,8 +82,10 @@ static const struct sim_param dev_params[] = {
     [P_PATTERN] = { .name = "pattern", .type = SIM_PT_ENUM, .def = "sequential",
                     .choices = traffic_pattern_names,
                     .doc = "traffic pattern: address streams over a mapped footprint "
-                           "(sequential, strided, uniform, zipf), a NIC ring (nic) or an "
-                           "NVMe queue (nvme: size, slots = queue depth, write_ratio, issue)" },
+                           "(sequential, strided, uniform, zipf), a NIC ring (nic), an "
+                           "NVMe queue (nvme: size, slots = queue depth, write_ratio, issue) "
+                           "or bulk accelerator transfers over huge pages (accel: size, "
+                           "footprint, page_size)" },
     [P_ISSUE] = { .name = "issue", .type = SIM_PT_ENUM, .def = "closed",
                   .choices = issue_names,
                   .doc = "streams: closed (slots transfers always in flight) or open "
@@ -130,6 +132,10 @@ static const struct sim_param dev_params[] = {
                                "equal weights" },
     [P_MEDIA_LATENCY] = ABS_TIME("media_latency", "10us", "nvme: mean media time per "
                                  "command (a flash read or program), uniform in [m/2, 3m/2]"),
+    [P_PAGE_SIZE] = { .name = "page_size", .type = SIM_PT_SIZE, .def = "2MiB", .min = "4KiB",
+                      .max = "1GiB", .doc = "accel: page size the footprint is mapped with "
+                      "(4KiB, 2MiB or 1GiB); buf_base must be aligned to it, and the "
+                      "IOMMU's page_sizes must include it" },
     [P_POLICY] = { .name = "policy", .type = SIM_PT_ENUM, .def = "lazy",
                    .choices = os_dma_policy_names,
                    .doc = "DMA-API invalidation policy: strict (invalidate and wait on "
@@ -285,6 +291,15 @@ static void dev_destroy(struct sim_object *obj)
     obj->priv = NULL;
 }
 
+/* The world prefixes "path: "; inner layers already named it. */
+static void strip_path(const struct sim_object *obj, char *err)
+{
+    size_t n = strlen(obj->path);
+
+    if (strncmp(err, obj->path, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+        memmove(err, err + n + 2, strlen(err + n + 2) + 1);
+}
+
 static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
 {
     const struct sim_value *v = obj->values;
@@ -381,6 +396,7 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     tc.pkt_weights = o->pkt_weights;
     tc.npkt = ns;
     tc.media_latency = v[P_MEDIA_LATENCY].lat.value;
+    tc.page_size = v[P_PAGE_SIZE].u;
     tc.seed = w->seed;
     tc.path = obj->path;
     r = traffic_create(&o->traffic, traffic_patterns[v[P_PATTERN].e], &tc, &w->sim, &o->eng,
@@ -391,13 +407,7 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     return 0;
 
 fail:
-    /* The world prefixes "path: "; inner layers already named it. */
-    {
-        size_t n = strlen(obj->path);
-
-        if (strncmp(err, obj->path, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
-            memmove(err, err + n + 2, strlen(err + n + 2) + 1);
-    }
+    strip_path(obj, err);
     dev_destroy(obj);
     return r;
 }
@@ -406,8 +416,13 @@ static int dev_connect(struct sim_object *obj, struct sim_world *w, char *err, s
 {
     struct dev_object *o = obj->priv;
 
+    int r;
+
     (void)w;
-    return traffic_start(&o->traffic, err, errlen);
+    r = traffic_start(&o->traffic, err, errlen);
+    if (r)
+        strip_path(obj, err);
+    return r;
 }
 
 static void dev_reset_stats(struct sim_object *obj)

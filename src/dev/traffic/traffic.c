@@ -12,11 +12,11 @@
 
 const struct traffic_ops *const traffic_patterns[] = {
     &traffic_sequential, &traffic_strided, &traffic_uniform, &traffic_zipf, &traffic_nic,
-    &traffic_nvme, NULL,
+    &traffic_nvme, &traffic_accel, NULL,
 };
 
 const char *const traffic_pattern_names[] = {
-    "sequential", "strided", "uniform", "zipf", "nic", "nvme", NULL,
+    "sequential", "strided", "uniform", "zipf", "nic", "nvme", "accel", NULL,
 };
 
 /* --- The stream driver -------------------------------------------------------- */
@@ -68,6 +68,19 @@ static void stream_arrival(struct sim_event *ev, void *arg)
     }
 }
 
+int traffic_stream_begin(struct traffic *t)
+{
+    if (t->cfg.issue == TRAFFIC_CLOSED) {
+        /* Every slot issues at once; the mapping's CPU time is a start-up cost. */
+        for (unsigned i = 0; i < t->cfg.slots; i++)
+            stream_issue(t, &t->xfers[i]);
+        return 0;
+    }
+    t->gap = (double)t->cfg.size * (double)SIM_TICKS_PER_S / (double)t->cfg.rate;
+    t->t_next = (double)sim_now(t->sim);
+    return sim_event_schedule(t->sim, &t->arrival, sim_now(t->sim));
+}
+
 static int stream_start(struct traffic *t, char *err, size_t errlen)
 {
     sim_tick_t done;
@@ -78,15 +91,7 @@ static int stream_start(struct traffic *t, char *err, size_t errlen)
         return sim_error_format(err, errlen, r, t->cfg.path,
                                 "cannot map the %llu-byte footprint",
                                 (unsigned long long)t->cfg.footprint);
-    if (t->cfg.issue == TRAFFIC_CLOSED) {
-        /* Every slot issues at once; the mapping's CPU time is a start-up cost. */
-        for (unsigned i = 0; i < t->cfg.slots; i++)
-            stream_issue(t, &t->xfers[i]);
-        return 0;
-    }
-    t->gap = (double)t->cfg.size * (double)SIM_TICKS_PER_S / (double)t->cfg.rate;
-    t->t_next = (double)sim_now(t->sim);
-    return sim_event_schedule(t->sim, &t->arrival, sim_now(t->sim));
+    return traffic_stream_begin(t);
 }
 
 /* --- Common ------------------------------------------------------------------- */

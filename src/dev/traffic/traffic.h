@@ -14,6 +14,9 @@
  *    arrival finding all `slots` busy is dropped and counted).
  *  - Patterns with their own driver (nic, nvme): start() replaces the
  *    stream driver; they map and unmap per I/O through the OS layer.
+ *  - accel is a stream with its own start(): it maps its footprint with
+ *    huge pages (checking that the mapping can use them) and then runs the
+ *    stream driver (traffic_stream_begin()).
  *
  * Everything a pattern needs at run time (transfer slots, rings, tables) is
  * allocated in create; the per-transfer path allocates nothing.
@@ -54,6 +57,8 @@ struct traffic_cfg {
     size_t npkt;
     /* nvme */
     sim_tick_t media_latency;       /* flash read/program time per command */
+    /* accel */
+    uint64_t page_size;             /* bytes per page of the buffers' mapping */
     /* common */
     uint64_t seed;
     const char *path;
@@ -110,7 +115,7 @@ struct traffic {
 };
 
 extern const struct traffic_ops traffic_sequential, traffic_strided, traffic_uniform,
-    traffic_zipf, traffic_nic, traffic_nvme;
+    traffic_zipf, traffic_nic, traffic_nvme, traffic_accel;
 
 /* The one table, NULL-terminated; and the names for an enum parameter. */
 extern const struct traffic_ops *const traffic_patterns[];
@@ -120,6 +125,9 @@ extern const char *const traffic_pattern_names[];
 int traffic_create(struct traffic *t, const struct traffic_ops *ops,
                    const struct traffic_cfg *cfg, struct sim *sim, struct dma_engine *eng,
                    struct os_dma *os, char *err, size_t errlen);
+/* Streams whose start() mapped the footprint at t->base_iova: issue the
+ * first transfers (closed loop) or schedule the first arrival (open). */
+int traffic_stream_begin(struct traffic *t);
 /* Map buffers and schedule the first events. */
 int traffic_start(struct traffic *t, char *err, size_t errlen);
 /* After sim_destroy(), like every model. */
