@@ -199,4 +199,6 @@
     TEST(trace_object, test_trace_object_errors)                             \
     SUITE(stats_objstats)                                                    \
     TEST(stats_objstats, test_stats_counter_ref_and_fn)                      \
-    TEST(stats_objstats, test_stats_world_register_sources)
+    TEST(stats_objstats, test_stats_world_register_sources) \
+    SUITE(os_iova_scan)                                                      \
+    TEST(os_iova_scan, test_iova_scan_matches_reference)

@@ -15,7 +15,8 @@
  *   gen2 5 GT/s x 8b/10b      = 4 Gb/s     gen5 32 GT/s x 128b/130b = 31.508 Gb/s
  *   gen3 8 GT/s x 128b/130b   = 7.877 Gb/s gen6 64 GT/s, FLIT mode: 236 of 256
  *                                          bytes carry TLPs = 59.0 Gb/s
- * Cost per TLP: one reserve (O(1)), no allocation.
+ * Cost per TLP: one reserve (O(1)) and, for a payload size not seen
+ * recently, one rounding of its service time; no allocation.
  */
 #ifndef SIM_DEV_LINK_H
 #define SIM_DEV_LINK_H
@@ -40,11 +41,17 @@ struct pcie_link_stats {
     uint64_t wire_bytes[2];         /* payload + overhead */
 };
 
+#define PCIE_LINK_MEMO 8             /* payload sizes whose service time is kept */
+
 struct pcie_link {
     struct sim *sim;
     struct pcie_link_cfg cfg;
     double bits_per_s;              /* data rate of the whole link, one direction */
     double ps_per_byte;
+    /* Service ticks of recent payload sizes (a device sends few distinct
+     * sizes): spares the rounding call per TLP, same value. */
+    uint32_t memo_payload[PCIE_LINK_MEMO];
+    sim_tick_t memo_service[PCIE_LINK_MEMO];
     struct sim_resource dir[2];
     struct pcie_link_stats st;
 };

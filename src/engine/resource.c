@@ -42,12 +42,17 @@ static void record_wait(struct sim_resource_stats *st, sim_tick_t w)
     double d = (double)w;
 
     st->waits++;
+    if (w == 0) {
+        /* Most requests of a lightly loaded server: the sums and the max
+         * do not change, bin 0 counts it. */
+        st->wait_hist[0]++;
+        return;
+    }
     st->wait_sum += d;
     st->wait_sumsq += d * d;
     if (w > st->wait_max)
         st->wait_max = w;
-    if (w)
-        bin = 64u - (unsigned)__builtin_clzll(w);
+    bin = 64u - (unsigned)__builtin_clzll(w);
     if (bin >= SIM_RESOURCE_HIST_BINS)
         bin = SIM_RESOURCE_HIST_BINS - 1;
     st->wait_hist[bin]++;
@@ -133,11 +138,14 @@ sim_tick_t sim_resource_reserve(struct sim_resource *r, sim_tick_t service,
     start = r->free_at[best] > now ? r->free_at[best] : now;
     r->free_at[best] = start + service;
     r->st.requests++;
-    if (start == now)
-        r->st.immediate++;
-    record_wait(&r->st, start - now);
     r->st.busy_area += (double)service;
-    r->st.queue_area += (double)(start - now);   /* Little: sum of waits */
+    if (start == now) {
+        r->st.immediate++;
+        record_wait(&r->st, 0);     /* queue_area += 0 */
+    } else {
+        record_wait(&r->st, start - now);
+        r->st.queue_area += (double)(start - now);   /* Little: sum of waits */
+    }
     if (wait)
         *wait = start - now;
     return start + service;

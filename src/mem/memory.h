@@ -57,11 +57,17 @@ struct mem_stats {
     uint64_t lat_hist[MEM_HIST_BINS];   /* log2 bins of latency in ticks */
 };
 
+#define MEM_MEMO 4                  /* transfer sizes whose service time is kept */
+
 struct mem {
     struct sim *sim;
     struct mem_cfg cfg;
     struct sim_resource *chan;
     struct sim_rng rng;
+    /* Service ticks of recent transfer sizes (DMA and table reads come in a
+     * few sizes): spares a division per access, same value. */
+    uint32_t memo_bytes[MEM_MEMO];
+    sim_tick_t memo_service[MEM_MEMO];
     struct mem_stats st;
 };
 

@@ -47,6 +47,11 @@ static int tree_insert_at(struct iova_domain *d, size_t i, uint64_t lo, uint64_t
         d->r = r;
         d->cap = cap;
     }
+    /* Just below the top run and abutting it (or the limit): the run grows.
+     * Anywhere lower, it keeps its length (indices above i shift along). */
+    if (i == d->n - d->top_run &&
+        hi + 1 == (d->top_run ? d->r[i].lo : d->limit_pfn + 1))
+        d->top_run++;
     memmove(&d->r[i + 1], &d->r[i], (d->n - i) * sizeof(*d->r));
     d->r[i].lo = lo;
     d->r[i].hi = hi;
@@ -64,6 +69,14 @@ static int tree_alloc(struct iova_domain *d, uint64_t size, uint64_t align, uint
     uint64_t hi = d->limit_pfn;
     size_t i = d->n;
 
+    if (d->top_run) {
+        /* The gaps inside the top run are empty: jump below it, with the
+         * same start_pfn check the scan would have made on the way. */
+        i = d->n - d->top_run;
+        if (d->r[i].lo <= d->start_pfn)
+            return SIM_ERANGE;
+        hi = d->r[i].lo - 1;
+    }
     for (;;) {
         uint64_t lo = i ? d->r[i - 1].hi + 1 : d->start_pfn;
 
@@ -109,6 +122,8 @@ static int tree_free(struct iova_domain *d, uint64_t pfn, uint64_t size)
 
     if (i == d->n || d->r[i].hi != pfn + size - 1)
         return SIM_ENOENT;
+    if (i >= d->n - d->top_run)
+        d->top_run = d->n - 1 - i;  /* the ranges above i still abut the limit */
     memmove(&d->r[i], &d->r[i + 1], (d->n - i - 1) * sizeof(*d->r));
     d->n--;
     d->st.tree_frees++;

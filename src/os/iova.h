@@ -25,7 +25,9 @@
  *
  * Costs: a cache hit or insert is O(1) with no allocation (magazines come
  * from a pool sized at init: 2 per CPU plus the depot, per order). A tree
- * allocation is a scan from the top, O(ranges), and an insert or removal a
+ * allocation is a scan from the top, O(ranges) (the run of abutting ranges
+ * under the limit, where top-down allocation packs blocks, is skipped in
+ * O(1)), and an insert or removal a
  * memmove in a sorted array; the array grows by doubling, so in steady state
  * it does not allocate. The CPU time these take in a real kernel is a
  * parameter of the mapping layer (dma.h), not measured here.
@@ -79,6 +81,8 @@ struct iova_domain {
     unsigned ncpus;
     struct iova_range *r;               /* allocated ranges, sorted by lo */
     size_t n, cap;
+    size_t top_run;                     /* r[n - top_run .. n - 1] abut each other
+                                         * and limit_pfn: no gap to scan there */
     struct iova_rcache rcache[IOVA_RANGE_CACHE_MAX_SIZE];
     struct iova_mag *pool;              /* every magazine, one allocation */
     struct iova_stats st;
