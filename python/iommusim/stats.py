@@ -291,6 +291,42 @@ def load(path):
     return StatsFile(path)
 
 
+# --- sweeps -----------------------------------------------------------------
+
+def load_sweep(path, stats=None):
+    """A merged sweep (DIR or DIR/sweep.h5, stats/SCHEMA.md) as a pandas
+    DataFrame with one row per point: point, seed, status, one column per
+    swept parameter, then the final value of each chosen stat (NaN for a
+    point that did not finish). `stats` is a list of value paths as
+    `iommusim stats show` prints them (`system.iotlb.hit_rate`,
+    `system.nic.lat::p99`) or globs of them; None takes every value."""
+    import os
+    if os.path.isdir(path):
+        path = os.path.join(path, "sweep.h5")
+    with h5py.File(path, "r") as f:
+        if "sweep_version" not in f.attrs:
+            raise ValueError("%s: not a merged sweep (no sweep_version attribute)" % path)
+        names = [_text(x) for x in f.attrs["param_names"]]
+        cols = {"point": [_text(x) for x in f["params/point"][:]],
+                "seed": f["params/seed"][:].astype(np.uint64),
+                "status": [_text(x) for x in f["params/status"][:]]}
+        for n in names:
+            v = f["params"][n][:]
+            cols[n] = [_text(x) for x in v] if v.dtype.kind in "OS" else v
+        df = pd.DataFrame(cols)
+        values = {}
+        for i, pid in enumerate(cols["point"]):
+            if "points" not in f or pid not in f["points"]:
+                continue
+            s = StatsFile("%s:%s" % (path, pid), group=f["points"][pid])
+            for p, v, _u, _k, _d in s._final_rows():
+                if stats is None or any(fnmatch.fnmatchcase(p, pat) for pat in stats):
+                    values.setdefault(p, {})[i] = float(v)
+        for p in sorted(values):
+            df[p] = [values[p].get(i, math.nan) for i in range(len(df))]
+    return df
+
+
 # --- command line -----------------------------------------------------------
 
 def _match(pattern, path):

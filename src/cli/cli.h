@@ -28,6 +28,7 @@ int cli_exec_python_module(const char *who, const char *module, int argc, char *
 int cli_compare_main(int argc, char **argv);
 /* `iommusim sweep SWEEP.py -j N --outdir DIR ...`: the sweep runner (sweep.c). */
 int cli_sweep_main(int argc, char **argv);
+
 /* `iommusim plot ...` and `iommusim report DIR` (pymod.c -> iommusim.plot). */
 int cli_plot_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);

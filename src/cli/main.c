@@ -23,6 +23,10 @@ int main(int argc, char **argv)
         return cli_compare_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "sweep") == 0)
         return cli_sweep_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "plot") == 0)
+        return cli_plot_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0)
+        return cli_report_main(argc - 1, argv + 1);
     /* Everything else is `iommusim [options] CONFIG.py [args]` (run.c). */
     return cli_run_main(argc, argv);
 }

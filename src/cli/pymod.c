@@ -74,3 +74,27 @@ int cli_compare_main(int argc, char **argv)
 {
     return cli_exec_python_module("iommusim compare", "iommusim.compare", argc, argv);
 }
+
+int cli_plot_main(int argc, char **argv)
+{
+    return cli_exec_python_module("iommusim plot", "iommusim.plot", argc, argv);
+}
+
+/* `iommusim report DIR ...` is `python3 -m iommusim.plot report DIR ...`. */
+int cli_report_main(int argc, char **argv)
+{
+    char **args = calloc((size_t)argc + 2, sizeof(*args));
+    int code;
+
+    if (!args) {
+        fprintf(stderr, "iommusim report: out of memory\n");
+        return 1;
+    }
+    args[0] = argv[0];
+    args[1] = (char *)"report";
+    for (int i = 1; i < argc; i++)
+        args[i + 1] = argv[i];
+    code = cli_exec_python_module("iommusim report", "iommusim.plot", argc + 1, args);
+    free(args);
+    return code;
+}

@@ -53,6 +53,9 @@ void cli_usage(FILE *out)
         "commands:\n"
         "  demo                  the event-engine demonstration (an M/D/1 queue)\n"
         "  trace                 import, inspect, generate or replay map/unmap traces\n"
+        "  sweep                 run a parameter sweep (docs/sweeps.md)\n"
+        "  compare               compare two stats.h5 or sweep.h5 files (regression check)\n"
+        "  plot, report          plots (PNG, SVG) and an HTML report of a sweep\n"
         "\n"
         "exit status: 0 ok, 1 simulation error, 2 usage or config error, 130 interrupted\n");
 }

@@ -34,6 +34,15 @@ expect_grep "$TMP/err" 'merged into .*/a/sweep\.h5$' "summary names sweep.h5"
 check_py "merged values: events = 1us/P + 1 per point, params table, seeds 7/8" -- "$CHECK" periods "$TMP/a"
 expect_grep "$TMP/a/points/p0002/stdout.log" '^events 251' "per-point stdout log (4ns: 251 events)"
 [ "$(status_of "$TMP/a" p0007)" = ok ] && ok "manifest: status ok" || bad "manifest: status ok"
+check_py "load_sweep: one row per point, params and chosen stats (1us/P + 1)" -- -c "
+import sys; sys.path.insert(0, '$top_srcdir/python')
+from iommusim.stats import load_sweep
+df = load_sweep('$TMP/a', ['system.tick.events'])
+assert list(df.columns) == ['point', 'seed', 'status', 'system.tick.period', 'mode',
+                            'system.tick.events'], list(df.columns)
+assert list(df['system.tick.events']) == [501, 501, 251, 251, 201, 201, 101, 101], df
+m = df.groupby('system.tick.period')['system.tick.events'].mean()
+assert m['4ns'] == 251 and m['10ns'] == 101, m"
 
 # --- Injected crash, failure and hang: recorded, the others go on -------------
 SWEEP_TEST_INJECT=1 expect_status 1 "sweep with failing points exits 1" -- \
@@ -53,6 +62,14 @@ check_py "failed sweep still merges the finished points" -- -c "
 import h5py; f = h5py.File('$TMP/b/sweep.h5', 'r')
 assert sorted(f['points']) == ['p0000', 'p0001'], list(f['points'])
 assert [s.decode() for s in f['params/status'][:]] == ['ok'] * 2 + ['failed'] * 4 + ['timeout'] * 2"
+
+check_py "load_sweep: a failed point's stats are NaN" -- -c "
+import sys, math; sys.path.insert(0, '$top_srcdir/python')
+from iommusim.stats import load_sweep
+df = load_sweep('$TMP/b/sweep.h5', ['system.tick.events'])
+ev = list(df['system.tick.events'])
+assert ev[:2] == [501, 501] and all(math.isnan(x) for x in ev[2:]), ev
+assert list(df['status'])[2] == 'failed'"
 
 # --- Resume: only the failed points run ----------------------------------------
 ls -li "$TMP/b/points/p0000/stats.h5" >"$TMP/before"
@@ -102,6 +119,17 @@ expect_status 1 "compare: a changed point of a sweep" -- "$IOMMUSIM" compare "$T
 expect_grep "$TMP/out" '^p0003:system\.iotlb\.hits +[0-9]+ +0 +-100%$' "compare names the point and stat"
 expect_status 2 "compare: a sweep against a single run" -- \
     "$IOMMUSIM" compare "$TMP/q1/sweep.h5" "$TMP/q1/points/p0000/stats.h5"
+
+# --- The shipped example: the quick start over IOTLB sizes x patterns ----------
+expect_status 0 "configs/sweeps/quickstart_iotlb.py runs (16 points)" -- \
+    "$IOMMUSIM" sweep "$top_srcdir/configs/sweeps/quickstart_iotlb.py" -j2 --outdir "$TMP/ex" -q
+check_py "example: a 4 x 4 table of hit rates, every point ok" -- -c "
+import sys; sys.path.insert(0, '$top_srcdir/python')
+from iommusim.stats import load_sweep
+df = load_sweep('$TMP/ex', ['system.iotlb.hit_rate'])
+t = df.pivot(index='entries', columns='system.nic.pattern', values='system.iotlb.hit_rate')
+assert t.shape == (4, 4) and not t.isna().any().any(), t
+assert list(t.index) == [16, 64, 256, 1024] and (df['status'] == 'ok').all()"
 
 # --- Slurm: the job array script, run here task by task with bash --------------
 SWEEP_TEST_INJECT=0 expect_status 0 "--emit-slurm writes a job array" -- \
