@@ -7,7 +7,9 @@ Compares the final dump of every stat (vector elements and histogram summary
 columns one by one, as `iommusim stats show` lists them) and prints a table
 of those that differ beyond tolerance: path, baseline, new, relative change.
 Works on two single-run files (OUTDIR/stats.h5) and on two merged sweeps
-(DIR/sweep.h5, points matched by their id). Exit status: 0 every compared
+(DIR/sweep.h5, points matched by their id). A single run may also be a text
+values file (`--write-values STATS.h5 OUT.txt` writes one: a header line,
+then `path TAB value`), which is how stats/baselines/ keeps its baselines. Exit status: 0 every compared
 value within tolerance, 1 some differ (or a stat or point exists on one
 side only), 2 usage error or an unreadable file.
 
@@ -165,10 +167,56 @@ def compare_values(base, new, only, rules, rtol, atol, prefix=""):
     return rows, compared
 
 
+VALUES_HEADER = "# iommusim stats values 1"
+
+
+def write_values(h5path, out):
+    """The final values of a stats.h5 as text (a baseline that diffs well in
+    review): the header line, then 'path TAB value' a line, values written
+    so that float() reads back the same double (repr)."""
+    s = StatsFile(h5path)
+    try:
+        vals = _values(s)
+    finally:
+        s.close()
+    tmp = out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(VALUES_HEADER + "\n")
+        for p in sorted(vals):
+            f.write("%s\t%r\n" % (p, vals[p]))
+    os.replace(tmp, out)
+
+
+def read_values(path):
+    """{path: value} of a values file written by write_values."""
+    vals = {}
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for n, line in enumerate(lines[1:], 2):
+        if not line or line.startswith("#"):
+            continue
+        p, tab, v = line.partition("\t")
+        try:
+            vals[p] = float(v)
+        except ValueError:
+            tab = ""
+        if not tab:
+            raise UsageError("%s:%d: malformed line (expected PATH<TAB>VALUE)" % (path, n))
+    return vals
+
+
+def _is_values(path):
+    with open(path, "rb") as f:
+        return f.read(len(VALUES_HEADER)) == VALUES_HEADER.encode()
+
+
 def _open(path):
-    """(kind, h5py.File) with kind 'run' or 'sweep'; UsageError if neither."""
+    """(kind, h5py.File) with kind 'run' or 'sweep', or ('values', None) for
+    a text values file; UsageError if none of these."""
     if not os.path.exists(path):
         raise UsageError("%s: No such file or directory" % path)
+    if os.path.isfile(path) and _is_values(path):
+        return "values", None
     try:
         f = h5py.File(path, "r")
     except OSError:
@@ -206,9 +254,15 @@ def compare_files(base_path, new_path, only=(), rules=(), rtol=DEFAULT_RTOL,
     try:
         kn, fn = _open(new_path)
     except UsageError:
-        fb.close()
+        if fb is not None:
+            fb.close()
         raise
     try:
+        if "values" in (kb, kn) and {kb, kn} <= {"values", "run"}:
+            va = read_values(base_path) if kb == "values" else _group_values(base_path, fb)
+            vb = read_values(new_path) if kn == "values" else _group_values(new_path, fn)
+            rows, n = compare_values(va, vb, only, rules, rtol, atol)
+            return rows, n, []
         if kb != kn:
             raise UsageError("%s is a %s file but %s is a %s file: compare like with like"
                              % (base_path, "sweep" if kb == "sweep" else "single-run",
@@ -238,8 +292,9 @@ def compare_files(base_path, new_path, only=(), rules=(), rtol=DEFAULT_RTOL,
             total += n
         return rows, total, notes
     finally:
-        fb.close()
-        fn.close()
+        for f in (fb, fn):
+            if f is not None:
+                f.close()
 
 
 def print_table(rows, out):
@@ -269,6 +324,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--write-values"]:
+        if len(argv) != 3:
+            print("usage: iommusim compare --write-values STATS.h5 OUT.txt", file=sys.stderr)
+            return 2
+        try:
+            write_values(argv[1], argv[2])
+        except (OSError, ValueError, KeyError) as e:
+            print("iommusim compare: %s: %s" % (argv[1], str(e).strip("'\"")),
+                  file=sys.stderr)
+            return 2
+        return 0
     ap = _Parser(prog="iommusim compare",
                  description="Compare the statistics of two runs (stats.h5) or two "
                  "sweeps (sweep.h5); exit 1 if any value differs beyond tolerance.")

@@ -74,6 +74,18 @@ expect_grep "$TMP/out" '^system\.dev0\.lat::p99 +[0-9.]+ +5000 ' "histogram p99 
 expect_grep "$TMP/out" '^system\.dev0\.queue_depth +[0-9.]+ +- +removed$' "removed stat"
 expect_grep "$TMP/out" '^4 of ' "four values differ"
 
+# --- Text values files (the stats/baselines format) ----------------------------
+PYTHONPATH="$top_srcdir/python" "$PY" -m iommusim.compare --write-values "$A" "$TMP/a.txt"
+expect_grep "$TMP/a.txt" '^# iommusim stats values 1$' "values file: header"
+expect_grep "$TMP/a.txt" "$(printf '^system\\.iommu\\.iotlb\\.hits\t1065\\.0$')" "values file: path TAB value"
+expect_status 0 "values file against its own stats.h5, rtol 0 (NaN kept)" -- \
+    "$IOMMUSIM" compare --rtol 0 "$TMP/a.txt" "$A"
+expect_status 1 "values file against a changed file" -- "$IOMMUSIM" compare "$TMP/a.txt" "$TMP/b.h5"
+expect_grep "$TMP/out" '^system\.iommu\.iotlb\.hits +1065 +1171 +\+9\.953%$' "values file: the same row"
+printf '# iommusim stats values 1\nsystem.x 12\n' >"$TMP/bad.txt"
+expect_status 2 "malformed values file" -- "$IOMMUSIM" compare "$TMP/bad.txt" "$A"
+expect_grep "$TMP/err" 'bad\.txt:2: malformed line' "malformed values file: file and line"
+
 # --- Bad input: one line, exit 2 ----------------------------------------------
 expect_status 2 "missing file" -- "$IOMMUSIM" compare "$A" "$TMP/missing.h5"
 expect_grep "$TMP/err" "missing\.h5: No such file or directory" "missing file: named"
