@@ -18,6 +18,7 @@
 #include "stats/registry.h"
 
 #include <math.h>
+#include <string.h>
 
 const char *const stats_hist_col_names[STATS_HCOL__COUNT] = {
     "count", "sum", "mean", "stdev", "min", "max", "p50", "p90", "p99", "p99.9",
@@ -30,10 +31,18 @@ double stats_hist_edge(const struct stats_hist *h, uint32_t i)
     if (h->scale == STATS_HIST_LINEAR)
         return h->lo + (double)i * h->width;
     {
+        /* lo 2^octave (1 + j/sub), exactly. lo is a power of two and
+           registration checked that hi = lo 2^octaves is finite, so
+           2^(lo_exp + octave) is a normal double, built from its exponent
+           bits. ldexp() here was about a third of a dump's percentile
+           work (bench_stats --dump-only: registry 2.4 -> 1.9 us a dump). */
         uint32_t sub = UINT32_C(1) << h->sub_shift;
         uint32_t octave = i >> h->sub_shift, j = i & (sub - 1);
+        uint64_t bits = (uint64_t)(h->lo_exp + (int32_t)octave + 1023) << 52;
+        double p2;
 
-        return ldexp(h->lo * (1.0 + (double)j / (double)sub), (int)octave);
+        memcpy(&p2, &bits, sizeof(p2));
+        return p2 * (1.0 + (double)j / (double)sub);
     }
 }
 
