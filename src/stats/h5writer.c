@@ -59,6 +59,13 @@ struct column {
     size_t cols;
     const void *src;            /* cols x 8 bytes of snapshot */
     size_t off;                 /* its place in a buffered row, bytes */
+    /* A histogram's summary: the registry's snapshot leaves the percentile
+       columns to the reader, so the writer thread fills them from the
+       counts column of the same row. A copy of the bin layout (fixed at
+       registration) keeps the thread off the live struct. */
+    int pct;
+    size_t counts_off;
+    struct stats_hist layout;
 };
 
 struct stats_h5_writer {
@@ -526,6 +533,14 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         if (ds < 0 || attr_strs(ds, "columns", stats_hist_col_names, STATS_HCOL__COUNT) < 0)
             break;
         rc = add_column(w, ds, H5T_NATIVE_DOUBLE, STATS_HCOL__COUNT, s->snap_summary);
+        if (rc == 0) {
+            struct column *c = &w->cols[w->ncols - 1];
+
+            c->pct = 1;
+            c->counts_off = w->cols[w->ncols - 2].off;
+            c->layout = *h;
+            c->layout.bins = NULL;
+        }
         ds = -1;
         break;
     }
@@ -630,6 +645,10 @@ static int write_column(struct stats_h5_writer *w, struct column *c, int buf, ui
 
     for (i = 0; i < rows; i++)
         memcpy(w->scratch + (size_t)i * n, from + (size_t)i * w->rowbytes, n);
+    for (i = 0; c->pct && i < rows; i++)
+        stats_hist_summarise_percentiles(&c->layout,
+            (const uint64_t *)(w->buf[buf] + (size_t)i * w->rowbytes + c->counts_off),
+            (double *)(w->scratch + (size_t)i * n));
     if (H5Dset_extent(c->ds, size) < 0)
         return -1;
     fsp = H5Dget_space(c->ds);

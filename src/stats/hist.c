@@ -110,10 +110,8 @@ double stats_hist_percentile(const struct stats_hist *h, const uint64_t *counts,
     return v;
 }
 
-void stats_hist_summarise(const struct stats_hist *h, const uint64_t *counts,
-                          double *s)
+void stats_hist_summarise_moments(const struct stats_hist *h, double *s)
 {
-    static const uint32_t ppm[4] = { 500000, 900000, 990000, 999000 };
     double n = (double)h->count;
     int i;
 
@@ -135,5 +133,28 @@ void stats_hist_summarise(const struct stats_hist *h, const uint64_t *counts,
     }
     s[STATS_HCOL_MIN] = h->min;
     s[STATS_HCOL_MAX] = h->max;
-    percentiles(h, counts, h->count, h->min, h->max, ppm, 4, s + STATS_HCOL_P50);
+    for (i = STATS_HCOL_P50; i < STATS_HCOL__COUNT; i++)
+        s[i] = NAN;
+}
+
+void stats_hist_summarise_percentiles(const struct stats_hist *h, const uint64_t *counts,
+                                      double *s)
+{
+    static const uint32_t ppm[4] = { 500000, 900000, 990000, 999000 };
+    uint64_t count = 0;
+    uint32_t i;
+
+    /* Every sample is in exactly one of counts[] (underflow, a bin or
+       overflow), so their sum is the sample count, exactly. */
+    for (i = 0; i < h->nbins + 2; i++)
+        count += counts[i];
+    percentiles(h, counts, count, s[STATS_HCOL_MIN], s[STATS_HCOL_MAX], ppm, 4,
+                s + STATS_HCOL_P50);
+}
+
+void stats_hist_summarise(const struct stats_hist *h, const uint64_t *counts,
+                          double *s)
+{
+    stats_hist_summarise_moments(h, s);
+    stats_hist_summarise_percentiles(h, counts, s);
 }

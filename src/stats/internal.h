@@ -42,6 +42,8 @@ struct stats_stat {
     } snap;
     uint64_t *snap_counts;      /* vector: n; hist: nbins + 2 */
     double snap_summary[STATS_HCOL__COUNT];
+    bool snap_pct;              /* hist: snap_summary's percentiles are filled
+                                   (computed on first use after a dump) */
     int mark;                   /* freeze: formula ordering DFS state */
 };
 

@@ -567,7 +567,11 @@ static void snapshot(struct stats_stat *s, const struct stats_dump_info *info)
         s->snap_counts[0] = h->underflow;
         memcpy(s->snap_counts + 1, h->bins, (size_t)h->nbins * sizeof(uint64_t));
         s->snap_counts[h->nbins + 1] = h->overflow;
-        stats_hist_summarise(h, s->snap_counts, s->snap_summary);
+        /* Percentiles are left to whoever reads them (the HDF5 writer
+           computes its own in its thread; see stats_snap_hist_summary):
+           they were a third of a dump's cost in the simulation thread. */
+        stats_hist_summarise_moments(h, s->snap_summary);
+        s->snap_pct = false;
         break;
     }
     default:
@@ -699,5 +703,13 @@ const uint64_t *stats_snap_hist_counts(const struct stats_stat *s)
 
 const double *stats_snap_hist_summary(const struct stats_stat *s)
 {
+    if (s->kind == STATS_HIST && !s->snap_pct) {
+        /* Every stat is allocated by the registry, never const: filling
+           the cached percentiles through the const view is safe. */
+        struct stats_stat *m = (struct stats_stat *)s;
+
+        stats_hist_summarise_percentiles(&s->u.hist, s->snap_counts, m->snap_summary);
+        m->snap_pct = true;
+    }
     return s->snap_summary;
 }

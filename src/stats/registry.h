@@ -321,6 +321,19 @@ double stats_hist_percentile(const struct stats_hist *h, const uint64_t *counts,
 void stats_hist_summarise(const struct stats_hist *h, const uint64_t *counts,
                           double *summary);
 
+/*
+ * The two halves of stats_hist_summarise, for a dump that defers the
+ * percentiles (they are the expensive part: a pass over the bins):
+ * _moments fills count, sum, mean, stdev, min and max from h's moments and
+ * sets the percentile columns to NaN; _percentiles then fills p50..p99.9
+ * from counts[] and the min and max already in summary. _percentiles reads
+ * only h's bin layout (fixed at registration), so it may run on a copy of
+ * the struct in another thread while the model goes on recording.
+ */
+void stats_hist_summarise_moments(const struct stats_hist *h, double *summary);
+void stats_hist_summarise_percentiles(const struct stats_hist *h, const uint64_t *counts,
+                                      double *summary);
+
 /* --- Writers ------------------------------------------------------------- */
 
 /*

@@ -72,14 +72,15 @@ static void write_hist(FILE *f, const struct stats_stat *s)
     };
     const struct stats_hist *h = &s->u.hist;
     const uint64_t *c = s->snap_counts;
-    uint64_t total = (uint64_t)s->snap_summary[STATS_HCOL_COUNT], cum = 0;
+    const double *sum = stats_snap_hist_summary(s);
+    uint64_t total = (uint64_t)sum[STATS_HCOL_COUNT], cum = 0;
     char label[128], a[48], b[48];
     uint32_t i;
     int k;
 
     line_u64(f, s->path, sfx[0], total, s->desc, "samples");
     for (k = 1; k < STATS_HCOL__COUNT; k++)
-        line_f64(f, s->path, sfx[k], s->snap_summary[k], s->desc, s->unit);
+        line_f64(f, s->path, sfx[k], sum[k], s->desc, s->unit);
     cum += c[0];
     line_share(f, s->path, "underflows", c[0], cum, total);
     for (i = 0; i < h->nbins; i++) {
