@@ -6,6 +6,9 @@
 # -j1 and -j2 merge to bit-identical statistics, `compare` works on sweeps,
 # and bad input exits 2 with one line.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
+# Points run configs in the embedded CPython, whose allocations are not
+# leak-checked (docs/configs.md); ASan and UBSan stay on.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
 
 PY=/usr/bin/python3
 SW="$top_srcdir/tests/sweep"
@@ -53,7 +56,7 @@ for p in p0002 p0003 p0004 p0005; do
     [ "$(status_of "$TMP/b" $p)" = failed ] && ok "$p recorded failed" || bad "$p failed"; done
 for p in p0006 p0007; do
     [ "$(status_of "$TMP/b" $p)" = timeout ] && ok "$p recorded timeout" || bad "$p timeout"; done
-expect_grep "$TMP/b/manifest.json" '"id": "p0002".*"signal": 11, .*"error": "killed by signal 11 \(Segmentation fault\)' \
+expect_grep "$TMP/b/manifest.json" '"id": "p0002".*"signal": 6, .*"error": "killed by signal 6 \(Aborted\)' \
     "crash: signal and reason in the manifest"
 expect_grep "$TMP/b/manifest.json" '"id": "p0004".*"exit_code": 2, ' "config error: exit code 2"
 expect_grep "$TMP/err" 'point p0006 timeout: timed out after 1\.5s' "timeout reported"

@@ -7,6 +7,9 @@
 # go on; an unreachable scheduler fails every point with a reason.
 # Every step is bounded by `timeout`.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
+# Points run configs in the embedded CPython, whose allocations are not
+# leak-checked (docs/configs.md); ASan and UBSan stay on.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
 
 SW="$top_srcdir/tests/sweep"
 CHECK="$SW/check_sweep.py"
@@ -46,8 +49,8 @@ grep -q 'worker' "$TMP/sched.log" && ok "the scheduler saw the workers" || bad "
 
 expect_status 1 "a point crashing on a worker fails alone" -- timeout 120 \
     "$IOMMUSIM" sweep "$SW/small.py" -j4 --outdir "$TMP/c" --dask "$ADDR" --point-timeout 20
-expect_grep "$TMP/c/manifest.json" '"id": "p0002".*"status": "failed".*"signal": 11' \
-    "crash on the worker: signal 11 recorded"
+expect_grep "$TMP/c/manifest.json" '"id": "p0002".*"status": "failed".*"signal": 6' \
+    "crash on the worker: signal 6 (abort) recorded"
 expect_grep "$TMP/c/manifest.json" '"id": "p0001".*"status": "ok"' "the others go on"
 
 stop_cluster
