@@ -134,6 +134,12 @@ t = df.pivot(index='entries', columns='system.nic.pattern', values='system.iotlb
 assert t.shape == (4, 4) and not t.isna().any().any(), t
 assert list(t.index) == [16, 64, 256, 1024] and (df['status'] == 'ok').all()"
 
+# --- The scaling benchmark's driver runs (speed is not checked here) -----------
+expect_status 0 "bench/sweep-scaling smoke run (16 points of 100 us, -j1 and -j2)" -- \
+    sh "$top_srcdir/bench/sweep-scaling" "$top_builddir" "$top_srcdir" 100us
+expect_grep "$TMP/out" '^sweep16 until=100us j1_s=[0-9.]+ j2_s=[0-9.]+ speedup=[0-9.]+ target>=1\.8 (PASS|FAIL)$' \
+    "scaling line: both wall times and the ratio"
+
 # --- Slurm: the job array script, run here task by task with bash --------------
 SWEEP_TEST_INJECT=0 expect_status 0 "--emit-slurm writes a job array" -- \
     "$IOMMUSIM" sweep "$SW/small.py" --emit-slurm "$TMP/slurm" --outdir "$TMP/sr"
