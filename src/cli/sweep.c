@@ -346,25 +346,39 @@ static void handle_closed(uv_handle_t *h)
     (void)h;
 }
 
-/* The last non-empty line of a point's stderr.log: the child's one-line error. */
+/* The point's one-line error: the last non-empty line of its stderr.log that
+ * is not one of iommusim's closing notes (where the statistics went), so a
+ * config's exception ("RuntimeError: ...") is what the manifest shows. */
 static void last_error_line(const struct point *p, char *buf, size_t len)
 {
+    static const char *const notes[] = { "iommusim: statistics ", "iommusim: done:" };
     char path[PATH_MAX];
     char *text, *end, *start;
-    size_t n;
+    size_t n, k;
 
     buf[0] = '\0';
     snprintf(path, sizeof(path), "%s/stderr.log", p->outdir);
     if (!(text = read_file(path, &n)))
         return;
     end = text + n;
-    while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-        end--;
-    *end = '\0';
-    start = end;
-    while (start > text && start[-1] != '\n' && start[-1] != '\r')
-        start--;
-    snprintf(buf, len, "%s", start);
+    for (;;) {
+        while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+            end--;
+        if (end == text)
+            break;
+        *end = '\0';
+        start = end;
+        while (start > text && start[-1] != '\n' && start[-1] != '\r')
+            start--;
+        for (k = 0; k < sizeof(notes) / sizeof(notes[0]); k++)
+            if (strncmp(start, notes[k], strlen(notes[k])) == 0)
+                break;
+        if (k == sizeof(notes) / sizeof(notes[0])) {
+            snprintf(buf, len, "%s", start);
+            break;
+        }
+        end = start;
+    }
     free(text);
 }
 

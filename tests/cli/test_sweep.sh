@@ -58,7 +58,8 @@ for p in p0006 p0007; do
     [ "$(status_of "$TMP/b" $p)" = timeout ] && ok "$p recorded timeout" || bad "$p timeout"; done
 expect_grep "$TMP/b/manifest.json" '"id": "p0002".*"signal": 6, .*"error": "killed by signal 6 \(Aborted\)' \
     "crash: signal and reason in the manifest"
-expect_grep "$TMP/b/manifest.json" '"id": "p0004".*"exit_code": 2, ' "config error: exit code 2"
+expect_grep "$TMP/b/manifest.json" '"id": "p0004".*"exit_code": 2, .*"error": "exit 2: RuntimeError: injected failure"' \
+    "config error: exit code 2 and the exception's line"
 expect_grep "$TMP/err" 'point p0006 timeout: timed out after 1\.5s' "timeout reported"
 expect_grep "$TMP/err" '8 points: 2 ok, 6 failed; merged into' "summary counts"
 check_py "failed sweep still merges the finished points" -- -c "
