@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <libgen.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1072,17 +1071,6 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
      */
     H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    /*
-     * Keep freed heap memory instead of handing it back to the kernel at
-     * every free (glibc trims a heap whose free top exceeds 128 KiB by
-     * default). HDF5 and zlib allocate and free some 300 KiB per compressed
-     * chunk (zlib's state, chunk and filter buffers); trimmed each time, it
-     * came back as fresh zeroed pages, and the page faults, madvise calls
-     * and TLB shootdowns that cost took the writer thread from ~29 to ~40 us
-     * per dump in bench_stats --dump-only --reps 1. Process-wide: the price
-     * is up to 32 MiB of freed memory kept per malloc arena.
-     */
-    mallopt(M_TRIM_THRESHOLD, 32 << 20);
     w->fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (w->fapl < 0 || H5Pset_libver_bounds(w->fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
         rc = h5_fail(w, 0, "cannot set up HDF5 file access");
