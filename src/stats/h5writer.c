@@ -10,9 +10,9 @@
  * for 300 datasets at every dump would cost milliseconds per dump. Instead a
  * dump appends one row of every dataset's values (a "column" each) to a
  * row-major batch buffer; the batch goes to the file in one write per
- * dataset every batch_rows dumps or flush_interval_s host seconds. A live reader therefore lags by at most
- * that interval, and at most batch_rows dumps are lost to a crash (they
- * would be in the .tmp only anyway).
+ * dataset every batch_rows dumps or flush_interval_s host seconds. A live
+ * reader therefore lags by at most that interval, and at most batch_rows
+ * dumps are lost to a crash (they would be in the .tmp only anyway).
  *
  * Ordering for live readers: within a flush every stat dataset is extended
  * and flushed before /dumps/tick, so a reader that takes n = len(tick) after
@@ -677,10 +677,11 @@ static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
  * Why not H5Dwrite: HDF5's filter path copies a batch into its chunk cache,
  * allocates and frees chunk and filter buffers, and calls compress2() per
  * chunk, which sets up and tears down about 260 KB of zlib state each time;
- * with 64 KiB chunks that overhead cost the writer thread about as much as
- * the compression itself. Here one zlib stream is rewound per chunk
- * (deflateReset leaves it exactly as a fresh deflateInit would) and the
- * buffers are the writer's. The bytes are those of the declared pipeline
+ * with 64 KiB chunks that set-up (allocation, page faults, clearing zlib's
+ * hash table) cost the writer thread over half as much as the deflating
+ * itself (perf, bench_stats --dump-only). Here one zlib stream is rewound
+ * per chunk (deflateReset leaves it exactly as a fresh deflateInit would)
+ * and the buffers are the writer's. The bytes are those of the declared pipeline
  * (shuffle with 8-byte elements, then zlib at DEFLATE_LEVEL) with filter
  * mask 0, so every reader decodes them with its own filters.
  */
@@ -698,8 +699,8 @@ static int put_chunk(struct stats_h5_writer *w, struct column *c, uint64_t rows)
     /*
      * Shuffle: byte b of element e goes to b * n + e. Eight elements at a
      * time as an 8x8 byte transpose in three rounds of 64-bit swaps
-     * (halves, quarters, bytes), then one 8-byte store per byte plane: a
-     * third of the cost of moving the bytes one at a time.
+     * (halves, quarters, bytes), then one 8-byte store per byte plane
+     * instead of eight single-byte stores per element.
      */
     for (e = 0; e + 8 <= n; e += 8) {
         uint64_t x[8], t;
