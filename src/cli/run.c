@@ -53,6 +53,7 @@ void cli_usage(FILE *out)
         "commands:\n"
         "  demo                  the event-engine demonstration (an M/D/1 queue)\n"
         "  trace                 import, inspect, generate or replay map/unmap traces\n"
+        "  stats                 show or export a stats.h5 file (iommusim stats show|export)\n"
         "  sweep                 run a parameter sweep (docs/sweeps.md)\n"
         "  compare               compare two stats.h5 or sweep.h5 files (regression check)\n"
         "  plot, report          plots (PNG, SVG) and an HTML report of a sweep\n"
