@@ -242,22 +242,16 @@ static void pr_destroy(struct sim_object *obj)
 static int pr_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
 {
     const struct sim_value *v = obj->values;
-    struct generic_iommu *g = generic_iommu_from_object(v[PR_P_IOMMU].ref.obj);
+    struct generic_iommu *g;
     unsigned dom = (unsigned)v[PR_P_DOMAIN].i, n = (unsigned)v[PR_P_OUTSTANDING].i;
     uint64_t span, pa_base;
     char path[512], e[300];
     struct probe *p;
     int r;
 
-    if (!g) {
-        snprintf(err, errlen, "iommu: not a created GenericIOMMU");
-        return SIM_EINVAL;
-    }
-    if (dom >= g->cfg.max_domains) {
-        snprintf(err, errlen, "domain: beyond the IOMMU's domains (got %u, expected < "
-                 "max_domains = %u of %s)", dom, g->cfg.max_domains, g->cfg.path);
-        return SIM_ERANGE;
-    }
+    r = generic_iommu_domain_from_object(v[PR_P_IOMMU].ref.obj, dom, &g, err, errlen);
+    if (r)
+        return r;
     p = calloc(1, sizeof(*p));
     if (!p)
         return SIM_ENOMEM;

@@ -168,22 +168,16 @@ static void ro_free(struct replay_object *o)
 static int ro_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
 {
     const struct sim_value *v = obj->values;
-    struct generic_iommu *g = generic_iommu_from_object(v[RO_P_IOMMU].ref.obj);
+    struct generic_iommu *g;
     unsigned dom = (unsigned)v[RO_P_DOMAIN].i;
     struct trace_replay_cfg rc;
     struct replay_object *o;
     char e[400];
     int r;
 
-    if (!g) {
-        snprintf(err, errlen, "iommu: not a created GenericIOMMU");
-        return SIM_EINVAL;
-    }
-    if (dom >= g->cfg.max_domains) {
-        snprintf(err, errlen, "domain: beyond the IOMMU's domains (got %u, expected < "
-                 "max_domains = %u of %s)", dom, g->cfg.max_domains, g->cfg.path);
-        return SIM_ERANGE;
-    }
+    r = generic_iommu_domain_from_object(v[RO_P_IOMMU].ref.obj, dom, &g, err, errlen);
+    if (r)
+        return r;
     o = calloc(1, sizeof(*o));
     if (!o)
         return SIM_ENOMEM;

@@ -118,4 +118,11 @@ extern const struct sim_model generic_model_object;        /* "GenericIOMMU" */
  * model. */
 struct generic_iommu *generic_iommu_from_object(const struct sim_object *obj);
 
+/*
+ * For an object that references a GenericIOMMU and names one of its domains:
+ * the model in *out, or an error with "iommu: ..." or "domain: ..." in err.
+ */
+int generic_iommu_domain_from_object(const struct sim_object *obj, unsigned domain,
+                                     struct generic_iommu **out, char *err, size_t errlen);
+
 #endif /* SIM_IOMMU_GENERIC_H */

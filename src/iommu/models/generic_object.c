@@ -313,3 +313,21 @@ struct generic_iommu *generic_iommu_from_object(const struct sim_object *obj)
     o = obj->priv;
     return &o->g;
 }
+
+int generic_iommu_domain_from_object(const struct sim_object *obj, unsigned domain,
+                                     struct generic_iommu **out, char *err, size_t errlen)
+{
+    struct generic_iommu *g = generic_iommu_from_object(obj);
+
+    if (!g) {
+        snprintf(err, errlen, "iommu: not a created GenericIOMMU");
+        return SIM_EINVAL;
+    }
+    if (domain >= g->cfg.max_domains) {
+        snprintf(err, errlen, "domain: beyond the IOMMU's domains (got %u, expected < "
+                 "max_domains = %u of %s)", domain, g->cfg.max_domains, g->cfg.path);
+        return SIM_ERANGE;
+    }
+    *out = g;
+    return 0;
+}
