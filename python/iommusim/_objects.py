@@ -336,7 +336,8 @@ def _item_text(where, tag, p, v, errors, base=""):
             errors.append(f"{where}: refers to a {type(v).__name__} that is not in the "
                           f"tree (got {v._where()}, expected an object under Root)")
             return None
-        if p["ref_model"] and type(v).__name__ != p["ref_model"]:
+        if p["ref_model"] and p["ref_model"] not in (type(v).__name__,
+                                                     (v._desc or {}).get("implements")):
             errors.append(f"{where}: refers to the wrong kind of object (got "
                           f"{type(v).__name__} '{v._path}', expected a {p['ref_model']})")
             return None

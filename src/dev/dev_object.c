@@ -2,7 +2,7 @@
  * dev_object.c - the `DmaDevice` model descriptor (see dev_object.h).
  *
  * One object builds, in its create op, the device's mapping layer (its own
- * domain on the referenced GenericIOMMU, an IOVA allocator and the policy),
+ * domain on the referenced IOMMU (any model), an IOVA allocator and the policy),
  * binds its requester id to that domain (unless passthrough), and builds the
  * DMA engine and the traffic pattern; connect maps the pattern's buffers
  * and schedules its first events. Readouts copy the inline counters.
@@ -16,7 +16,7 @@
 #include "dev/dma_engine.h"
 #include "dev/traffic/traffic.h"
 #include "engine/error.h"
-#include "iommu/models/generic.h"
+#include "iommu/domain.h"
 #include "mem/mem_object.h"
 #include "os/dma.h"
 #include "stats/objstats.h"
@@ -41,7 +41,7 @@ static const char *const nic_dir_names[] = { "rx", "tx", NULL };
                                .flags = SIM_PF_NO_CYCLES, .doc = docs }
 
 static const struct sim_param dev_params[] = {
-    [P_IOMMU] = { .name = "iommu", .type = SIM_PT_REF, .ref_model = "GenericIOMMU",
+    [P_IOMMU] = { .name = "iommu", .type = SIM_PT_REF, .ref_model = IOMMU_OBJECT_IFACE,
                   .doc = "the IOMMU the device's requests are translated by" },
     [P_MEMORY] = { .name = "memory", .type = SIM_PT_REF, .ref_model = "Memory",
                    .doc = "the Memory that DMA data goes to and comes from" },
@@ -303,7 +303,8 @@ static void strip_path(const struct sim_object *obj, char *err)
 static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
 {
     const struct sim_value *v = obj->values;
-    struct generic_iommu *g = generic_iommu_from_object(v[P_IOMMU].ref.obj);
+    const struct sim_object *iommu_obj = v[P_IOMMU].ref.obj;
+    struct iommu_domain *idom;
     struct mem *mem = mem_object_mem(v[P_MEMORY].ref.obj);
     struct dev_object *o;
     struct os_dma_cfg oc;
@@ -316,9 +317,9 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     uint32_t ns = v[P_PKT_SIZES].list.n;
     int r;
 
-    if (!g || !mem) {
-        snprintf(err, errlen, "%s: not a created %s object", g ? "memory" : "iommu",
-                 g ? "Memory" : "GenericIOMMU");
+    if (!iommu_object_ops_of(iommu_obj) || !mem) {
+        snprintf(err, errlen, "%s: not a created %s object", mem ? "iommu" : "memory",
+                 mem ? "IOMMU" : "Memory");
         return SIM_EINVAL;
     }
     o = calloc(1, sizeof(*o));
@@ -337,12 +338,15 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     oc.fq_size = (unsigned)v[P_FQ_SIZE].i;
     oc.fq_timeout = v[P_FQ_TIMEOUT].lat.value;
     oc.path = obj->path;
-    r = os_dma_init(&o->os, &w->sim, g, dom, &oc, err, errlen);
+    r = iommu_object_domain(iommu_obj, dom, &idom, err, errlen);
+    if (r)
+        goto fail;
+    r = os_dma_init(&o->os, &w->sim, idom, &oc, err, errlen);
     if (r)
         goto fail;
     o->os_init = true;
     if (os_dma_translates(&o->os)) {
-        r = generic_attach(g, rid, dom, &mmu, err, errlen);
+        r = iommu_object_attach(iommu_obj, rid, dom, &mmu, err, errlen);
         if (r)
             goto fail;
     }
@@ -530,7 +534,7 @@ static const struct sim_model_ops dev_ops = {
 const struct sim_model dev_model_dma_device = {
     .name = "DmaDevice",
     .doc = "A DMA device on a PCIe link: a DMA engine (tags, payload-split requests, "
-           "translation through its GenericIOMMU, data through a Memory) driven by a "
+           "translation through its IOMMU (any model), data through a Memory) driven by a "
            "traffic pattern, with the Linux DMA-API mapping policy of its own domain "
            "(IOVA allocator with per-CPU caches; strict, lazy, persistent or passthrough "
            "invalidation, with CPU costs).",

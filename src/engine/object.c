@@ -115,7 +115,7 @@ static int resolve_ref(struct sim_world *w, const char *path, const struct sim_p
                  "the path of an object created before it)", path, p->name, v->ref.path);
         return SIM_ENOENT;
     }
-    if (p->ref_model && strcmp(v->ref.obj->model->name, p->ref_model) != 0) {
+    if (!sim_model_matches(v->ref.obj->model, p->ref_model)) {
         snprintf(err, errlen, "%s.%s: refers to the wrong kind of object (got %s '%s', "
                  "expected a %s)", path, p->name, v->ref.obj->model->name,
                  v->ref.path, p->ref_model);

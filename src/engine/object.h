@@ -23,6 +23,7 @@
 #define SIM_OBJECT_H
 
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "engine/clock.h"
@@ -85,7 +86,22 @@ struct sim_model {
     const struct sim_readout *readouts;
     unsigned nreadouts;
     const struct sim_model_ops *ops;
+    /*
+     * An interface the model implements, which a reference parameter may
+     * name instead of a model (ref_model "IOMMU" accepts GenericIOMMU,
+     * VTdIOMMU, ...), and that interface's table of operations (for
+     * "IOMMU": struct iommu_object_ops, iommu/domain.h). NULL: none.
+     */
+    const char *implements;
+    const void *iface;
 };
+
+/* Does @m satisfy a reference parameter's ref_model (its name or its interface)? */
+static inline int sim_model_matches(const struct sim_model *m, const char *ref_model)
+{
+    return !ref_model || strcmp(m->name, ref_model) == 0 ||
+           (m->implements && strcmp(m->implements, ref_model) == 0);
+}
 
 struct sim_object {
     const struct sim_model *model;

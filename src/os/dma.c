@@ -103,32 +103,48 @@ static void count_stale(struct os_dma *d, sim_tick_t unmapped, sim_tick_t done)
 /* --- Lazy: the flush queue ------------------------------------------------ */
 
 /*
- * A domain-wide flush issued now and complete at @done: clear the queued
- * entries' page tables, invalidate the whole domain, and hand every queued
- * IOVA to the pending FIFO (free at @done).
+ * A domain-wide flush whose CPU work (submit, then the wait) ends at @done,
+ * the submit part at @done - inval_wait: remove the queued entries from the
+ * page tables (their users hear UNMAP now, B11), invalidate the whole domain
+ * (live entries too, which is the price of lazy mode), and hand every queued
+ * IOVA to the pending FIFO, free once both the CPU's wait and the model's
+ * invalidation (and its notifier users) are over. Returns that tick.
  */
-static void fq_flush(struct os_dma *d, sim_tick_t done)
+static sim_tick_t fq_flush(struct os_dma *d, sim_tick_t done)
 {
     unsigned size = d->cfg.fq_size;
+    sim_tick_t at = done - d->cfg.inval_wait, end = done, t;
 
     for (unsigned c = 0; c < d->cfg.cpus; c++) {
-        struct os_fq_entry *ring = &d->fq[(size_t)c * size];
+        const struct os_fq_entry *ring = &d->fq[(size_t)c * size];
+
+        for (unsigned i = 0; i < d->fq_count[c]; i++) {
+            const struct os_fq_entry *e = &ring[(d->fq_head[c] + i) % size];
+
+            if (iommu_domain_unmap(d->dom, e->pfn << PAGE_SHIFT, e->pages << PAGE_SHIFT,
+                                   IOMMU_UNMAP_DEFER_FLUSH, at, &t) == 0 && t > end)
+                end = t;
+        }
+    }
+    t = iommu_domain_flush_all(d->dom, at);
+    if (t > end)
+        end = t;
+    for (unsigned c = 0; c < d->cfg.cpus; c++) {
+        const struct os_fq_entry *ring = &d->fq[(size_t)c * size];
 
         while (d->fq_count[c]) {
-            struct os_fq_entry *e = &ring[d->fq_head[c]];
+            const struct os_fq_entry *e = &ring[d->fq_head[c]];
 
-            generic_unmap(d->g, d->domain, e->pfn << PAGE_SHIFT, e->pages << PAGE_SHIFT, NULL);
-            count_stale(d, e->unmapped, done);
-            pend_push(d, e->pfn, e->pages, c, done);
+            count_stale(d, e->unmapped, end);
+            pend_push(d, e->pfn, e->pages, c, end);
             d->fq_head[c] = (d->fq_head[c] + 1) % size;
             d->fq_count[c]--;
         }
     }
     d->fq_total = 0;
-    /* The domain-wide IOTLB flush: live entries of the domain go too. */
-    iotlb_inval_domain(&d->g->tlb, d->domain);
     d->st.invalidations++;
     d->st.waits++;
+    return end;
 }
 
 static void fq_timer_fire(struct sim_event *ev, void *arg)
@@ -144,19 +160,18 @@ static void fq_timer_fire(struct sim_event *ev, void *arg)
 
 /* --- Set-up ----------------------------------------------------------------- */
 
-int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
-                unsigned domain, const struct os_dma_cfg *cfg, char *err, size_t errlen)
+int os_dma_init(struct os_dma *d, struct sim *sim, struct iommu_domain *dom,
+                const struct os_dma_cfg *cfg, char *err, size_t errlen)
 {
     const char *path = cfg->path ? cfg->path : "dma";
     unsigned bits = cfg->dma_bits;
-    unsigned width = 12 + 9 * g->cfg.levels;
+    unsigned width = dom->addr_bits;
     int r;
 
     memset(d, 0, sizeof(*d));
     d->sim = sim;
     d->cfg = *cfg;
-    d->g = g;
-    d->domain = domain;
+    d->dom = dom;
     if (cfg->cpus < 1 || cfg->fq_size < 1)
         return sim_error_format(err, errlen, SIM_EINVAL, path,
                                 "cpus and fq_size must be >= 1 (got %u, %u)", cfg->cpus,
@@ -166,13 +181,10 @@ int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
                                 "dma_bits (got %u, expected 13..64)", bits);
     if (bits > width)
         bits = width;               /* the mask cannot exceed what the tables translate */
-    r = generic_domain_create(g, domain);
-    if (r == SIM_EEXIST)
-        return sim_error_format(err, errlen, r, path,
+    if (dom->os_owner)
+        return sim_error_format(err, errlen, SIM_EEXIST, path,
                                 "domain %u is taken by another device; one IOVA allocator per domain",
-                                domain);
-    if (r)
-        return sim_error_format(err, errlen, r, path, "cannot create domain %u", domain);
+                                dom->id);
     r = iova_domain_init(&d->iovad, 1,
                          (bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1) >> PAGE_SHIFT,
                          cfg->cpus);
@@ -192,6 +204,7 @@ int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
     }
     sim_event_init(&d->timer, fq_timer_fire, d, SIM_PRIO_DEFAULT);
     sim_event_init(&d->reaper, reaper_fire, d, SIM_PRIO_DEFAULT);
+    dom->os_owner = d;
     return 0;
 }
 
@@ -207,6 +220,8 @@ void os_dma_destroy(struct os_dma *d)
     d->pend = NULL;
     sim_resource_destroy(&d->cpu);
     iova_domain_destroy(&d->iovad);
+    if (d->dom && d->dom->os_owner == d)
+        d->dom->os_owner = NULL;
 }
 
 /* --- Map and unmap ---------------------------------------------------------- */
@@ -215,6 +230,7 @@ int os_dma_map(struct os_dma *d, unsigned cpu, uint64_t pa, uint64_t bytes,
                unsigned perm, uint64_t *iova, sim_tick_t *done)
 {
     uint64_t pages, pfn;
+    sim_tick_t t, mdone;
     int r;
 
     cpu %= d->cfg.cpus;
@@ -233,15 +249,19 @@ int os_dma_map(struct os_dma *d, unsigned cpu, uint64_t pa, uint64_t bytes,
         d->st.map_failures++;
         return r;
     }
-    r = generic_map(d->g, d->domain, pfn << PAGE_SHIFT, pa & ~PAGE_MASK, pages << PAGE_SHIFT,
-                    perm);
+    /* The driver writes the PTEs (map_cost of CPU), then the model does
+       what follows a map on it (a caching-mode flush, a request to the
+       host) from that tick on. A failed map has cost the CPU all the same. */
+    t = cpu_charge(d, d->cfg.map_cost);
+    r = iommu_domain_map(d->dom, pfn << PAGE_SHIFT, pa & ~PAGE_MASK, pages << PAGE_SHIFT,
+                         perm, t, &mdone);
     if (r) {
         iova_free(&d->iovad, cpu, pfn, pages);
         d->st.map_failures++;
         return r;
     }
     *iova = (pfn << PAGE_SHIFT) | (pa & PAGE_MASK);
-    *done = cpu_charge(d, d->cfg.map_cost);
+    *done = mdone > t ? mdone : t;
     d->st.maps++;
     d->st.map_bytes += bytes;
     return 0;
@@ -251,7 +271,7 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
                  sim_tick_t *done)
 {
     uint64_t pages = span_pages(iova, bytes), pfn = iova >> PAGE_SHIFT;
-    sim_tick_t now = sim_now(d->sim), t, start, notified = now;
+    sim_tick_t now = sim_now(d->sim), t, start, mdone;
     int r;
 
     cpu %= d->cfg.cpus;
@@ -269,12 +289,13 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
                           (full ? d->cfg.inval_submit + d->cfg.inval_wait : 0);
 
         t = cpu_charge(d, cost);
+        start = t - cost;
         if (full) {
             d->st.flushes_full++;
-            fq_flush(d, t);
+            t = fq_flush(d, t);
         }
         d->fq[(size_t)cpu * size + (d->fq_head[cpu] + d->fq_count[cpu]) % size] =
-            (struct os_fq_entry){ pfn, pages, t - cost };
+            (struct os_fq_entry){ pfn, pages, start };
         d->fq_count[cpu]++;
         d->fq_total++;
         d->st.fq_queued++;
@@ -283,14 +304,18 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
         *done = t;
         return 0;
     }
-    /* strict (and persistent's rare unmap): clear, invalidate, wait. */
-    r = generic_unmap(d->g, d->domain, pfn << PAGE_SHIFT, pages << PAGE_SHIFT, &notified);
-    if (r)
-        return r;
+    /* strict (and persistent's rare unmap): clear, invalidate, wait. The
+       model's invalidation starts when the CPU has submitted it; the wait
+       lasts until the later of the CPU's inval_wait and the model's
+       completion (its queue, its notified consumers). */
     t = cpu_charge(d, d->cfg.unmap_cost + d->cfg.inval_submit + d->cfg.inval_wait);
     start = t - (d->cfg.unmap_cost + d->cfg.inval_submit + d->cfg.inval_wait);
-    if (notified > t)
-        t = notified;               /* the wait also covers the notified consumers */
+    r = iommu_domain_unmap(d->dom, pfn << PAGE_SHIFT, pages << PAGE_SHIFT, 0,
+                           start + d->cfg.unmap_cost + d->cfg.inval_submit, &mdone);
+    if (r)
+        return r;
+    if (mdone > t)
+        t = mdone;
     d->st.invalidations++;
     d->st.waits++;
     count_stale(d, start, t);

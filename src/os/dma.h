@@ -2,8 +2,8 @@
  * dma.h - the OS DMA-mapping layer: what a kernel's DMA API does for a
  * driver, because it decides the IOTLB's fate.
  *
- * One struct os_dma is one device's DMA domain on a `generic` IOMMU: an
- * IOVA allocator (iova.h), the driver's CPUs (a sim_resource of `cpus`
+ * One struct os_dma is one device's DMA domain on an IOMMU of any model,
+ * driven through the domain ops of iommu/domain.h: an IOVA allocator (iova.h), the driver's CPUs (a sim_resource of `cpus`
  * servers on which every map, unmap and invalidation costs time) and one of
  * the Linux policies (shared/spec/linux-dma.md, docs/os.md):
  *
@@ -51,7 +51,7 @@
 
 #include "engine/resource.h"
 #include "engine/sim.h"
-#include "iommu/models/generic.h"
+#include "iommu/domain.h"
 #include "os/iova.h"
 
 #define OS_DMA_GRANULE 4096u
@@ -101,8 +101,7 @@ struct os_dma_pending {
 struct os_dma {
     struct sim *sim;
     struct os_dma_cfg cfg;
-    struct generic_iommu *g;
-    unsigned domain;
+    struct iommu_domain *dom;
     struct iova_domain iovad;
     struct sim_resource cpu;
     /* lazy: cpus rings of fq_size entries */
@@ -118,12 +117,12 @@ struct os_dma {
 };
 
 /*
- * Create domain @domain on @g (it must not exist yet: one allocator per
- * domain) and the layer for it. SIM_EINVAL/SIM_EEXIST/SIM_ENOMEM with
- * "path: what (got, expected)" in err.
+ * The layer for @dom (no other layer may own it: one IOVA allocator per
+ * domain). SIM_EINVAL/SIM_EEXIST/SIM_ENOMEM with "path: what (got,
+ * expected)" in err.
  */
-int os_dma_init(struct os_dma *d, struct sim *sim, struct generic_iommu *g,
-                unsigned domain, const struct os_dma_cfg *cfg, char *err, size_t errlen);
+int os_dma_init(struct os_dma *d, struct sim *sim, struct iommu_domain *dom,
+                const struct os_dma_cfg *cfg, char *err, size_t errlen);
 /* After sim_destroy() (its events are not descheduled, as for every model). */
 void os_dma_destroy(struct os_dma *d);
 

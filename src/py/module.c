@@ -170,9 +170,10 @@ static PyObject *model_dict(const struct sim_model *m)
         }
         Py_DECREF(r);
     }
-    return Py_BuildValue("{s:s,s:s,s:N,s:N,s:O}", "name", m->name, "doc", m->doc,
+    return Py_BuildValue("{s:s,s:s,s:N,s:N,s:O,s:N}", "name", m->name, "doc", m->doc,
                          "params", params, "readouts", readouts,
-                         "container", (m->ops && m->ops->create) ? Py_False : Py_True);
+                         "container", (m->ops && m->ops->create) ? Py_False : Py_True,
+                         "implements", str_or_none(m->implements));
 err:
     Py_XDECREF(params);
     Py_XDECREF(readouts);

@@ -59,6 +59,15 @@ const struct sim_model *model_registry_find(const char *name)
     return NULL;
 }
 
+/* Does some model implement interface @name (sim_model.implements)? */
+int model_registry_implemented(const char *name)
+{
+    for (size_t i = 0; i < NMODELS; i++)
+        if (models[i]->implements && strcmp(models[i]->implements, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* Method names of the Python SimObject class: a parameter may not hide one. */
 static const char *const py_reserved[] = { "read", "readouts", "path", "children", NULL };
 
@@ -101,7 +110,8 @@ static int check_param(FILE *out, const struct sim_model *m, const struct sim_pa
             fprintf(out, "%s.%s: an enum without choices\n", m->name, p->name);
         n++;
     }
-    if (p->type == SIM_PT_REF && p->ref_model && !model_registry_find(p->ref_model)) {
+    if (p->type == SIM_PT_REF && p->ref_model && !model_registry_find(p->ref_model) &&
+        !model_registry_implemented(p->ref_model)) {
         if (out)
             fprintf(out, "%s.%s: refers to unknown model %s\n", m->name, p->name, p->ref_model);
         n++;

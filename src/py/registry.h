@@ -17,6 +17,8 @@
 size_t model_registry_count(void);
 const struct sim_model *model_registry_at(size_t i);
 const struct sim_model *model_registry_find(const char *name);
+/* Does some model implement interface @name (a ref_model may name it)? */
+int model_registry_implemented(const char *name);
 
 /*
  * Check every descriptor for mistakes a compiler cannot see: duplicate or

@@ -16,6 +16,7 @@
 #include "dev/traffic/traffic.h"
 #include "engine/error.h"
 #include "iommu/models/generic.h"
+#include "iommu/models/generic_domain.h"
 #include "os/dma.h"
 #include "testutil.h"
 
@@ -95,6 +96,7 @@ struct denv {
     struct sim sim;
     struct mem mem;
     struct generic_iommu g;
+    struct generic_domains doms;    /* the OS's view of g's domains */
     struct os_dma os;
     struct dma_engine eng;
     struct iommu *mmu;
@@ -111,6 +113,7 @@ static void denv_init(struct denv *e, enum os_dma_policy pol, unsigned tags,
     struct pcie_link_cfg lc = { .gen = gen, .lanes = lanes, .tlp_overhead = 24,
                                 .latency = 100 * NS };
     char err[200];
+    struct iommu_domain *idom;
 
     memset(e, 0, sizeof(*e));
     sim_init(&e->sim);
@@ -138,7 +141,9 @@ static void denv_init(struct denv *e, enum os_dma_policy pol, unsigned tags,
     oc.dma_bits = 32;
     oc.fq_size = 256;
     oc.fq_timeout = 10 * SIM_TICKS_PER_MS;
-    CU_ASSERT_EQUAL_FATAL(os_dma_init(&e->os, &e->sim, &e->g, 3, &oc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domains_init(&e->doms, &e->g), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domains_get(&e->doms, 3, &idom, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(os_dma_init(&e->os, &e->sim, idom, &oc, err, sizeof(err)), 0);
     if (pol != OS_DMA_PASSTHROUGH)
         CU_ASSERT_EQUAL_FATAL(generic_attach(&e->g, 3, 3, &e->mmu, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL_FATAL(dma_engine_init(&e->eng, &e->sim, &ec, &lc, e->mmu, &e->mem,
@@ -150,6 +155,7 @@ static void denv_destroy(struct denv *e)
     sim_destroy(&e->sim);
     dma_engine_destroy(&e->eng);
     os_dma_destroy(&e->os);
+    generic_domains_destroy(&e->doms);
     generic_destroy(&e->g);
     mem_destroy(&e->mem);
 }

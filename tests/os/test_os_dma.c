@@ -10,6 +10,7 @@
 
 #include "engine/error.h"
 #include "iommu/models/generic.h"
+#include "iommu/models/generic_domain.h"
 #include "os/dma.h"
 #include "os/iova.h"
 
@@ -114,6 +115,7 @@ struct env {
     struct sim sim;
     struct mem mem;
     struct generic_iommu g;
+    struct generic_domains doms;    /* the OS's view of g's domains */
     struct os_dma d;
 };
 
@@ -123,6 +125,7 @@ static void env_init(struct env *e, enum os_dma_policy pol, unsigned cpus)
     struct generic_cfg c;
     struct os_dma_cfg oc;
     char err[200];
+    struct iommu_domain *idom;
 
     sim_init(&e->sim);
     memset(&mc, 0, sizeof(mc));
@@ -152,13 +155,16 @@ static void env_init(struct env *e, enum os_dma_policy pol, unsigned cpus)
     oc.fq_size = 256;
     oc.fq_timeout = 10 * MS;
     oc.path = "sys.dev.dma";
-    CU_ASSERT_EQUAL_FATAL(os_dma_init(&e->d, &e->sim, &e->g, 1, &oc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domains_init(&e->doms, &e->g), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domains_get(&e->doms, 1, &idom, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(os_dma_init(&e->d, &e->sim, idom, &oc, err, sizeof(err)), 0);
 }
 
 static void env_destroy(struct env *e)
 {
     sim_destroy(&e->sim);           /* first: the models' events die with it */
     os_dma_destroy(&e->d);
+    generic_domains_destroy(&e->doms);
     generic_destroy(&e->g);
     mem_destroy(&e->mem);
 }
@@ -194,7 +200,7 @@ void test_os_strict_one_invalidation_per_unmap(void)
     CU_ASSERT_EQUAL(e.g.st.unmaps, 10);
     /* A second layer on the same domain is refused. */
     oc = e.d.cfg;
-    CU_ASSERT_EQUAL(os_dma_init(&other, &e.sim, &e.g, 1, &oc, err, sizeof(err)), SIM_EEXIST);
+    CU_ASSERT_EQUAL(os_dma_init(&other, &e.sim, e.d.dom, &oc, err, sizeof(err)), SIM_EEXIST);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "sys.dev.dma: already exists (domain 1"));
     env_destroy(&e);
 }

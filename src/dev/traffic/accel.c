@@ -55,7 +55,7 @@ static int accel_init(struct traffic *t, char *err, size_t errlen)
                                 "buf_base 0x%llx is not aligned to page_size %llu (huge pages "
                                 "need physically aligned buffers)",
                                 (unsigned long long)t->cfg.buf_pa, (unsigned long long)ps);
-    if (t->os && os_dma_translates(t->os) && !(t->os->g->cfg.pgsize_bitmap & ps))
+    if (t->os && os_dma_translates(t->os) && !(t->os->dom->pgsize_bitmap & ps))
         return sim_error_format(err, errlen, SIM_EINVAL, t->cfg.path,
                                 "the IOMMU's page_sizes do not include page_size %llu",
                                 (unsigned long long)ps);
@@ -75,9 +75,9 @@ static int accel_start(struct traffic *t, char *err, size_t errlen)
                                 "cannot map the %llu-byte footprint (dma_bits too small?)",
                                 (unsigned long long)bytes);
     if (os_dma_translates(t->os)) {
-        struct pgtable_result pr;
+        struct iommu_tlb_entry pr = iommu_domain_lookup(t->os->dom, t->base_iova);
 
-        if (pgtable_lookup(&t->os->g->dom[t->os->domain], t->base_iova, &pr) != 0)
+        if (pr.perm == IOMMU_NONE)
             pr.addr_mask = 0;
         if ((t->base_iova & (ps - 1)) || pr.addr_mask != ps - 1)
             return sim_error_format(err, errlen, SIM_EINVAL, t->cfg.path,

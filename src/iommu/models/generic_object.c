@@ -16,6 +16,7 @@
 
 #include "engine/error.h"
 #include "iommu/models/generic.h"
+#include "iommu/models/generic_domain.h"
 #include "iommu/objects.h"
 #include "mem/mem_object.h"
 #include "stats/objstats.h"
@@ -93,6 +94,7 @@ struct generic_object {
     struct generic_iommu g;
     struct iotlb_object *tlb;
     struct walker_object *walker;
+    struct generic_domains doms;    /* the OS's view of each domain */
 };
 
 static int gi_validate(const struct sim_value *v, sim_report_fn report, void *ctx)
@@ -178,6 +180,11 @@ static int gi_create(struct sim_object *obj, struct sim_world *w, char *err, siz
         snprintf(err, errlen, "cannot create the model (%s)", e);
         goto err_walker;
     }
+    r = generic_domains_init(&o->doms, &o->g);
+    if (r) {
+        generic_destroy(&o->g);
+        goto err_walker;
+    }
     iotlb_object_bind(o->tlb, &o->g.tlb);
     walker_object_bind(o->walker, &o->g.walker);
     obj->priv = o;
@@ -200,6 +207,7 @@ static void gi_destroy(struct sim_object *obj)
         return;
     iotlb_object_bind(o->tlb, NULL);
     walker_object_bind(o->walker, NULL);
+    generic_domains_destroy(&o->doms);
     generic_destroy(&o->g);
     free(o);
     obj->priv = NULL;
@@ -292,6 +300,29 @@ static const struct sim_model_ops gi_ops = {
     .register_stats = gi_register_stats,
 };
 
+static int gi_domain(const struct sim_object *obj, unsigned id, struct iommu_domain **out,
+                     char *err, size_t errlen)
+{
+    struct generic_object *o = obj->priv;
+
+    return generic_domains_get(&o->doms, id, out, err, errlen);
+}
+
+static int gi_attach(const struct sim_object *obj, uint32_t rid, unsigned id,
+                     struct iommu **out, char *err, size_t errlen)
+{
+    struct generic_object *o = obj->priv;
+    struct iommu_domain *dom;
+    int r = generic_domains_get(&o->doms, id, &dom, err, errlen);
+
+    return r ? r : generic_attach(&o->g, rid, id, out, err, errlen);
+}
+
+static const struct iommu_object_ops gi_iface = {
+    .domain = gi_domain,
+    .attach = gi_attach,
+};
+
 const struct sim_model generic_model_object = {
     .name = "GenericIOMMU",
     .doc = "The generic IOMMU model: per-domain sparse radix page tables, devices bound "
@@ -302,6 +333,8 @@ const struct sim_model generic_model_object = {
     .params = gi_params, .nparams = sizeof(gi_params) / sizeof(gi_params[0]),
     .readouts = gi_readouts, .nreadouts = sizeof(gi_readouts) / sizeof(gi_readouts[0]),
     .ops = &gi_ops,
+    .implements = IOMMU_OBJECT_IFACE,
+    .iface = &gi_iface,
 };
 
 struct generic_iommu *generic_iommu_from_object(const struct sim_object *obj)
