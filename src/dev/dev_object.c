@@ -155,11 +155,13 @@ static const struct sim_param dev_params[] = {
                                 "invalidation command"),
     [P_INVAL_WAIT] = ABS_TIME("inval_wait", "1us", "time the CPU waits for an invalidation "
                               "to complete (wait descriptor, CMD_SYNC)"),
-    [P_FQ_SIZE] = { .name = "fq_size", .type = SIM_PT_INT, .def = "256", .min = "1",
-                    .max = "1048576", .doc = "lazy: flush-queue entries per CPU "
-                    "(Linux IOVA_DEFAULT_FQ_SIZE)" },
-    [P_FQ_TIMEOUT] = ABS_TIME("fq_timeout", "10ms", "lazy: flush timer (Linux "
-                              "IOVA_DEFAULT_FQ_TIMEOUT)"),
+    [P_FQ_SIZE] = { .name = "fq_size", .type = SIM_PT_INT, .def = "0", .min = "0",
+                    .max = "1048576", .doc = "lazy: flush-queue entries per ring; 0 for "
+                    "Linux's default: 256 per CPU (IOVA_DEFAULT_FQ_SIZE), or 32768 in the "
+                    "one shared queue of an IOMMU whose driver uses it (virtio-iommu)" },
+    [P_FQ_TIMEOUT] = ABS_TIME("fq_timeout", "0s", "lazy: flush timer; 0 for Linux's "
+                              "default: 10 ms (IOVA_DEFAULT_FQ_TIMEOUT), or 1000 ms for the "
+                              "shared queue"),
 };
 
 enum {

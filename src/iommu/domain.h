@@ -85,6 +85,22 @@ struct iommu_domain_ops {
     struct iommu_tlb_entry (*lookup)(struct iommu_domain *dom, uint64_t iova);
 };
 
+/* Domain flags: what the model's driver imposes on the OS layer. */
+enum {
+    /*
+     * The driver runs strict whatever the policy asks: VT-d with caching
+     * mode ("IOMMU batching disallowed due to virtualization"), AMD-Vi with
+     * NpCache. A lazy policy on such a domain becomes strict.
+     */
+    IOMMU_DOMAIN_STRICT_ONLY = 1,
+    /*
+     * Lazy mode uses one flush queue shared by every CPU, with Linux's
+     * defaults for it (32768 entries, 1000 ms), as for virtio-iommu and
+     * s390, instead of a 256-entry ring per CPU flushed after 10 ms.
+     */
+    IOMMU_DOMAIN_SINGLE_FQ = 2,
+};
+
 /*
  * A domain as the OS sees it. The model embeds it in its own domain
  * struct (container_of), fills ops and the limits, and owns its storage.
@@ -94,6 +110,7 @@ struct iommu_domain {
     unsigned id;                    /* the model's domain id */
     unsigned addr_bits;             /* IOVAs the tables translate: < 2^addr_bits */
     uint64_t pgsize_bitmap;         /* page sizes the tables can hold */
+    unsigned flags;                 /* IOMMU_DOMAIN_* */
     void *model;                    /* the model instance, for its ops */
     void *os_owner;                 /* the OS DMA layer allocating its IOVAs (one
                                      * per domain); NULL: none yet */

@@ -115,7 +115,7 @@ static sim_tick_t fq_flush(struct os_dma *d, sim_tick_t done)
     unsigned size = d->cfg.fq_size;
     sim_tick_t at = done - d->cfg.inval_wait, end = done, t;
 
-    for (unsigned c = 0; c < d->cfg.cpus; c++) {
+    for (unsigned c = 0; c < d->nrings; c++) {
         const struct os_fq_entry *ring = &d->fq[(size_t)c * size];
 
         for (unsigned i = 0; i < d->fq_count[c]; i++) {
@@ -129,14 +129,14 @@ static sim_tick_t fq_flush(struct os_dma *d, sim_tick_t done)
     t = iommu_domain_flush_all(d->dom, at);
     if (t > end)
         end = t;
-    for (unsigned c = 0; c < d->cfg.cpus; c++) {
+    for (unsigned c = 0; c < d->nrings; c++) {
         const struct os_fq_entry *ring = &d->fq[(size_t)c * size];
 
         while (d->fq_count[c]) {
             const struct os_fq_entry *e = &ring[d->fq_head[c]];
 
             count_stale(d, e->unmapped, end);
-            pend_push(d, e->pfn, e->pages, c, end);
+            pend_push(d, e->pfn, e->pages, e->cpu, end);
             d->fq_head[c] = (d->fq_head[c] + 1) % size;
             d->fq_count[c]--;
         }
@@ -172,10 +172,22 @@ int os_dma_init(struct os_dma *d, struct sim *sim, struct iommu_domain *dom,
     d->sim = sim;
     d->cfg = *cfg;
     d->dom = dom;
-    if (cfg->cpus < 1 || cfg->fq_size < 1)
+    if (cfg->cpus < 1)
         return sim_error_format(err, errlen, SIM_EINVAL, path,
-                                "cpus and fq_size must be >= 1 (got %u, %u)", cfg->cpus,
-                                cfg->fq_size);
+                                "cpus must be >= 1 (got %u)", cfg->cpus);
+    /* What the model's driver imposes (linux-dma.md): strict under caching
+       mode, one shared flush queue for virtio-iommu. */
+    if (d->cfg.policy == OS_DMA_LAZY && (dom->flags & IOMMU_DOMAIN_STRICT_ONLY)) {
+        d->cfg.policy = OS_DMA_STRICT;
+        d->forced_strict = true;
+    }
+    d->nrings = (dom->flags & IOMMU_DOMAIN_SINGLE_FQ) ? 1 : cfg->cpus;
+    if (!d->cfg.fq_size)
+        d->cfg.fq_size = (dom->flags & IOMMU_DOMAIN_SINGLE_FQ) ? OS_DMA_SHARED_FQ_SIZE
+                                                               : IOVA_DEFAULT_FQ_SIZE;
+    if (!d->cfg.fq_timeout)
+        d->cfg.fq_timeout = (dom->flags & IOMMU_DOMAIN_SINGLE_FQ) ? OS_DMA_SHARED_FQ_TIMEOUT
+                                                                  : IOVA_DEFAULT_FQ_TIMEOUT;
     if (bits < 13 || bits > 64)
         return sim_error_format(err, errlen, SIM_EINVAL, path,
                                 "dma_bits (got %u, expected 13..64)", bits);
@@ -195,9 +207,9 @@ int os_dma_init(struct os_dma *d, struct sim *sim, struct iommu_domain *dom,
         iova_domain_destroy(&d->iovad);
         return sim_error_format(err, errlen, r, path, NULL);
     }
-    d->fq = calloc((size_t)cfg->cpus * cfg->fq_size, sizeof(*d->fq));
-    d->fq_head = calloc(cfg->cpus, sizeof(*d->fq_head));
-    d->fq_count = calloc(cfg->cpus, sizeof(*d->fq_count));
+    d->fq = calloc((size_t)d->nrings * d->cfg.fq_size, sizeof(*d->fq));
+    d->fq_head = calloc(d->nrings, sizeof(*d->fq_head));
+    d->fq_count = calloc(d->nrings, sizeof(*d->fq_count));
     if (!d->fq || !d->fq_head || !d->fq_count) {
         os_dma_destroy(d);
         return sim_error_format(err, errlen, SIM_ENOMEM, path, NULL);
@@ -284,7 +296,8 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
     }
     if (d->cfg.policy == OS_DMA_LAZY) {
         unsigned size = d->cfg.fq_size;
-        bool full = d->fq_count[cpu] == size;
+        unsigned ring = d->nrings == 1 ? 0 : cpu;
+        bool full = d->fq_count[ring] == size;
         sim_tick_t cost = d->cfg.unmap_cost +
                           (full ? d->cfg.inval_submit + d->cfg.inval_wait : 0);
 
@@ -294,9 +307,9 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
             d->st.flushes_full++;
             t = fq_flush(d, t);
         }
-        d->fq[(size_t)cpu * size + (d->fq_head[cpu] + d->fq_count[cpu]) % size] =
-            (struct os_fq_entry){ pfn, pages, start };
-        d->fq_count[cpu]++;
+        d->fq[(size_t)ring * size + (d->fq_head[ring] + d->fq_count[ring]) % size] =
+            (struct os_fq_entry){ pfn, pages, start, cpu };
+        d->fq_count[ring]++;
         d->fq_total++;
         d->st.fq_queued++;
         if (!sim_event_is_scheduled(&d->timer))

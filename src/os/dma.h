@@ -56,6 +56,13 @@
 
 #define OS_DMA_GRANULE 4096u
 
+/* Linux's flush-queue defaults (drivers/iommu/dma-iommu.c, linux-dma.md):
+   per-CPU rings, and the single shared queue of virtio-iommu and s390. */
+#define IOVA_DEFAULT_FQ_SIZE 256u
+#define IOVA_DEFAULT_FQ_TIMEOUT (10 * SIM_TICKS_PER_MS)
+#define OS_DMA_SHARED_FQ_SIZE 32768u
+#define OS_DMA_SHARED_FQ_TIMEOUT (1000 * SIM_TICKS_PER_MS)
+
 enum os_dma_policy { OS_DMA_STRICT = 0, OS_DMA_LAZY, OS_DMA_PERSISTENT, OS_DMA_PASSTHROUGH };
 
 /* "strict", "lazy", "persistent", "passthrough"; NULL-terminated. */
@@ -69,8 +76,10 @@ struct os_dma_cfg {
     sim_tick_t unmap_cost;          /* CPU time of one unmap (PTE clears, queueing) */
     sim_tick_t inval_submit;        /* CPU time to submit an invalidation */
     sim_tick_t inval_wait;          /* time until the IOMMU reports it complete */
-    unsigned fq_size;               /* lazy: entries per CPU ring */
-    sim_tick_t fq_timeout;          /* lazy: flush timer */
+    unsigned fq_size;               /* lazy: entries per ring; 0: Linux's default for
+                                     * the domain (256 per CPU, 32768 shared) */
+    sim_tick_t fq_timeout;          /* lazy: flush timer; 0: Linux's default
+                                     * (10 ms per-CPU rings, 1000 ms shared) */
     const char *path;
 };
 
@@ -90,6 +99,7 @@ struct os_dma_stats {
 struct os_fq_entry {
     uint64_t pfn, pages;
     sim_tick_t unmapped;
+    unsigned cpu;                   /* whose IOVA cache gets it back */
 };
 
 struct os_dma_pending {
@@ -104,7 +114,10 @@ struct os_dma {
     struct iommu_domain *dom;
     struct iova_domain iovad;
     struct sim_resource cpu;
-    /* lazy: cpus rings of fq_size entries */
+    /* lazy: nrings rings of fq_size entries: one per CPU, or one shared
+       (IOMMU_DOMAIN_SINGLE_FQ) */
+    unsigned nrings;
+    bool forced_strict;             /* lazy asked, the domain is strict-only */
     struct os_fq_entry *fq;
     unsigned *fq_head, *fq_count;
     unsigned fq_total;              /* entries in every ring */
