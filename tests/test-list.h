@@ -201,4 +201,6 @@
     TEST(stats_objstats, test_stats_counter_ref_and_fn)                      \
     TEST(stats_objstats, test_stats_world_register_sources) \
     SUITE(os_iova_scan)                                                      \
-    TEST(os_iova_scan, test_iova_scan_matches_reference)
+    TEST(os_iova_scan, test_iova_scan_matches_reference)                     \
+    SUITE(iommu_generic_batch)                                               \
+    TEST(iommu_generic_batch, test_generic_batch_order)

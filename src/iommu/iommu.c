@@ -84,8 +84,8 @@ static void req_done_event(struct sim_event *ev, void *arg)
     req->done(req);
 }
 
-void iommu_req_complete(struct iommu *mmu, struct iommu_req *req,
-                        const struct iommu_tlb_entry *entry, sim_tick_t when)
+void iommu_req_resolve(struct iommu *mmu, struct iommu_req *req,
+                       const struct iommu_tlb_entry *entry, sim_tick_t when)
 {
     req->entry = *entry;
     if (entry->perm == IOMMU_NONE || (entry->perm & req->access) != req->access) {
@@ -98,6 +98,12 @@ void iommu_req_complete(struct iommu *mmu, struct iommu_req *req,
     mmu->st.timed++;
     req->completed = when;
     mmu->st.timed_ticks += (double)(when - req->issued);
+}
+
+void iommu_req_complete(struct iommu *mmu, struct iommu_req *req,
+                        const struct iommu_tlb_entry *entry, sim_tick_t when)
+{
+    iommu_req_resolve(mmu, req, entry, when);
     sim_event_init(&req->ev, req_done_event, req, SIM_PRIO_DEFAULT);
     /* when >= now by contract; an error here is a model bug, surfaced as a
      * completion now rather than a lost request. */

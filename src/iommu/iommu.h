@@ -276,6 +276,17 @@ int iommu_translate_timed(struct iommu *mmu, struct iommu_req *req);
 void iommu_req_complete(struct iommu *mmu, struct iommu_req *req,
                         const struct iommu_tlb_entry *entry, sim_tick_t when);
 
+/*
+ * What iommu_req_complete() does except scheduling: the answer, the
+ * permission check and the statistics, with req->completed = @when. For a
+ * model that delivers several completions of one tick from one event of its
+ * own (the generic model after a walk): that event then calls req->done(req)
+ * for each, in order, at @when. Same statistics, same order of done() calls
+ * as one event each, one event instead of N.
+ */
+void iommu_req_resolve(struct iommu *mmu, struct iommu_req *req,
+                       const struct iommu_tlb_entry *entry, sim_tick_t when);
+
 /* --- Notifiers ------------------------------------------------------------ */
 
 /*

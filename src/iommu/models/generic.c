@@ -5,9 +5,9 @@
  * lookup_cycle, then hit_latency; on a hit the request completes there. On
  * a miss it joins the walk in flight for its 4 KiB page (MSHR) or starts a
  * walk; if every MSHR is busy it waits in a FIFO until one frees. The walk
- * fills the IOTLB and completes every request that joined. Walk records
- * come from a pool sized by the MSHR count: nothing is allocated per
- * request.
+ * fills the IOTLB and completes every request that joined, from one event
+ * for all of them (struct generic_batch). Walk records and batches come
+ * from pools sized by the MSHR count: nothing is allocated per request.
  */
 #include "iommu/models/generic.h"
 
@@ -52,6 +52,23 @@ static struct iommu_tlb_entry generic_translate(struct iommu *mmu, uint64_t iova
 
 static void start_miss(struct generic_iommu *g, struct iommu_req *req);
 
+/* A walk's batch of completions, at its end tick: done() of each, in order. */
+static void batch_event(struct sim_event *ev, void *arg)
+{
+    struct generic_batch *b = arg;
+    struct generic_iommu *g = b->g;
+    struct iommu_req *req = b->head, *next;
+
+    (void)ev;
+    b->head = NULL;
+    b->next_free = g->free_batches;
+    g->free_batches = b;
+    for (; req; req = next) {
+        next = req->next;           /* done() may reuse req */
+        req->done(req);
+    }
+}
+
 static void walk_done(struct walk_req *wr)
 {
     struct generic_walk *w = (struct generic_walk *)wr;
@@ -59,6 +76,7 @@ static void walk_done(struct walk_req *wr)
     struct iotlb_mshr *m = w->m;
     struct iommu_req *req, *next;
     struct iommu_tlb_entry e = { .addr_mask = 0xfff };
+    struct generic_batch *b = g->free_batches;
     sim_tick_t now = sim_now(g->sim);
 
     if (wr->status == 0) {
@@ -68,10 +86,21 @@ static void walk_done(struct walk_req *wr)
         iotlb_insert(&g->tlb, m->domain, m->idx, wr->iova, e.translated_addr,
                      e.addr_mask, e.perm);
     }
-    for (req = m->head; req; req = next) {
-        next = req->next;
-        e.iova = req->iova & ~e.addr_mask;
-        iommu_req_complete(req->mmu, req, &e, now);
+    if (b && m->head->next) {
+        /* Two or more: one event for all (see struct generic_batch). */
+        g->free_batches = b->next_free;
+        b->head = m->head;
+        for (req = m->head; req; req = req->next) {
+            e.iova = req->iova & ~e.addr_mask;
+            iommu_req_resolve(req->mmu, req, &e, now);
+        }
+        sim_event_schedule(g->sim, &b->ev, now);
+    } else {
+        for (req = m->head; req; req = next) {
+            next = req->next;
+            e.iova = req->iova & ~e.addr_mask;
+            iommu_req_complete(req->mmu, req, &e, now);
+        }
     }
     iotlb_mshr_free(&g->tlb, m);
     w->next_free = g->free_walks;
@@ -263,13 +292,18 @@ int generic_create(struct generic_iommu *g, struct sim *sim, struct mem *mem,
     g->dom = calloc(cfg->max_domains, sizeof(*g->dom));
     g->dev = calloc(cfg->max_devices, sizeof(*g->dev));
     g->walks = calloc(cfg->iotlb.mshrs, sizeof(*g->walks));
-    if (!g->dom || !g->dev || !g->walks) {
+    g->batches = calloc(cfg->iotlb.mshrs, sizeof(*g->batches));
+    if (!g->dom || !g->dev || !g->walks || !g->batches) {
         r = sim_error_format(err, errlen, SIM_ENOMEM, path, NULL);
         goto err_free;
     }
     for (i = 0; i < cfg->iotlb.mshrs; i++) {
         g->walks[i].next_free = g->free_walks;
         g->free_walks = &g->walks[i];
+        g->batches[i].g = g;
+        sim_event_init(&g->batches[i].ev, batch_event, &g->batches[i], SIM_PRIO_DEFAULT);
+        g->batches[i].next_free = g->free_batches;
+        g->free_batches = &g->batches[i];
     }
     for (i = 0; i < cfg->max_devices; i++)
         g->dev[i].domain = -1;
@@ -279,6 +313,7 @@ err_free:
     free(g->dom);
     free(g->dev);
     free(g->walks);
+    free(g->batches);
     sim_resource_destroy(&g->ports);
 err_walker:
     walker_destroy(&g->walker);
@@ -300,6 +335,7 @@ void generic_destroy(struct generic_iommu *g)
     free(g->dom);
     free(g->dev);
     free(g->walks);
+    free(g->batches);
     sim_resource_destroy(&g->ports);
     walker_destroy(&g->walker);
     iotlb_destroy(&g->tlb);
