@@ -244,20 +244,36 @@ static int measure(int engine, size_t n, uint64_t ops, struct result *out)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_hold [--quick] [--reps R] [N ...]\n"
+               "       bench_hold --only engine|reference --events M N\n"
                "  hold-model events/s and peak RSS, engine vs a plain binary heap\n"
-               "  default sizes 100 10000 1000000; --quick uses fewer events\n");
+               "  default sizes 100 10000 1000000; --quick uses fewer events\n"
+               "  --only runs one implementation in this process, M timed events,\n"
+               "  for profilers (cachegrind: diff two values of M for per-event costs)\n");
 }
 
 int main(int argc, char **argv)
 {
     size_t sizes[16];
-    int nsizes = 0, reps = 3, quick = 0;
+    int nsizes = 0, reps = 3, quick = 0, only = -1;
+    uint64_t only_events = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             reps = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            i++;
+            if (strcmp(argv[i], "engine") == 0) {
+                only = 1;
+            } else if (strcmp(argv[i], "reference") == 0) {
+                only = 0;
+            } else {
+                usage(stderr);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
+            only_events = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -274,6 +290,21 @@ int main(int argc, char **argv)
     }
     if (reps < 1)
         reps = 1;
+    if (only >= 0) {
+        double rate;
+
+        if (nsizes != 1 || only_events == 0) {
+            usage(stderr);
+            return 2;
+        }
+        rate = only ? run_engine(sizes[0], only_events)
+                    : run_reference(sizes[0], only_events);
+        if (rate <= 0)
+            return 1;
+        printf("hold N=%zu %s events/s=%.4g (one run, in process)\n", sizes[0],
+               only ? "engine" : "reference", rate);
+        return 0;
+    }
     if (nsizes == 0) {
         sizes[nsizes++] = 100;
         sizes[nsizes++] = 10000;
