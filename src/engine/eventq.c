@@ -217,6 +217,47 @@ static void heap_remove(struct sim_eventq *q, size_t i)
     heap_sentinel(q);
 }
 
+/*
+ * Fill the empty heap with k <= SIM_EVQ_CHUNK_SLOTS entries of one chunk: a
+ * bucket's usual size at 10^6 events, where buckets hold one to three. Only
+ * the smallest has to be at the root; the minimum is chosen with selects,
+ * not branches (which of them is smallest is a coin toss), and no sift runs.
+ */
+static inline void heap_fill_small(struct sim_eventq *q,
+                                   const struct sim_evq_entry *e, uint32_t k)
+{
+    struct sim_evq_slot *h = q->heap;
+    unsigned __int128 kmin;
+    uint32_t m = 0;
+
+    for (uint32_t j = 0; j < k; j++) {
+        struct sim_event *ev = e[j].ev;
+
+        h[j].when = e[j].when;
+        h[j].order = ev->order;
+        h[j].ev = ev;
+        ev->where = SIM_EVQ_BOTTOM;
+    }
+    kmin = slot_key(&h[0]);
+    for (uint32_t j = 1; j < k; j++) {
+        unsigned __int128 kj = slot_key(&h[j]);
+        int less = kj < kmin;
+
+        m = less ? j : m;
+        kmin = less ? kj : kmin;
+    }
+    if (m) {
+        struct sim_evq_slot t = h[0];
+
+        h[0] = h[m];
+        h[m] = t;
+    }
+    for (uint32_t j = 0; j < k; j++)
+        h[j].ev->idx = j;
+    q->heap_len = k;
+    heap_sentinel(q);
+}
+
 /* --- Top: an unsorted array (sequential to scan when it becomes a rung) - */
 
 static inline void top_add(struct sim_eventq *q, struct sim_event *ev)
@@ -278,16 +319,20 @@ static int rung_spawn_prepare(struct sim_eventq *q, unsigned level, size_t n,
     unsigned k = rung_shift(max - min, n);
     size_t nb = (size_t)((max - min) >> k) + 1;
 
-    if (nb > r->cap) {
-        size_t cap = nb < 2 * r->cap ? 2 * r->cap : nb;
-        uintptr_t *b = realloc(r->bucket, cap * sizeof(*b));
+    /* + 2 * LADDER_PREFETCH empty words for rung_advance to read past nb */
+    if (nb + 2 * LADDER_PREFETCH > r->cap) {
+        size_t cap = nb + 2 * LADDER_PREFETCH;
+        uintptr_t *b;
+
+        cap = cap < 2 * r->cap ? 2 * r->cap : cap;
+        b = realloc(r->bucket, cap * sizeof(*b));
 
         if (!b)
             return 0;
         r->bucket = b;
         r->cap = cap;
     }
-    memset(r->bucket, 0, nb * sizeof(*r->bucket));
+    memset(r->bucket, 0, (nb + 2 * LADDER_PREFETCH) * sizeof(*r->bucket));
     r->nb = nb;
     r->cur = 0;
     r->count = 0;
@@ -384,20 +429,30 @@ static inline void rung_del(struct sim_eventq *q, struct sim_event *ev)
  * chunk and then its events are in cache by the time the bucket is emptied:
  * the chunk 2 * LADDER_PREFETCH buckets ahead, and the events of the bucket
  * LADDER_PREFETCH ahead (whose chunk the first stage fetched earlier).
+ *
+ * Without a branch: whether a bucket ahead is empty, and how many events it
+ * holds, are coin tosses at 10^6 events (buckets hold zero to three), and
+ * testing them cost a mispredict per step. The bucket array has
+ * 2 * LADDER_PREFETCH zero words past its end, an empty bucket's chunk reads
+ * as prefetch_dummy, and the entries prefetched are 0, min(1, fill - 1) and
+ * min(2, fill - 1), chosen with selects. Prefetching an address that is not
+ * needed (the dummy, a duplicate) costs a little bandwidth and never faults.
  */
+static struct sim_evq_chunk prefetch_dummy = {
+    NULL, 0, { { 0, (struct sim_event *)&prefetch_dummy } }
+};
+
 static inline void rung_advance(struct sim_evq_rung *r)
 {
-    size_t far = r->cur + 2 * LADDER_PREFETCH, near = r->cur + LADDER_PREFETCH;
+    uintptr_t wf = r->bucket[r->cur + 2 * LADDER_PREFETCH];
+    uintptr_t wn = r->bucket[r->cur + LADDER_PREFETCH];
+    const struct sim_evq_chunk *c = wn ? bucket_head(wn) : &prefetch_dummy;
+    uint32_t fill = bucket_fill(wn);
 
-    if (far < r->nb && r->bucket[far])
-        __builtin_prefetch(bucket_head(r->bucket[far]));
-    if (near < r->nb && r->bucket[near]) {
-        const struct sim_evq_chunk *c = bucket_head(r->bucket[near]);
-        uint32_t fill = bucket_fill(r->bucket[near]);
-
-        for (uint32_t j = 0; j < fill; j++)
-            __builtin_prefetch(c->e[j].ev, 1);
-    }
+    __builtin_prefetch(bucket_head(wf));
+    __builtin_prefetch(c->e[0].ev, 1);
+    __builtin_prefetch(c->e[fill > 1].ev, 1);
+    __builtin_prefetch(c->e[fill > 2 ? 2 : 0].ev, 1);
     r->cur++;
 }
 
@@ -511,6 +566,14 @@ static void eventq_from_rung(struct sim_eventq *q)
     r->bucket[r->cur] = 0;
     rung_advance(r);
     r->cur_start = sat_add(r->start, sat_shl(r->cur, r->shift));
+
+    /* The common case: one chunk, at most three events, never split. */
+    if (!list->next) {
+        r->count -= head_fill;
+        heap_fill_small(q, list->e, head_fill);
+        pool_put(q, list);
+        return;
+    }
 
     /* The times are in the chunks: no event is read to find the range. */
     for (c = list, fill = head_fill; c; c = c->next, fill = SIM_EVQ_CHUNK_SLOTS) {
