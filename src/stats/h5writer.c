@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,25 +48,35 @@
  * the writer thread. Measured with bench/bench_stats (--dump-only): 64 KiB
  * wide chunks cost the writer about 15% less than 8 KiB ones.
  */
-#define CHUNK_ROWS 1024
+#define CHUNK_ROWS 4096
 #define CHUNK_BYTES 65536
 #define COMPRESS_MIN_COLS 16
 #define DEFLATE_LEVEL 1
+/* Delta log entries a buffered dump may use on average (12 bytes each). */
+#define LOG_PER_ROW 64
 
-/* One dataset fed from one snapshot location. */
+/*
+ * One dataset. Dense columns (counters, scalars, twa, formulas, histogram
+ * summaries, the /dumps columns) have a block of batch_rows x cols values
+ * in each buffer, filled by the registry's snapshot (the stat's dst); wide
+ * columns (vector and histogram counts) are rebuilt by the writer thread
+ * from the delta log into `asmb` or, compressed, into `chunk`.
+ */
 struct column {
     hid_t ds;
     hid_t memtype;
     int rank;                   /* 1: (dumps,)  2: (dumps, cols) */
     size_t cols;
-    const void *src;            /* cols x 8 bytes of snapshot */
-    size_t off;                 /* its place in a buffered row, bytes */
+    struct stats_stat *stat;    /* dense stat column: its dst is set here */
+    int wide;                   /* counts rebuilt from the delta log */
+    uint32_t wide_base;         /* wide (and pct): first element */
+    size_t boff;                /* dense: its block's offset in a buffer */
+    unsigned char *asmb;        /* wide, not compressed: batch_rows x cols */
     /* A histogram's summary: the registry's snapshot leaves the percentile
        columns to the reader, so the writer thread fills them from the
-       counts column of the same row. A copy of the bin layout (fixed at
+       rebuilt counts of the same row. A copy of the bin layout (fixed at
        registration) keeps the thread off the live struct. */
     int pct;
-    size_t counts_off;
     struct stats_hist layout;
     /* Compressed (filtered) datasets: chunks assembled here and written
        whole with H5Dwrite_chunk (see write_column_direct). */
@@ -84,16 +95,23 @@ struct stats_h5_writer {
     size_t ncols;
     uint64_t rows;              /* rows in the file (under mu when threaded) */
     /*
-     * Buffered dumps, row-major: a dump appends one row (every column's
-     * values, rowbytes in all) to buf[cur], so the simulation thread writes
-     * one contiguous stretch of memory per dump instead of a line in each
-     * of 300 column buffers (scattered writes, most of them cache misses).
-     * The writer thread gathers each column into `scratch` just before
-     * writing it, so the gather costs the writer, not the simulation.
+     * Buffered dumps, double-buffered. The registry's snapshot is the only
+     * copy the simulation thread makes (internal.h, the dump sink): each
+     * dense value goes straight from the model's counter to its dataset's
+     * block (batch_rows x cols, so the writer hands HDF5 each block as it
+     * is, no gather), and of the vector and histogram counts only those that
+     * changed since the last dump go to the delta log. The writer thread
+     * replays the log over `counts` to rebuild every row.
      */
-    unsigned char *buf[2];      /* batch_rows x rowbytes, double-buffered */
-    unsigned char *scratch;     /* batch_rows x maxcols x 8: one column */
-    size_t rowbytes, maxcols;
+    unsigned char *buf[2];      /* dense blocks, batch_rows x densebytes */
+    uint32_t *log_idx[2];       /* delta log, log_cap entries each */
+    uint64_t *log_val[2];
+    size_t *log_end[2];         /* batch_rows: log_n after each row */
+    size_t log_cap;
+    size_t densebytes;          /* one row of every dense column */
+    size_t wide_elems;
+    uint64_t *counts;           /* writer thread: every count, as of the
+                                   last rebuilt row */
     /* Chunk compression for direct columns (writer thread only): one zlib
        stream rewound per chunk, a shuffled copy and the deflated output. */
     z_stream zs;
@@ -108,7 +126,6 @@ struct stats_h5_writer {
     double start_wall;          /* host real time at open */
     char msg[512];              /* the failure, repeated on later calls */
     hid_t run[7];               /* /run datasets, see enum run_ds */
-    uint64_t dump_tick, dump_reset;  /* sources of the /dumps columns */
     int failed;
     /* The writer thread (background option): it owns every HDF5 call
        between open and close; the simulation thread only fills buffers. */
@@ -445,8 +462,10 @@ static int host_little_endian(void)
     return *(const unsigned char *)&one == 1;
 }
 
+/* A dataset: dense (stat's values, or the writer's own with stat NULL and
+   wide 0) or wide (counts from wide_base). */
 static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
-                      size_t cols, const void *src)
+                      size_t cols, struct stats_stat *stat, int wide, uint32_t wide_base)
 {
     struct column *c = &w->cols[w->ncols];
 
@@ -454,11 +473,13 @@ static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
     c->memtype = memtype;
     c->rank = cols ? 2 : 1;
     c->cols = cols ? cols : 1;
-    c->src = src;
-    c->off = w->rowbytes;
-    w->rowbytes += c->cols * 8;
-    if (c->cols > w->maxcols)
-        w->maxcols = c->cols;
+    c->stat = wide ? NULL : stat;
+    c->wide = wide;
+    c->wide_base = wide_base;
+    if (!wide) {
+        c->boff = w->densebytes;
+        w->densebytes += c->cols * 8;
+    }
     w->ncols++;
     /* A compressed dataset: its chunks are assembled and written here. */
     {
@@ -468,7 +489,7 @@ static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
 
         if (dcpl >= 0 && H5Pget_chunk(dcpl, 2, chunk) >= 1)
             rc = 0;
-        if (rc == 0 && H5Pget_nfilters(dcpl) > 0 && host_little_endian()) {
+        if (rc == 0 && wide && H5Pget_nfilters(dcpl) > 0 && host_little_endian()) {
             c->direct = 1;
             c->chunk_rows = chunk[0];
             if (!(c->chunk = calloc(chunk[0], c->cols * 8)))
@@ -476,6 +497,9 @@ static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
             if (chunk[0] * c->cols * 8 > w->chunk_max)
                 w->chunk_max = chunk[0] * c->cols * 8;
         }
+        if (rc == 0 && wide && !c->direct &&
+            !(c->asmb = malloc((size_t)w->batch_rows * c->cols * 8)))
+            rc = -1;
         if (dcpl >= 0)
             H5Pclose(dcpl);
         return rc;
@@ -507,7 +531,7 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         ds = make_dataset(w->file, p, H5T_STD_U64LE, 0);
         if (ds < 0 || stat_common_attrs(ds, s) < 0)
             break;
-        rc = add_column(w, ds, H5T_NATIVE_UINT64, 0, &s->snap.u64);
+        rc = add_column(w, ds, H5T_NATIVE_UINT64, 0, s, 0, 0);
         ds = -1;
         break;
     case STATS_SCALAR:
@@ -516,7 +540,7 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         ds = make_dataset(w->file, p, H5T_IEEE_F64LE, 0);
         if (ds < 0 || stat_common_attrs(ds, s) < 0)
             break;
-        rc = add_column(w, ds, H5T_NATIVE_DOUBLE, 0, &s->snap.f64);
+        rc = add_column(w, ds, H5T_NATIVE_DOUBLE, 0, s, 0, 0);
         ds = -1;
         break;
     case STATS_VECTOR:
@@ -524,7 +548,7 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         if (ds < 0 || stat_common_attrs(ds, s) < 0 ||
             attr_strs(ds, "elements", (const char *const *)s->elem_names, s->u.vector.n) < 0)
             break;
-        rc = add_column(w, ds, H5T_NATIVE_UINT64, s->u.vector.n, s->snap_counts);
+        rc = add_column(w, ds, H5T_NATIVE_UINT64, s->u.vector.n, s, 1, s->wide_base);
         ds = -1;
         break;
     case STATS_HIST: {
@@ -565,17 +589,16 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         rc = -1;
         ds = make_dataset(g, "counts", H5T_STD_U64LE, (size_t)h->nbins + 2);
         if (ds < 0 || add_column(w, ds, H5T_NATIVE_UINT64, (size_t)h->nbins + 2,
-                                 s->snap_counts) < 0)
+                                 s, 1, s->wide_base) < 0)
             break;
         ds = make_dataset(g, "summary", H5T_IEEE_F64LE, STATS_HCOL__COUNT);
         if (ds < 0 || attr_strs(ds, "columns", stats_hist_col_names, STATS_HCOL__COUNT) < 0)
             break;
-        rc = add_column(w, ds, H5T_NATIVE_DOUBLE, STATS_HCOL__COUNT, s->snap_summary);
+        rc = add_column(w, ds, H5T_NATIVE_DOUBLE, STATS_HCOL__COUNT, s, 0, s->wide_base);
         if (rc == 0) {
             struct column *c = &w->cols[w->ncols - 1];
 
             c->pct = 1;
-            c->counts_off = w->cols[w->ncols - 2].off;
             c->layout = *h;
             c->layout.bins = NULL;
         }
@@ -658,11 +681,11 @@ static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
             return -1;
         }
         H5Gclose(d);
-        if (add_column(w, rt, H5T_NATIVE_UINT64, 0, &w->dump_reset) < 0) {
+        if (add_column(w, rt, H5T_NATIVE_UINT64, 0, NULL, 0, 0) < 0) {
             H5Dclose(t);
             return -1;
         }
-        if (add_column(w, t, H5T_NATIVE_UINT64, 0, &w->dump_tick) < 0)
+        if (add_column(w, t, H5T_NATIVE_UINT64, 0, NULL, 0, 0) < 0)
             return -1;
     }
     return 0;
@@ -743,63 +766,30 @@ static int put_chunk(struct stats_h5_writer *w, struct column *c, uint64_t rows)
                           w->zbuf) < 0 ? -1 : 0;
 }
 
-/*
- * Append rows to a compressed dataset: each chunk is written once it is
- * full; a chunk left partly filled at the end of the batch is written now
- * (so readers see every row) and again, whole, when later rows fill it,
- * which is what HDF5's own chunk cache did too.
- */
-static int write_column_direct(struct stats_h5_writer *w, struct column *c, int buf,
-                               uint64_t at, uint32_t rows, int flush)
+/* Rows written: set the extent of c to `size` rows. */
+static int extend(struct column *c, uint64_t size)
 {
-    hsize_t size[2] = { at + rows, c->cols };
-    size_t rb = c->cols * 8;
-    uint32_t i;
+    hsize_t dims[2] = { size, c->cols };
 
-    if (H5Dset_extent(c->ds, size) < 0)
-        return -1;
-    for (i = 0; i < rows; i++) {
-        uint64_t row = at + i;
-
-        memcpy(c->chunk + (row - c->chunk_start) * rb,
-               w->buf[buf] + (size_t)i * w->rowbytes + c->off, rb);
-        if (row + 1 - c->chunk_start == c->chunk_rows) {
-            if (put_chunk(w, c, c->chunk_rows) < 0)
-                return -1;
-            c->chunk_start += c->chunk_rows;
-        }
-    }
-    if (at + rows > c->chunk_start && put_chunk(w, c, at + rows - c->chunk_start) < 0)
-        return -1;
-    return !flush || H5Dflush(c->ds) >= 0 ? 0 : -1;
+    return H5Dset_extent(c->ds, dims) < 0 ? -1 : 0;
 }
 
-static int write_column(struct stats_h5_writer *w, struct column *c, int buf, uint64_t at,
-                        uint32_t rows, int flush)
+/* A dense block or an assembled wide one: rows x cols values at `from`,
+   one H5Dwrite straight from the buffer. */
+static int write_rows(struct column *c, const void *from, uint64_t at, uint32_t rows,
+                      int flush)
 {
-    hsize_t size[2] = { at + rows, c->cols };
     hsize_t start[2] = { at, 0 }, count[2] = { rows, c->cols };
     hid_t fsp = -1, msp = -1;
-    size_t n = c->cols * 8;
-    const unsigned char *from = w->buf[buf] + c->off;
-    uint32_t i;
     int rc = -1;
 
-    if (c->direct)
-        return write_column_direct(w, c, buf, at, rows, flush);
-    for (i = 0; i < rows; i++)
-        memcpy(w->scratch + (size_t)i * n, from + (size_t)i * w->rowbytes, n);
-    for (i = 0; c->pct && i < rows; i++)
-        stats_hist_summarise_percentiles(&c->layout,
-            (const uint64_t *)(w->buf[buf] + (size_t)i * w->rowbytes + c->counts_off),
-            (double *)(w->scratch + (size_t)i * n));
-    if (H5Dset_extent(c->ds, size) < 0)
+    if (extend(c, at + rows) < 0)
         return -1;
     fsp = H5Dget_space(c->ds);
     msp = H5Screate_simple(c->rank, count, NULL);
     if (fsp >= 0 && msp >= 0 &&
         H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-        H5Dwrite(c->ds, c->memtype, msp, fsp, H5P_DEFAULT, w->scratch) >= 0 &&
+        H5Dwrite(c->ds, c->memtype, msp, fsp, H5P_DEFAULT, from) >= 0 &&
         (!flush || H5Dflush(c->ds) >= 0))
         rc = 0;
     if (fsp >= 0)
@@ -807,6 +797,63 @@ static int write_column(struct stats_h5_writer *w, struct column *c, int buf, ui
     if (msp >= 0)
         H5Sclose(msp);
     return rc;
+}
+
+/*
+ * Rebuild the batch's vector and histogram rows from the delta log: replay
+ * each row's changes over w->counts, copy every wide column's counts into
+ * its assembly (a compressed chunk is written as soon as it is full; a
+ * chunk left partly filled at the end of the batch is written now, so
+ * readers see every row, and again, whole, when later rows fill it), and
+ * fill the percentile columns of the histogram summaries from the same
+ * counts. Wide datasets are extended first: a chunk is only written inside
+ * the extent.
+ */
+static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t rows)
+{
+    const uint32_t *idx = w->log_idx[buf];
+    const uint64_t *val = w->log_val[buf];
+    size_t k = 0, i;
+    uint32_t row;
+
+    for (i = 0; i < w->ncols; i++)
+        if (w->cols[i].direct && extend(&w->cols[i], at + rows) < 0)
+            return -1;
+    for (row = 0; row < rows; row++) {
+        size_t end = w->log_end[buf][row];
+
+        for (; k < end; k++)
+            w->counts[idx[k]] = val[k];
+        for (i = 0; i < w->ncols; i++) {
+            struct column *c = &w->cols[i];
+            size_t rb = c->cols * 8;
+            const uint64_t *cnt = w->counts + c->wide_base;
+
+            if (c->pct) {
+                stats_hist_summarise_percentiles(&c->layout, cnt,
+                    (double *)(w->buf[buf] + c->boff * w->batch_rows + (size_t)row * rb));
+            } else if (c->direct) {
+                uint64_t r = at + row;
+
+                memcpy(c->chunk + (r - c->chunk_start) * rb, cnt, rb);
+                if (r + 1 - c->chunk_start == c->chunk_rows) {
+                    if (put_chunk(w, c, c->chunk_rows) < 0)
+                        return -1;
+                    c->chunk_start += c->chunk_rows;
+                }
+            } else if (c->wide) {
+                memcpy(c->asmb + (size_t)row * rb, cnt, rb);
+            }
+        }
+    }
+    for (i = 0; i < w->ncols; i++) {
+        struct column *c = &w->cols[i];
+
+        if (c->direct && at + rows > c->chunk_start &&
+            put_chunk(w, c, at + rows - c->chunk_start) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /*
@@ -820,12 +867,23 @@ static int write_batch(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t
 {
     size_t i;
 
+    errno = 0;
+    if (rebuild_wide(w, buf, at, rows) < 0)
+        return errno ? errno : EIO;
     for (i = 0; i < w->ncols; i++) {
-        int last = i + 1 == w->ncols;
+        struct column *c = &w->cols[i];
+        int last = i + 1 == w->ncols, rc = 0;
 
         errno = 0;
-        if ((last && H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0) ||
-            write_column(w, &w->cols[i], buf, at, rows, last) < 0)
+        if (last && H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0)
+            rc = -1;
+        else if (c->direct)
+            rc = 0;
+        else if (c->wide)
+            rc = write_rows(c, c->asmb, at, rows, last);
+        else
+            rc = write_rows(c, w->buf[buf] + c->boff * w->batch_rows, at, rows, last);
+        if (rc < 0)
             return errno ? errno : EIO;
     }
     return 0;
@@ -889,6 +947,42 @@ static int wait_idle(struct stats_h5_writer *w)
 }
 
 /*
+ * Point the registry's dump sink at buffer `buf`, row `row` (internal.h):
+ * each dense stat's dst at its block, the delta log at the buffer's.
+ */
+static void sink_set(struct stats_h5_writer *w, int buf)
+{
+    size_t i;
+
+    for (i = 0; i < w->ncols; i++) {
+        struct column *c = &w->cols[i];
+
+        if (c->stat)
+            c->stat->dst = w->buf[buf] + c->boff * w->batch_rows;
+    }
+    w->r->log_idx = w->log_idx[buf];
+    w->r->log_val = w->log_val[buf];
+    w->r->log_n = 0;
+    w->r->sink_row = 0;
+}
+
+/* Stop feeding the registry's sink (before the buffers go). */
+static void sink_clear(struct stats_h5_writer *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->ncols; i++)
+        if (w->cols[i].stat)
+            w->cols[i].stat->dst = NULL;
+    if (w->r->log_idx == w->log_idx[0] || w->r->log_idx == w->log_idx[1]) {
+        w->r->log_idx = NULL;
+        w->r->log_val = NULL;
+        w->r->log_n = 0;
+        w->r->sink_row = 0;
+    }
+}
+
+/*
  * Hand the current buffer to the writer (thread, or write it here), and
  * switch to the other buffer. If the thread is still busy with the previous
  * batch, the simulation waits: the back-pressure that keeps memory bounded.
@@ -916,6 +1010,7 @@ static int hand_off(struct stats_h5_writer *w)
         w->rows += w->nbuf;
     }
     w->nbuf = 0;
+    sink_set(w, w->cur);
     return 0;
 }
 
@@ -926,26 +1021,30 @@ int stats_h5_writer_flush(struct stats_h5_writer *w)
     return rc ? rc : wait_idle(w);
 }
 
+/*
+ * The registry has already put this dump's values in buf[cur] (row nbuf)
+ * and its changed counts in the log: record the row's end of log and the
+ * /dumps values, and hand the buffer off when it is full, when its log
+ * could not take a dump that changed every count, or when the flush
+ * interval has passed.
+ */
 static int h5_dump(struct stats_writer *base, struct stats_registry *r,
                    const struct stats_dump_info *info)
 {
     struct stats_h5_writer *w = (struct stats_h5_writer *)base;
-    unsigned char *row;
-    size_t i;
+    unsigned char *dumps;
 
-    (void)r;
     if (w->failed)
         return h5_failed(w);
-    w->dump_tick = info->tick;
-    w->dump_reset = info->reset_tick;
-    row = w->buf[w->cur] + (size_t)w->nbuf * w->rowbytes;
-    for (i = 0; i < w->ncols; i++) {
-        const struct column *c = &w->cols[i];
-
-        memcpy(row + c->off, c->src, c->cols * 8);
-    }
-    w->nbuf++;
-    if (w->nbuf == w->batch_rows || mono_now() - w->last_flush >= w->flush_interval)
+    w->log_end[w->cur][w->nbuf] = r->log_n;
+    /* The /dumps columns: reset_tick then tick, the last two blocks. */
+    dumps = w->buf[w->cur] + w->cols[w->ncols - 2].boff * w->batch_rows;
+    memcpy(dumps + (size_t)w->nbuf * 8, &info->reset_tick, 8);
+    dumps = w->buf[w->cur] + w->cols[w->ncols - 1].boff * w->batch_rows;
+    memcpy(dumps + (size_t)w->nbuf * 8, &info->tick, 8);
+    r->sink_row = ++w->nbuf;
+    if (w->nbuf == w->batch_rows || w->log_cap - r->log_n < w->wide_elems ||
+        mono_now() - w->last_flush >= w->flush_interval)
         return hand_off(w);
     return 0;
 }
@@ -982,22 +1081,53 @@ static void close_run(struct stats_h5_writer *w)
     }
 }
 
+/*
+ * A dump writes one value into each of ~300 dense blocks, so with 4 KiB
+ * pages it touches ~300 pages: TLB misses were a third of the simulation
+ * thread's cost of a dump. Transparent huge pages, where the kernel gives
+ * them, make that a page or two.
+ */
+static void *buffer_alloc(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+
+    if (n >= huge / 2) {
+        n = (n + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, n) != 0)
+            return NULL;
+#ifdef MADV_HUGEPAGE
+        madvise(p, n, MADV_HUGEPAGE);
+#endif
+        return p;
+    }
+    return malloc(n ? n : 1);
+}
+
 static void free_writer(struct stats_h5_writer *w)
 {
     size_t i;
 
     stop_thread(w);
+    if (w->cols)
+        sink_clear(w);
     close_run(w);
     for (i = 0; i < w->ncols; i++) {
         if (w->cols[i].ds >= 0)
             H5Dclose(w->cols[i].ds);
     }
-    for (i = 0; i < w->ncols; i++)
+    for (i = 0; i < w->ncols; i++) {
         free(w->cols[i].chunk);
+        free(w->cols[i].asmb);
+    }
     free(w->cols);
-    free(w->buf[0]);
-    free(w->buf[1]);
-    free(w->scratch);
+    for (i = 0; i < 2; i++) {
+        free(w->buf[i]);
+        free(w->log_idx[i]);
+        free(w->log_val[i]);
+        free(w->log_end[i]);
+    }
+    free(w->counts);
     free(w->shuf);
     free(w->zbuf);
     if (w->zs_ok)
@@ -1033,6 +1163,9 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
     *out = NULL;
     if ((rc = stats_registry_freeze(r)) != 0)
         return rc;
+    if (r->log_idx)     /* the registry's dump sink is taken (internal.h) */
+        return stats_registry_fail(r, SIM_ESTATE, path,
+                                   "the statistics already go to another HDF5 file");
     if (!opt)
         opt = &defaults;
     if (!(w = calloc(1, sizeof(*w))))
@@ -1088,12 +1221,40 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
         rc = h5_fail(w, errno, "cannot lay out the statistics file");
         goto err_unlink;
     }
-    w->buf[0] = malloc((size_t)w->batch_rows * w->rowbytes);
-    w->buf[1] = malloc((size_t)w->batch_rows * w->rowbytes);
-    w->scratch = malloc((size_t)w->batch_rows * w->maxcols * 8);
-    if (!w->buf[0] || !w->buf[1] || !w->scratch) {
+    /*
+     * The delta log holds a batch's changed counts: LOG_PER_ROW a dump on
+     * average, and never less than one dump changing every count (a buffer
+     * is handed off early when the next dump might not fit).
+     */
+    w->wide_elems = stats_registry_wide_elems(r);
+    w->log_cap = (size_t)w->batch_rows * LOG_PER_ROW;
+    if (w->log_cap < 2 * w->wide_elems)
+        w->log_cap = 2 * w->wide_elems;
+    w->counts = calloc(w->wide_elems ? w->wide_elems : 1, sizeof(uint64_t));
+    for (fd = 0; fd < 2; fd++) {
+        w->buf[fd] = buffer_alloc((size_t)w->batch_rows * w->densebytes);
+        w->log_idx[fd] = malloc(w->log_cap * sizeof(uint32_t));
+        w->log_val[fd] = malloc(w->log_cap * sizeof(uint64_t));
+        w->log_end[fd] = malloc((size_t)w->batch_rows * sizeof(size_t));
+        if (!w->buf[fd] || !w->log_idx[fd] || !w->log_val[fd] || !w->log_end[fd])
+            w->counts = (free(w->counts), NULL);
+    }
+    if (!w->counts) {
         rc = h5_fail(w, ENOMEM, "cannot allocate the dump buffers");
         goto err_unlink;
+    }
+    /* Counts start from the registry's last snapshot (zero before any). */
+    {
+        size_t i;
+
+        for (i = 0; i < r->n; i++) {
+            const struct stats_stat *st = r->stats[i];
+
+            if (st->kind == STATS_VECTOR || st->kind == STATS_HIST)
+                memcpy(w->counts + st->wide_base, st->snap_counts,
+                       (st->kind == STATS_VECTOR ? st->u.vector.n
+                        : (size_t)st->u.hist.nbins + 2) * sizeof(uint64_t));
+        }
     }
     if (w->chunk_max) {
         w->zbuf_size = compressBound((uLong)w->chunk_max);
@@ -1122,6 +1283,7 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
             pthread_mutex_destroy(&w->mu);
         }
     }
+    sink_set(w, w->cur);
     w->base.ops = &h5_writer_ops;
     stats_registry_attach(r, &w->base);
     *out = w;

@@ -61,7 +61,7 @@ struct stats_h5_options {
  * waits for it. With 0, batches are written in the calling thread (what a
  * sweep that already fills every core may prefer: the work is the same).
  */
-#define STATS_H5_OPTIONS_DEFAULT { 1.0, 1024, 1 }
+#define STATS_H5_OPTIONS_DEFAULT { 1.0, 4096, 1 }
 
 struct stats_h5_writer;
 

@@ -30,6 +30,16 @@ double stats_hist_edge(const struct stats_hist *h, uint32_t i)
         return h->hi;
     if (h->scale == STATS_HIST_LINEAR)
         return h->lo + (double)i * h->width;
+    if (h->scale == STATS_HIST_LOGLIN) {
+        /* Unit bins up to 2 sub, then octave o >= 2 starts at
+           2^(o + sub_shift - 1): the integer edges of src/dev/lathist.h. */
+        uint32_t sub = UINT32_C(1) << h->sub_shift, o = i >> h->sub_shift;
+
+        if (i < 2 * sub)
+            return (double)i;
+        return ldexp(1.0 + (double)(i & (sub - 1)) / (double)sub,
+                     (int)(o + h->sub_shift - 1));
+    }
     {
         /* lo 2^octave (1 + j/sub), exactly. lo is a power of two and
            registration checked that hi = lo 2^octaves is finite, so

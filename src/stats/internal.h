@@ -44,8 +44,38 @@ struct stats_stat {
     double snap_summary[STATS_HCOL__COUNT];
     bool snap_pct;              /* hist: snap_summary's percentiles are filled
                                    (computed on first use after a dump) */
+    /* A histogram by reference: counts and moments live in the model. */
+    const uint64_t *ref_bins;   /* nbins in-range counts */
+    stats_hist_moments_fn hist_fn;
+    /* Where a dump also puts this stat's values for a writer (see
+       stats_registry_sink): the dense values (one, or a histogram's summary
+       row) at dst + row * dst_width * 8, and for a vector or histogram each
+       count that changed since the last dump as (wide_base + i, value) in
+       the registry's delta log. */
+    unsigned char *dst;
+    uint32_t dst_width;
+    uint32_t wide_base;
     int mark;                   /* freeze: formula ordering DFS state */
 };
+
+/*
+ * The dump sink: a writer (h5writer.c) that wants every dump's values in
+ * its own buffers, so the simulation thread copies each value once, straight
+ * from the model's counter to where the writer reads it. Vector and
+ * histogram counts are the bulk of a dump (a 64-bin histogram is 66 values)
+ * and most of them do not change from one dump to the next, so a dump logs
+ * only the counts that changed, as (element, value) pairs; the writer
+ * rebuilds the full rows in its own thread. Elements are numbered over all
+ * vectors and histograms in registration order (stats_stat.wide_base), a
+ * histogram's nbins + 2 counts as in stats_snap_hist_counts().
+ *
+ * At most one sink per registry. Set the stats' dst pointers (dst_width is
+ * filled at freeze), r->sink_row, and r->log_*; log_n grows by the dump's
+ * changes (the writer resets it). Every count starts from the registry's
+ * own snapshot (stats_snap_vector / _hist_counts), which the sink copies
+ * when it attaches.
+ */
+size_t stats_registry_wide_elems(const struct stats_registry *r);
 
 /* formula.c */
 int stats_formula_parse(const char *expr, struct stats_formula **out,

@@ -412,6 +412,42 @@ struct stats_hist *stats_register_hist_log2(struct stats_registry *r,
     return hist_finish(r, s);
 }
 
+int stats_register_hist_ref(struct stats_registry *r,
+        const char *prefix, const char *name, const char *unit, const char *desc,
+        uint32_t sub, uint32_t nbins, const uint64_t *bins,
+        stats_hist_moments_fn fn, const void *ctx)
+{
+    struct stats_stat *s;
+    uint32_t shift = 0;
+
+    while (shift < 11 && (UINT32_C(1) << shift) < sub)
+        shift++;
+    if (!bins || !fn || sub < 2 || sub > 1024 || (UINT32_C(1) << shift) != sub ||
+        nbins < 2 * sub || nbins % sub || nbins > 65536 || nbins / sub + shift - 1 > 1000)
+        return stats_registry_fail(r, SIM_EINVAL, name,
+                                   "histogram by reference needs bins, a moments function, "
+                                   "sub a power of two in 2..1024 and nbins a multiple of "
+                                   "sub, >= 2*sub, <= 65536 (got sub %u, %u bins)",
+                                   sub, nbins);
+    if (!(s = stat_new(r, STATS_HIST, prefix, name, unit, desc)))
+        return r->err;
+    s->u.hist.scale = STATS_HIST_LOGLIN;
+    s->u.hist.nbins = nbins;
+    s->u.hist.sub_shift = (uint8_t)shift;
+    s->u.hist.lo = 0.0;
+    s->u.hist.hi = ldexp(1.0, (int)(nbins / sub + shift - 1));
+    s->ref_bins = bins;
+    s->hist_fn = fn;
+    s->fn_ctx = ctx;
+    if (!(s->snap_counts = calloc((size_t)nbins + 2, sizeof(uint64_t)))) {
+        stats_registry_fail(r, SIM_ENOMEM, s->path, "registering a histogram");
+        stat_free(s);
+        return r->err;
+    }
+    stat_append(r, s);
+    return 0;
+}
+
 double *stats_register_formula(struct stats_registry *r,
         const char *prefix, const char *name, const char *unit, const char *desc,
         const char *expr)
@@ -493,6 +529,20 @@ int stats_registry_freeze(struct stats_registry *r)
     for (i = 0; i < r->n; i++)
         if (r->stats[i]->kind == STATS_FORMULA && order_formula(r, r->stats[i]))
             return r->err;
+    /* Sink layout: dense values per row, and the numbering of counts. */
+    r->wide_elems = 0;
+    for (i = 0; i < r->n; i++) {
+        struct stats_stat *s = r->stats[i];
+
+        s->dst_width = s->kind == STATS_HIST ? STATS_HCOL__COUNT : 1;
+        s->wide_base = (uint32_t)r->wide_elems;
+        if (s->kind == STATS_VECTOR) {
+            s->dst_width = 0;
+            r->wide_elems += s->u.vector.n;
+        } else if (s->kind == STATS_HIST) {
+            r->wide_elems += (size_t)s->u.hist.nbins + 2;
+        }
+    }
     r->frozen = true;
     return 0;
 }
@@ -529,7 +579,8 @@ void stats_registry_reset(struct stats_registry *r, sim_tick_t now)
             memset(s->u.vector.v, 0, (size_t)s->u.vector.n * sizeof(uint64_t));
             break;
         case STATS_HIST:
-            hist_clear(&s->u.hist);
+            if (!s->ref_bins)
+                hist_clear(&s->u.hist);
             break;
         default:
             break;
@@ -538,14 +589,74 @@ void stats_registry_reset(struct stats_registry *r, sim_tick_t now)
     r->reset_tick = now;
 }
 
-static void snapshot(struct stats_stat *s, const struct stats_dump_info *info)
+/*
+ * Copy n live counts into the snapshot. With a sink, only the counts that
+ * changed are written, each also logged for the writer: a dump's cost then
+ * follows what happened since the last one rather than the size of the
+ * histograms (and the snapshot lines that did not change stay clean).
+ */
+static void snap_counts(struct stats_registry *r, uint64_t *snap, const uint64_t *live,
+                        size_t n, uint32_t base)
+{
+    size_t i, k;
+
+    if (!r->log_idx) {
+        memcpy(snap, live, n * sizeof(uint64_t));
+        return;
+    }
+    k = r->log_n;
+    for (i = 0; i < n; i += 8) {
+        size_t m = n - i < 8 ? n - i : 8, j;
+        uint64_t d = 0;
+
+        /* Eight counts at a time without a branch each (most are equal). */
+        for (j = 0; j < m; j++)
+            d |= live[i + j] ^ snap[i + j];
+        if (!d)
+            continue;
+        for (j = i; j < i + m; j++) {
+            if (live[j] != snap[j]) {
+                snap[j] = live[j];
+                r->log_idx[k] = base + (uint32_t)j;
+                r->log_val[k] = live[j];
+                k++;
+            }
+        }
+    }
+    r->log_n = k;
+}
+
+static void snap_one(struct stats_registry *r, struct stats_stat *s, uint64_t c, uint32_t i)
+{
+    if (s->snap_counts[i] != c) {
+        s->snap_counts[i] = c;
+        if (r->log_idx) {
+            r->log_idx[r->log_n] = s->wide_base + i;
+            r->log_val[r->log_n++] = c;
+        }
+    }
+}
+
+/* The dense value of s (8 bytes) to the sink's row: a plain store, not a
+   call (a memcpy of variable size per stat cost more than the snapshot). */
+static inline void put_dense(const struct stats_registry *r, const struct stats_stat *s,
+                             const void *v)
+{
+    if (s->dst)
+        memcpy(s->dst + (size_t)r->sink_row * 8, v, 8);
+}
+
+static void snapshot(struct stats_registry *r, struct stats_stat *s,
+                     const struct stats_dump_info *info)
 {
     switch (s->kind) {
     case STATS_COUNTER:
         s->snap.u64 = s->ref ? *s->ref : s->u.counter.value;
+        put_dense(r, s, &s->snap);
         break;
     case STATS_SCALAR:
         s->snap.f64 = s->fn ? s->fn(s->fn_ctx, s->fn_idx) : s->u.scalar.value;
+        put_dense(r, s, &s->snap);
         break;
     case STATS_TWA: {
         const struct stats_twa *t = &s->u.twa;
@@ -556,22 +667,33 @@ static void snapshot(struct stats_stat *s, const struct stats_dump_info *info)
             area += t->value * (double)(info->tick - t->last);
         /* Over an empty span the average is the level itself. */
         s->snap.f64 = span ? area / (double)span : t->value;
+        put_dense(r, s, &s->snap);
         break;
     }
     case STATS_VECTOR:
-        memcpy(s->snap_counts, s->u.vector.v, (size_t)s->u.vector.n * sizeof(uint64_t));
+        snap_counts(r, s->snap_counts, s->u.vector.v, s->u.vector.n, s->wide_base);
         break;
     case STATS_HIST: {
-        const struct stats_hist *h = &s->u.hist;
+        struct stats_hist *h = &s->u.hist;
 
-        s->snap_counts[0] = h->underflow;
-        memcpy(s->snap_counts + 1, h->bins, (size_t)h->nbins * sizeof(uint64_t));
-        s->snap_counts[h->nbins + 1] = h->overflow;
+        if (s->ref_bins) {
+            /* The model's moments into the registry's copy of the struct
+               (the layout fields stay), its bins straight from the model. */
+            s->hist_fn(s->fn_ctx, h);
+            snap_counts(r, s->snap_counts + 1, s->ref_bins, h->nbins, s->wide_base + 1);
+        } else {
+            snap_counts(r, s->snap_counts + 1, h->bins, h->nbins, s->wide_base + 1);
+        }
+        snap_one(r, s, h->underflow, 0);
+        snap_one(r, s, h->overflow, h->nbins + 1);
         /* Percentiles are left to whoever reads them (the HDF5 writer
            computes its own in its thread; see stats_snap_hist_summary):
            they were a third of a dump's cost in the simulation thread. */
         stats_hist_summarise_moments(h, s->snap_summary);
         s->snap_pct = false;
+        if (s->dst)
+            memcpy(s->dst + (size_t)r->sink_row * sizeof(s->snap_summary), s->snap_summary,
+                   sizeof(s->snap_summary));
         break;
     }
     default:
@@ -596,11 +718,12 @@ int stats_dump(struct stats_registry *r, sim_tick_t now)
     info.tick = now;
     info.reset_tick = r->reset_tick;
     for (i = 0; i < r->n; i++)
-        snapshot(r->stats[i], &info);
+        snapshot(r, r->stats[i], &info);
     for (i = 0; i < r->nformulas; i++) {
         struct stats_stat *s = r->formulas[i];
 
         s->snap.f64 = s->u.formula = stats_formula_eval(s->formula, &info);
+        put_dense(r, s, &s->snap);
     }
     r->last = info;
     r->ndumps++;
@@ -639,6 +762,11 @@ void stats_registry_detach(struct stats_registry *r, struct stats_writer *w)
 }
 
 /* --- Introspection ------------------------------------------------------------------ */
+
+size_t stats_registry_wide_elems(const struct stats_registry *r)
+{
+    return r->wide_elems;
+}
 
 size_t stats_count(const struct stats_registry *r)
 {

@@ -88,6 +88,11 @@ enum stats_hist_scale {
     STATS_HIST_LINEAR = 0,  /* nbins equal bins over [lo, hi) */
     STATS_HIST_LOG2,        /* octaves [lo*2^k, lo*2^(k+1)), each split in
                                `sub` equal bins; lo a power of two */
+    STATS_HIST_LOGLIN,      /* log-linear over integers (src/dev/lathist.h,
+                               HdrHistogram-like): 2*sub unit bins [i, i+1)
+                               from 0, then octaves [2^k, 2^(k+1)) from
+                               2*sub, each split in `sub` equal bins; only
+                               for histograms by reference */
 };
 
 /*
@@ -116,6 +121,14 @@ struct stats_hist {
 /* Reads a value a model keeps itself (stats_register_scalar_fn). */
 typedef double (*stats_read_fn)(const void *ctx, unsigned idx);
 
+/*
+ * Fills the moments of a histogram a model keeps itself
+ * (stats_register_hist_ref): count, underflow, overflow, shift, sum_d,
+ * sumsq_d, min and max of *out, as struct stats_hist defines them (bins and
+ * the layout are not touched).
+ */
+typedef void (*stats_hist_moments_fn)(const void *ctx, struct stats_hist *out);
+
 struct stats_stat;          /* one registered stat (registry.c) */
 struct stats_writer;
 
@@ -134,6 +147,13 @@ struct stats_registry {
     sim_tick_t reset_tick;
     uint64_t ndumps;
     struct stats_dump_info last;    /* valid when ndumps > 0 */
+    /* The dump sink (internal.h): row of the sink's buffers a dump fills,
+       and the delta log of changed vector and histogram counts. */
+    uint32_t sink_row;
+    uint32_t *log_idx;          /* NULL: no sink */
+    uint64_t *log_val;
+    size_t log_n;
+    size_t wide_elems;          /* set at freeze */
     bool frozen;
     int err;                    /* first error, sticky */
     char errmsg[512];
@@ -186,6 +206,20 @@ struct stats_hist *stats_register_hist_linear(struct stats_registry *r,
 struct stats_hist *stats_register_hist_log2(struct stats_registry *r,
         const char *prefix, const char *name, const char *unit, const char *desc,
         double lo, uint32_t octaves, uint32_t sub);
+
+/*
+ * A histogram whose counts live in the model (zero cost on the hot path
+ * beyond the model's own recording): at each dump the registry reads
+ * `bins` (nbins in-range counts) and calls fn(ctx, ...) for the moments.
+ * The bins are log-linear (STATS_HIST_LOGLIN) with `sub` bins per octave
+ * (a power of two, 2..1024): nbins must be a multiple of sub and at least
+ * 2*sub; edges are 0, 1, ..., 2*sub, then 2^k (1 + j/sub). As for the other
+ * _ref stats, the model resets its own histogram. 0 or SIM_E* (recorded).
+ */
+int stats_register_hist_ref(struct stats_registry *r,
+        const char *prefix, const char *name, const char *unit, const char *desc,
+        uint32_t sub, uint32_t nbins, const uint64_t *bins,
+        stats_hist_moments_fn fn, const void *ctx);
 
 /*
  * A formula, evaluated at each dump after every other stat is snapshot.
