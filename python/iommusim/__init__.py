@@ -30,7 +30,9 @@ if _iommusim is not None:
                            outdir, reset_stats, simulate)
     from ._objects import make_classes as _make_classes
 
-    globals().update(_make_classes())
+    _classes = _make_classes()
+    globals().update(_classes)
     __all__ = ["ConfigError", "ExitRecord", "Root", "SimObject", "SimulationError",
                "find", "instantiate", "models", "now", "options", "outdir",
-               "reset_stats", "simulate"] + sorted(_make_classes())
+               "reset_stats", "simulate"] + sorted(_classes)
+    del _classes

@@ -13,7 +13,6 @@ C as text in the parameter's syntax, and C parses and checks them (so a
 config value, a --set value and a default obey the same rules).
 """
 import collections
-import difflib
 import json
 import os
 import sys
@@ -95,6 +94,7 @@ def models():
 
 
 def _suggest(name, candidates):
+    import difflib                  # only for error messages: not at start-up
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return close[0] if close else None
 

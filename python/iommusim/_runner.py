@@ -9,7 +9,6 @@ config's own frames, not the runner's or the iommusim package's.
 import os
 import runpy
 import sys
-import traceback
 
 from . import _objects as _o
 
@@ -22,6 +21,7 @@ def _err(msg):
 
 def _user_frames(tb):
     """The traceback's frames outside this package and the stdlib's runpy."""
+    import traceback                # only when a config fails: not at start-up
     keep = []
     for fr in traceback.extract_tb(tb):
         fn = fr.filename
@@ -34,6 +34,7 @@ def _user_frames(tb):
 
 
 def _print_exception(e):
+    import traceback
     frames = _user_frames(e.__traceback__)
     if frames:
         sys.stderr.write("Traceback (most recent call last):\n")
