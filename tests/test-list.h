@@ -39,6 +39,7 @@
     TEST(engine_eventq, test_eventq_random_heavy_ties)                       \
     TEST(engine_eventq, test_eventq_burst_deep_rungs)                        \
     TEST(engine_eventq, test_eventq_far_future_outliers)                     \
+    TEST(engine_eventq, test_eventq_random_large_population)                 \
     SUITE(engine_rng)                                                        \
     TEST(engine_rng, test_rng_xoshiro_known_answer)                          \
     TEST(engine_rng, test_rng_stream_determinism)                            \
@@ -203,4 +204,7 @@
     SUITE(os_iova_scan)                                                      \
     TEST(os_iova_scan, test_iova_scan_matches_reference)                     \
     SUITE(iommu_generic_batch)                                               \
-    TEST(iommu_generic_batch, test_generic_batch_order)
+    TEST(iommu_generic_batch, test_generic_batch_order) \
+    SUITE(stats_histref)                                                     \
+    TEST(stats_histref, test_stats_lathist_by_reference)                     \
+    TEST(stats_histref, test_stats_sink_delta_log)

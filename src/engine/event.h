@@ -37,6 +37,7 @@ enum sim_event_where {
     SIM_EVQ_NONE = 0,
     SIM_EVQ_TOP,
     SIM_EVQ_BOTTOM,
+    SIM_EVQ_INBOX,                  /* bound for rung 0, not yet in its bucket */
     SIM_EVQ_RUNG0,                  /* RUNG0 + i: rung i of the ladder */
 };
 

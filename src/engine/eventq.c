@@ -361,7 +361,8 @@ static inline int rung_add(struct sim_eventq *q, unsigned level,
     if (!c || fill == SIM_EVQ_CHUNK_SLOTS) {
         struct sim_evq_chunk *nc;
 
-        if (!q->nfree_chunks && pool_grow(q, 1) != 0)
+        /* inbox_len chunks stay reserved for the inbox's batch */
+        if (q->nfree_chunks <= q->inbox_len && pool_grow(q, q->inbox_len + 1) != 0)
             return -1;
         nc = pool_get(q);
         nc->bucket = b;
@@ -454,6 +455,63 @@ static inline void rung_advance(struct sim_evq_rung *r)
     __builtin_prefetch(c->e[fill > 1].ev, 1);
     __builtin_prefetch(c->e[fill > 2 ? 2 : 0].ev, 1);
     r->cur++;
+}
+
+/* --- Inbox: rung-0 inserts, put in their buckets in batches ------------- */
+
+/* How many entries ahead the batch prefetches bucket words (and half as far
+ * ahead, the head chunks those words point to). */
+#define INBOX_PREFETCH 16
+
+/*
+ * Put every inbox event in its rung-0 bucket. The bucket words are read in
+ * an order known in advance, so they are prefetched: INBOX_PREFETCH entries
+ * ahead the word, half as far ahead the chunk it points to (for writing).
+ * The events themselves were scheduled moments ago and are still cached.
+ * Cannot fail: rung_add() keeps a free chunk per inbox entry in reserve.
+ */
+static void inbox_flush(struct sim_eventq *q)
+{
+    struct sim_evq_rung *r = &q->rung[0];
+    const struct sim_evq_entry *e = q->inbox;
+    uint32_t n = q->inbox_len;
+
+    q->inbox_len = 0;                   /* its reserve is now ours */
+    q->inbox_min = SIM_TICK_MAX;
+    r->count -= n;                      /* rung_add() counts them again */
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + INBOX_PREFETCH < n)
+            __builtin_prefetch(&r->bucket[(e[i + INBOX_PREFETCH].when - r->start) >> r->shift]);
+        if (i + INBOX_PREFETCH / 2 < n)
+            __builtin_prefetch(bucket_head(r->bucket[(e[i + INBOX_PREFETCH / 2].when -
+                                                      r->start) >> r->shift]), 1);
+        (void)rung_add(q, 0, e[i].when, e[i].ev);
+    }
+}
+
+static inline void inbox_add(struct sim_eventq *q, struct sim_event *ev)
+{
+    sim_tick_t t = ev->when;
+
+    if (q->inbox_len == SIM_EVQ_INBOX_SLOTS)
+        inbox_flush(q);
+    ev->where = SIM_EVQ_INBOX;
+    ev->idx = q->inbox_len;
+    q->inbox[q->inbox_len].when = t;
+    q->inbox[q->inbox_len++].ev = ev;
+    q->inbox_min = t < q->inbox_min ? t : q->inbox_min;
+    q->rung[0].count++;
+}
+
+static inline void inbox_del(struct sim_eventq *q, struct sim_event *ev)
+{
+    struct sim_evq_entry last = q->inbox[--q->inbox_len];
+
+    q->inbox[ev->idx] = last;
+    last.ev->idx = ev->idx;
+    q->rung[0].count--;
+    if (q->inbox_len == 0)
+        q->inbox_min = SIM_TICK_MAX;
 }
 
 /* --- Refill: make the bottom hold the earliest events ------------------- */
@@ -559,6 +617,16 @@ static void eventq_from_rung(struct sim_eventq *q)
     size_t n = 0;
     int split;
 
+    /* Rung 0 must not pass the inbox's earliest event: stop at its bucket
+     * and place the inbox first (inbox_min >= cur_start, so stop >= cur). */
+    if (level == 0 && q->inbox_len) {
+        size_t stop = (size_t)((q->inbox_min - r->start) >> r->shift);
+
+        while (!r->bucket[r->cur] && r->cur < stop)
+            rung_advance(r);
+        if (r->cur >= stop)
+            inbox_flush(q);
+    }
     while (!r->bucket[r->cur])
         rung_advance(r);
     list = bucket_head(r->bucket[r->cur]);
@@ -630,6 +698,7 @@ void sim_eventq_init(struct sim_eventq *q)
     q->top_min = SIM_TICK_MAX;
     q->top_max = 0;
     q->top_start = 0;               /* everything starts in top */
+    q->inbox_min = SIM_TICK_MAX;
 }
 
 void sim_eventq_destroy(struct sim_eventq *q)
@@ -683,8 +752,8 @@ int sim_eventq_grow(struct sim_eventq *q)
         q->top_cap = cap;
     }
     eventq_update_room(q);
-    /* An insert into a rung takes at most one chunk. */
-    return q->nfree_chunks ? 0 : pool_grow(q, 1);
+    /* An insert takes at most one chunk; the inbox's batch one per entry. */
+    return pool_grow(q, q->inbox_len + 1);
 }
 
 void sim_eventq_insert(struct sim_eventq *q, struct sim_event *ev)
@@ -696,8 +765,12 @@ void sim_eventq_insert(struct sim_eventq *q, struct sim_event *ev)
         top_add(q, ev);
         return;
     }
+    if (q->nrungs && t >= q->rung[0].cur_start) {
+        inbox_add(q, ev);
+        return;
+    }
     /* Coarsest rung first: in the common case the first test places it. */
-    for (unsigned i = 0; i < q->nrungs; i++) {
+    for (unsigned i = 1; i < q->nrungs; i++) {
         if (t >= q->rung[i].cur_start) {
             (void)rung_add(q, i, t, ev);    /* reserve() left a free chunk */
             return;
@@ -717,6 +790,9 @@ void sim_eventq_remove(struct sim_eventq *q, struct sim_event *ev)
     case SIM_EVQ_BOTTOM:
         heap_settle(q);                 /* may move ev: read idx after */
         heap_remove(q, ev->idx);
+        break;
+    case SIM_EVQ_INBOX:
+        inbox_del(q, ev);
         break;
     default:
         rung_del(q, ev);

@@ -50,6 +50,7 @@
 
 #define SIM_EVQ_MAX_RUNGS 8
 #define SIM_EVQ_CHUNK_SLOTS 3
+#define SIM_EVQ_INBOX_SLOTS 128     /* rung-0 inserts placed in one batch */
 
 /* An event with its time beside it, so that moving events between tiers
  * reads only the arrays, never the (cold) events themselves. */
@@ -104,6 +105,17 @@ struct sim_eventq {
     struct sim_evq_rung rung[SIM_EVQ_MAX_RUNGS];
     unsigned nrungs;
 
+    /*
+     * Inserts bound for rung 0 wait here and are put in their buckets in
+     * batches, before rung 0 reaches the earliest of them: a bucket word
+     * is a random read in an array of up to n words, and in a batch those
+     * reads are prefetched and overlap instead of each stalling an insert.
+     * An event's idx is its slot; these events count in rung 0's count.
+     */
+    uint32_t inbox_len;
+    sim_tick_t inbox_min;           /* at most the earliest (only lowered) */
+    struct sim_evq_entry inbox[SIM_EVQ_INBOX_SLOTS];
+
     /* top: an unsorted array; an event's idx is its slot */
     struct sim_evq_entry *top;
     size_t top_len;
@@ -137,7 +149,8 @@ int sim_eventq_grow(struct sim_eventq *q);
 
 static inline int sim_eventq_reserve(struct sim_eventq *q)
 {
-    if (__builtin_expect(q->count < q->room && q->nfree_chunks != 0, 1))
+    /* free chunks: one per inbox entry (for its batch) and one to insert */
+    if (__builtin_expect(q->count < q->room && q->nfree_chunks > q->inbox_len, 1))
         return 0;
     return sim_eventq_grow(q);
 }

@@ -20,6 +20,7 @@ void test_eventq_random_vs_sorted_list(void);
 void test_eventq_random_heavy_ties(void);
 void test_eventq_burst_deep_rungs(void);
 void test_eventq_far_future_outliers(void);
+void test_eventq_random_large_population(void);
 
 struct ref_entry {
     sim_tick_t when;
@@ -318,5 +319,29 @@ void test_eventq_far_future_outliers(void)
 
     harness_init(&h, 2000, 5, delay_outliers);
     harness_run(&h, 50000);
+    harness_destroy(&h);
+}
+
+/*
+ * The mixes above rarely hold more than a few hundred events, so rung 0 and
+ * its inbox (inserts placed in their buckets in batches) barely appear. Here
+ * 5000 events start scheduled and the mix drains them over 10^5 operations
+ * (schedules 40%, pops and deschedules 45%): the ladder is exercised from
+ * thousands of events in rungs down to the small all-heap case, with inbox
+ * events descheduled, rescheduled and placed ahead of rung 0's scan.
+ */
+void test_eventq_random_large_population(void)
+{
+    struct harness h;
+
+    harness_init(&h, 5000, 6, delay_exponential);
+    for (int id = 0; id < h.nev; id++)
+        op_schedule(&h, id);
+    harness_run(&h, 100000);
+    harness_destroy(&h);
+    harness_init(&h, 5000, 7, delay_mixed);
+    for (int id = 0; id < h.nev; id++)
+        op_schedule(&h, id);
+    harness_run(&h, 100000);
     harness_destroy(&h);
 }
