@@ -518,8 +518,23 @@ static int dev_register_stats(struct sim_object *obj, void *reg)
     uint64_t done = 0;
     int rc = 0;
 
+    const struct lathist *pl;
+
     for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && !rc; i++)
         rc = stats_object_readout_counter(reg, obj, refs[i].idx, refs[i].src, &done);
+    /* The latency distributions themselves, bins and all (dumps x bins). */
+    if (!rc)
+        rc = stats_object_lathist(reg, obj, "request_latency", "ps",
+                                  "request latency, issue to completion", &e->req_lat);
+    if (!rc)
+        rc = stats_object_lathist(reg, obj, "translation_latency", "ps",
+                                  "translation latency of each request", &e->xlate_lat);
+    if (!rc && (pl = traffic_nic_packet_latency(&o->traffic)) != NULL)
+        rc = stats_object_lathist(reg, obj, "packet_latency", "ps",
+                                  "nic: packet arrival to descriptor write-back", pl);
+    if (!rc && (pl = traffic_nvme_command_latency(&o->traffic)) != NULL)
+        rc = stats_object_lathist(reg, obj, "command_latency", "ps",
+                                  "nvme: command latency, driver map to completion entry", pl);
     return rc ? rc : stats_object_readouts(reg, obj, done);
 }
 

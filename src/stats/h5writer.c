@@ -564,7 +564,8 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         if (lcpl >= 0)
             H5Pclose(lcpl);
         if (g < 0 || !edges || stat_common_attrs(g, s) < 0 ||
-            attr_str(g, "scale", h->scale == STATS_HIST_LINEAR ? "linear" : "log2") < 0 ||
+            attr_str(g, "scale", h->scale == STATS_HIST_LINEAR ? "linear" :
+                     h->scale == STATS_HIST_LOG2 ? "log2" : "loglin") < 0 ||
             attr_u64(g, "sub_bins", UINT64_C(1) << h->sub_shift) < 0 ||
             attr_u64(g, "nbins", h->nbins) < 0) {
             free(edges);

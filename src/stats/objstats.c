@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "dev/lathist.h"
 #include "engine/error.h"
 
 /* The registry's scalar_fn signature over the model's read op. */
@@ -61,6 +62,28 @@ int stats_object_readout_counter(struct stats_registry *r, const struct sim_obje
         *done |= UINT64_C(1) << idx;
     return stats_register_counter_ref(r, obj->path, m->readouts[idx].name,
                                       m->readouts[idx].unit, m->readouts[idx].doc, src);
+}
+
+/* The registry's moments of a lathist (its bins are read by reference). */
+static void lathist_moments(const void *ctx, struct stats_hist *out)
+{
+    const struct lathist *h = ctx;
+
+    out->count = h->count;
+    out->underflow = out->overflow = 0;     /* the bins cover every uint64 */
+    out->shift = h->shift;
+    out->sum_d = h->sum_d;
+    out->sumsq_d = h->sumsq_d;
+    out->min = (double)h->min;
+    out->max = (double)h->max;
+}
+
+int stats_object_lathist(struct stats_registry *r, const struct sim_object *obj,
+                         const char *name, const char *unit, const char *desc,
+                         const struct lathist *h)
+{
+    return stats_register_hist_ref(r, obj->path, name, unit, desc, LATHIST_SUB,
+                                   LATHIST_BINS, h->bin, lathist_moments, h);
 }
 
 int stats_world_register(struct stats_registry *r, struct sim_world *w,

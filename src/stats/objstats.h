@@ -39,6 +39,17 @@ int stats_object_readout_counter(struct stats_registry *r, const struct sim_obje
                                  unsigned idx, const uint64_t *src, uint64_t *done);
 
 /*
+ * A model's latency histogram (src/dev/lathist.h) by reference: a
+ * `histogram` stat obj->path + "." + name whose bins are the lathist's own
+ * (log-linear, 8 per octave, exact below 16), read at each dump. The model
+ * resets it in its reset_stats op. 0 or SIM_E* (the registry keeps it).
+ */
+struct lathist;
+int stats_object_lathist(struct stats_registry *r, const struct sim_object *obj,
+                         const char *name, const char *unit, const char *desc,
+                         const struct lathist *h);
+
+/*
  * Call every object's register_stats op, in creation order. Objects whose
  * model has no op but has readouts get their readouts (read at each dump).
  * Returns 0 or SIM_E* with "path: what" in err.
