@@ -6,10 +6,13 @@
 #include <string.h>
 
 #include "iommu/models/generic.h"
+#include "iommu/models/vtd.h"
 
 const struct iommu_model_info iommu_models[] = {
     { "generic", "radix page tables, IOTLB with MSHRs, walker with PWCs",
       &generic_iommu_ops },
+    { "vtd", "Intel VT-d: context cache, legacy/scalable (nested) translation, timed "
+      "queued invalidation, caching mode", &vtd_iommu_ops },
 };
 
 const unsigned iommu_models_count = sizeof(iommu_models) / sizeof(iommu_models[0]);
