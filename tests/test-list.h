@@ -205,6 +205,15 @@
     TEST(os_iova_scan, test_iova_scan_matches_reference)                     \
     SUITE(iommu_generic_batch)                                               \
     TEST(iommu_generic_batch, test_generic_batch_order) \
+    TEST(iommu_generic_batch, test_generic_pwc_inval_after_walks)           \
     SUITE(stats_histref)                                                     \
     TEST(stats_histref, test_stats_lathist_by_reference)                     \
-    TEST(stats_histref, test_stats_sink_delta_log)
+    TEST(stats_histref, test_stats_sink_delta_log) \
+    SUITE(iommu_consumers)                                                   \
+    TEST(iommu_consumers, test_consumers_table)                              \
+    TEST(iommu_consumers, test_vfio_shadow_composition_random)               \
+    TEST(iommu_consumers, test_vfio_shadow_event_counts_and_replay)          \
+    TEST(iommu_consumers, test_vfio_shadow_lock_serialisation)               \
+    TEST(iommu_consumers, test_vfio_shadow_refused_without_map_events)       \
+    TEST(iommu_consumers, test_vhost_iotlb_hit_rate_and_stale)               \
+    TEST(iommu_consumers, test_cpu_tlb_flush_per_event)

@@ -30,7 +30,7 @@ enum {
     P_NIC_DIRECTION, P_LINE_RATE, P_RING, P_BUF_SIZE, P_DESC_SIZE, P_PKT_SIZES,
     P_PKT_WEIGHTS, P_MEDIA_LATENCY, P_PAGE_SIZE,
     P_POLICY, P_CPUS, P_DMA_BITS, P_MAP_COST, P_UNMAP_COST, P_INVAL_SUBMIT, P_INVAL_WAIT,
-    P_FQ_SIZE, P_FQ_TIMEOUT,
+    P_FQ_SIZE, P_FQ_TIMEOUT, P_HOST_IOMMU, P_HOST_DOMAIN,
 };
 
 static const char *const issue_names[] = { "closed", "open", NULL };
@@ -162,6 +162,16 @@ static const struct sim_param dev_params[] = {
     [P_FQ_TIMEOUT] = ABS_TIME("fq_timeout", "0s", "lazy: flush timer; 0 for Linux's "
                               "default: 10 ms (IOVA_DEFAULT_FQ_TIMEOUT), or 1000 ms for the "
                               "shared queue"),
+    [P_HOST_IOMMU] = { .name = "host_iommu", .type = SIM_PT_REF,
+                       .ref_model = IOMMU_OBJECT_IFACE, .flags = SIM_PF_OPTIONAL,
+                       .doc = "an assigned (VFIO) device: the host IOMMU its DMA is "
+                              "translated by, in host_domain, while its driver maps into "
+                              "`iommu` (the guest's virtual IOMMU); a VfioShadow keeps that "
+                              "host domain equal to the guest's mappings; none: `iommu` "
+                              "translates" },
+    [P_HOST_DOMAIN] = { .name = "host_domain", .type = SIM_PT_INT, .def = "0", .min = "0",
+                        .max = "65535", .doc = "with host_iommu: the host domain (the VFIO "
+                        "container's) the device is attached to" },
 };
 
 enum {
@@ -268,6 +278,16 @@ static int dev_validate(const struct sim_value *v, sim_report_fn report, void *c
         report(ctx, "ats_ways", "must divide ats_entries into a power-of-two number of sets");
         n++;
     }
+    if (v[P_HOST_IOMMU].ref.path && v[P_IOMMU].ref.path &&
+        strcmp(v[P_HOST_IOMMU].ref.path, v[P_IOMMU].ref.path) == 0) {
+        report(ctx, "host_iommu", "must be another IOMMU than iommu (the guest's)");
+        n++;
+    }
+    if (v[P_HOST_IOMMU].ref.path && v[P_POLICY].e == OS_DMA_PASSTHROUGH) {
+        report(ctx, "host_iommu", "needs a translating policy (got passthrough: the guest "
+               "maps nothing to shadow)");
+        n++;
+    }
     if (v[P_FOOTPRINT].u < v[P_SIZE].u) {
         report(ctx, "footprint", "smaller than one transfer (expected footprint >= size)");
         n++;
@@ -349,6 +369,15 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     o->os_init = true;
     if (os_dma_translates(&o->os)) {
         r = iommu_object_attach(iommu_obj, rid, dom, &mmu, err, errlen);
+        if (r)
+            goto fail;
+    }
+
+    /* An assigned device: the driver maps into its domain on the virtual
+     * IOMMU (above), the device's requests are translated by the host. */
+    if (v[P_HOST_IOMMU].ref.obj) {
+        r = iommu_object_attach(v[P_HOST_IOMMU].ref.obj, rid, (unsigned)v[P_HOST_DOMAIN].i,
+                                &mmu, err, errlen);
         if (r)
             goto fail;
     }
@@ -475,7 +504,7 @@ static double dev_read(const struct sim_object *obj, unsigned idx)
     case R_LINK_DOWN_UTIL:  return pcie_link_utilisation(&o->eng.link, PCIE_DOWN);
     case R_ATS_HITS:        return (double)e->ats_hits;
     case R_ATS_MISSES:      return (double)e->ats_misses;
-    case R_ATS_INVALIDATIONS: return (double)e->ats_invals;
+    case R_ATS_INVALIDATIONS: return (double)o->eng.atc.st.invalidations;
     case R_MAPS:            return (double)s->maps;
     case R_UNMAPS:          return (double)s->unmaps;
     case R_INVALIDATIONS:   return (double)s->invalidations;
@@ -510,7 +539,7 @@ static int dev_register_stats(struct sim_object *obj, void *reg)
         { R_READ_REQUESTS, &e->requests[DMA_READ] },
         { R_WRITE_REQUESTS, &e->requests[DMA_WRITE] },
         { R_FAULTS, &e->faults }, { R_ATS_HITS, &e->ats_hits },
-        { R_ATS_MISSES, &e->ats_misses }, { R_ATS_INVALIDATIONS, &e->ats_invals },
+        { R_ATS_MISSES, &e->ats_misses }, { R_ATS_INVALIDATIONS, &o->eng.atc.st.invalidations },
         { R_MAPS, &s->maps }, { R_UNMAPS, &s->unmaps },
         { R_INVALIDATIONS, &s->invalidations }, { R_FLUSHES_FULL, &s->flushes_full },
         { R_FLUSHES_TIMEOUT, &s->flushes_timeout },

@@ -102,7 +102,7 @@ static void xlate_done(struct iommu_req *ir)
         return;
     }
     /* ATS: the completion carries the translation (8 bytes) back down. */
-    iotlb_insert(&e->atc, 0, 0, r->iova, ir->entry.translated_addr, ir->entry.addr_mask,
+    iotlb_insert(&e->atc.tlb, 0, 0, r->iova, ir->entry.translated_addr, ir->entry.addr_mask,
                  ir->entry.perm);
     r->stage = STAGE_ATS_CPL;
     sim_event_schedule(e->sim, &r->ev, pcie_link_send(&e->link, PCIE_DOWN, 8));
@@ -162,7 +162,7 @@ static void req_issue(struct dma_engine *e, struct dma_xfer *x, uint64_t iova, u
         unsigned need = r->write ? IOMMU_WO : IOMMU_RO;
         sim_tick_t at = r->issued + e->cfg.ats_hit_latency;
 
-        if (iotlb_lookup(&e->atc, 0, 0, iova, &h) && (h.perm & need) == need) {
+        if (iotlb_lookup(&e->atc.tlb, 0, 0, iova, &h) && (h.perm & need) == need) {
             e->st.ats_hits++;
             lathist_add(&e->st.xlate_lat, e->cfg.ats_hit_latency);
             e->st.xlate_ticks += (double)e->cfg.ats_hit_latency;
@@ -210,15 +210,6 @@ static void req_finish(struct dma_engine_req *r, int status)
     pump(e);
 }
 
-/* The IOMMU changed a mapping: drop what the device TLB holds of it. */
-static void atc_notify(struct iommu_notifier *n, const struct iommu_event *ev)
-{
-    struct dma_engine *e = n->opaque;
-
-    e->st.ats_invals++;
-    iotlb_inval_range(&e->atc, 0, ev->entry.iova, ev->entry.addr_mask);
-}
-
 int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engine_cfg *cfg,
                     const struct pcie_link_cfg *link, struct iommu *mmu, struct mem *mem,
                     const char *path, char *err, size_t errlen)
@@ -257,30 +248,17 @@ int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engi
     }
     e->st.since = sim_now(sim);
     if (cfg->ats_entries && mmu) {
-        struct iotlb_cfg tc;
+        struct ats_tlb_cfg ac = { cfg->ats_entries, cfg->ats_ways, cfg->ats_inval_latency,
+                                  path };
 
-        memset(&tc, 0, sizeof(tc));
-        tc.policy = IOTLB_LRU;
-        tc.arr[0].entries = cfg->ats_entries;
-        tc.arr[0].ways = cfg->ats_ways ? cfg->ats_ways : cfg->ats_entries;
-        tc.mshrs = 1;
-        tc.path = path;
-        r = iotlb_init(&e->atc, &tc, err, errlen);
+        r = ats_tlb_init(&e->atc, &ac, err, errlen);
         if (r) {
             dma_engine_destroy(e);
             return r;
         }
         e->ats = true;
-        e->atc_n.notify = atc_notify;
-        e->atc_n.flags = IOMMU_NOTIFIER_UNMAP | IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
-        e->atc_n.start = 0;
-        e->atc_n.end = UINT64_MAX;
-        e->atc_n.latency = cfg->ats_inval_latency;
-        e->atc_n.opaque = e;
-        r = iommu_notifier_register(mmu, &e->atc_n, err, errlen);
+        r = iommu_consumer_attach(&e->atc.c, mmu, err, errlen);
         if (r) {
-            iotlb_destroy(&e->atc);
-            e->ats = false;
             dma_engine_destroy(e);
             return r;
         }
@@ -295,8 +273,7 @@ void dma_engine_destroy(struct dma_engine *e)
     free(e->pool);
     e->pool = NULL;
     if (e->ats) {
-        iommu_notifier_unregister(e->mmu, &e->atc_n);
-        iotlb_destroy(&e->atc);
+        ats_tlb_destroy(&e->atc);
         e->ats = false;
     }
     pcie_link_destroy(&e->link);
@@ -316,4 +293,6 @@ void dma_engine_reset_stats(struct dma_engine *e)
     memset(&e->st, 0, sizeof(e->st));
     e->st.since = sim_now(e->sim);
     pcie_link_reset_stats(&e->link);
+    if (e->ats)
+        iommu_consumer_reset_stats(&e->atc.c);
 }

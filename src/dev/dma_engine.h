@@ -27,8 +27,9 @@
  * request pre-translated: the IOMMU is not involved. A miss sends a
  * translation request (a header-only TLP) up, the IOMMU translates it
  * (timed), the completion comes down and fills the device TLB, and then the
- * translated request goes up. The device TLB holds an UNMAP and
- * DEVIOTLB_UNMAP notifier on its address space and drops the range on each
+ * translated request goes up. The device TLB is the `ats_tlb` row of the
+ * notifier users' table (iommu/consumers/ats_tlb.h): an UNMAP and
+ * DEVIOTLB_UNMAP notifier on its address space that drops the range on each
  * event (spec B11: it never uses an entry after the UNMAP); the notifier's
  * latency is the invalidation round trip, which a strict unmap waits for.
  *
@@ -45,6 +46,7 @@
 #include "dev/lathist.h"
 #include "dev/link.h"
 #include "engine/sim.h"
+#include "iommu/consumers/ats_tlb.h"
 #include "iommu/iommu.h"
 #include "iommu/iotlb.h"
 #include "mem/memory.h"
@@ -89,7 +91,6 @@ struct dma_engine_stats {
     uint64_t faults;                /* requests completed with a translation fault */
     uint64_t tag_waits;             /* issue passes that left a transfer waiting for tags */
     uint64_t ats_hits, ats_misses;  /* device TLB lookups */
-    uint64_t ats_invals;            /* UNMAP/DEVIOTLB_UNMAP events received */
     struct lathist req_lat;         /* issue to completion, ticks */
     struct lathist xlate_lat;       /* translation alone, ticks */
     double xlate_ticks;             /* summed translation time (stalled on translation) */
@@ -123,8 +124,7 @@ struct dma_engine {
     unsigned busy;                  /* tags in use */
     struct dma_xfer *qhead, *qtail; /* transfers with requests still to issue */
     bool ats;
-    struct iotlb atc;               /* the ATS device TLB */
-    struct iommu_notifier atc_n;
+    struct ats_tlb atc;             /* the ATS device TLB (a notifier user) */
     struct dma_engine_stats st;
 };
 

@@ -151,6 +151,16 @@ sim_tick_t sim_resource_reserve(struct sim_resource *r, sim_tick_t service,
     return start + service;
 }
 
+sim_tick_t sim_resource_next_start(const struct sim_resource *r)
+{
+    sim_tick_t now = sim_now(r->sim), best = r->free_at[0];
+
+    for (unsigned i = 1; i < r->servers; i++)
+        if (r->free_at[i] < best)
+            best = r->free_at[i];
+    return best > now ? best : now;
+}
+
 double sim_resource_utilisation(struct sim_resource *r)
 {
     sim_tick_t span;

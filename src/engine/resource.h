@@ -105,6 +105,14 @@ int sim_resource_release(struct sim_resource *r);
 sim_tick_t sim_resource_reserve(struct sim_resource *r, sim_tick_t service,
                                 sim_tick_t *wait);
 
+/*
+ * Reserve mode: the tick at which work arriving now would start, i.e. the
+ * start the next sim_resource_reserve() books. For holders whose service
+ * time depends on when they start (a VFIO container-lock holder issues
+ * host IOMMU work timed from its start). Changes nothing.
+ */
+sim_tick_t sim_resource_next_start(const struct sim_resource *r);
+
 /* Bring the time integrals up to now (acquire mode) before reading stats. */
 void sim_resource_sync(struct sim_resource *r);
 

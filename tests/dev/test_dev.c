@@ -398,7 +398,7 @@ void test_dev_ats_device_tlb(void)
     /* Strict unmap: the wait covers the device's invalidation round trip. */
     t0 = sim_now(&e.sim);
     CU_ASSERT_EQUAL(os_dma_unmap(&e.os, 0, iova, 4096, &done), 0);
-    CU_ASSERT_EQUAL(e.eng.st.ats_invals, 1);
+    CU_ASSERT_EQUAL(e.eng.atc.st.invalidations, 1);
     CU_ASSERT_TRUE(done >= t0 + 500 * NS);
     dma_engine_submit(&e.eng, &x);
     sim_run(&e.sim);

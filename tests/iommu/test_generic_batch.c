@@ -1,10 +1,18 @@
 /*
- * test_generic_batch.c - the generic model answers the requests merged into
+ * test_generic_batch.c - two shortcuts of the generic model that must not
+ * change what it simulates.
+ *
+ * 1. It answers the requests merged into
  * one walk from one event (struct generic_batch) exactly as one completion
  * event each would: at the walk's end tick, in MSHR order, after an event
  * that was scheduled for that tick after the walk's last read was issued
  * (the walk's end runs before it, the per-request events after it), and
  * before an event a done() schedules for that same tick.
+ *
+ * 2. An unmap drops the domain's page-walk-cache entries only if a walk has
+ * ended since the last time it did (nothing else fills them): so a walk
+ * after any unmap is as cold as it always was, also when a walk ran between
+ * two unmaps, and in each domain separately.
  */
 #include <CUnit/CUnit.h>
 #include <stdint.h>
@@ -14,6 +22,7 @@
 #include "iommu/models/generic.h"
 
 void test_generic_batch_order(void);
+void test_generic_pwc_inval_after_walks(void);
 
 #define NS SIM_TICKS_PER_NS
 
@@ -131,6 +140,108 @@ void test_generic_batch_order(void)
     CU_ASSERT_EQUAL(g.walker.st.walks, 1);
     CU_ASSERT_EQUAL(g.tlb.st.merged, 2);
     CU_ASSERT_EQUAL(mmu->st.timed, 3);
+    generic_destroy(&g);
+    mem_destroy(&mem);
+    sim_destroy(&sim);
+}
+
+/* --- 2. PWC invalidation on unmap ------------------------------------------ */
+
+static unsigned n_done;
+
+static void count_done(struct iommu_req *req)
+{
+    (void)req;
+    n_done++;
+}
+
+/* One timed translation of iova in mmu, run to completion: the reads its
+ * walk made (0 for an IOTLB hit). */
+static uint64_t walk_reads(struct sim *sim, struct generic_iommu *g, struct iommu *mmu,
+                           uint64_t iova)
+{
+    struct iommu_req r;
+    uint64_t before = g->walker.st.reads;
+
+    memset(&r, 0, sizeof(r));
+    r.iova = iova;
+    r.access = IOMMU_RO;
+    r.done = count_done;
+    CU_ASSERT_EQUAL(iommu_translate_timed(mmu, &r), 0);
+    sim_run(sim);
+    CU_ASSERT_EQUAL(r.status, 0);
+    return g->walker.st.reads - before;
+}
+
+void test_generic_pwc_inval_after_walks(void)
+{
+    struct sim sim;
+    struct mem mem;
+    struct mem_cfg mc;
+    struct generic_cfg c;
+    struct generic_iommu g;
+    struct iommu *a, *b;
+    char err[200];
+    unsigned i;
+
+    sim_init(&sim);
+    memset(&mc, 0, sizeof(mc));
+    mc.latency = 80 * NS;
+    mc.channels = 1;
+    mc.interleave = 64;
+    CU_ASSERT_EQUAL_FATAL(mem_init(&mem, &sim, &mc, err, sizeof(err)), 0);
+    memset(&c, 0, sizeof(c));
+    c.levels = 4;
+    c.pgsize_bitmap = 0x1000;
+    c.iotlb.policy = IOTLB_LRU;
+    /* One IOTLB entry: every other page misses and walks. */
+    c.iotlb.arr[0] = (struct iotlb_array_cfg){ 1, 1 };
+    c.iotlb.mshrs = 2;
+    c.walk.walkers = 1;
+    c.walk.pwc_entries[1] = c.walk.pwc_entries[2] = c.walk.pwc_entries[3] = 8;
+    c.hit_latency = 2 * NS;
+    c.lookup_ports = 1;
+    c.lookup_cycle = 1 * NS;
+    c.max_domains = 2;
+    c.max_devices = 2;
+    c.path = "t.iommu";
+    CU_ASSERT_EQUAL_FATAL(generic_create(&g, &sim, &mem, &c, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domain_create(&g, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domain_create(&g, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_attach(&g, 0, 0, &a, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_attach(&g, 1, 1, &b, err, sizeof(err)), 0);
+    /* Pages 0x100000 .. 0x107000 in both domains (one leaf table each). */
+    for (i = 0; i < 8; i++) {
+        CU_ASSERT_EQUAL(generic_map(&g, 0, 0x100000 + 0x1000 * i, 0x8000000 + 0x1000 * i,
+                                    0x1000, IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(generic_map(&g, 1, 0x100000 + 0x1000 * i, 0x9000000 + 0x1000 * i,
+                                    0x1000, IOMMU_RW), 0);
+    }
+    /* Cold: 4 reads; then the PWCs know the way: 1 read. */
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, a, 0x100000), 4);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, a, 0x101000), 1);
+    /* An unmap drops them: cold again, and warm after that walk. */
+    CU_ASSERT_EQUAL(generic_unmap(&g, 0, 0x107000, 0x1000, NULL), 0);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, a, 0x100000), 4);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, a, 0x101000), 1);
+    /* A walk ran since the last unmap: the next unmap drops them again. */
+    CU_ASSERT_EQUAL(generic_unmap(&g, 0, 0x106000, 0x1000, NULL), 0);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, a, 0x102000), 4);
+    /* Two unmaps in a row: the same as one. */
+    CU_ASSERT_EQUAL(generic_unmap(&g, 0, 0x105000, 0x1000, NULL), 0);
+    CU_ASSERT_EQUAL(generic_unmap(&g, 0, 0x104000, 0x1000, NULL), 0);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, a, 0x100000), 4);
+    /* Per domain: warm domain 1, unmap in domain 0 (its own PWC entries
+     * are dropped, domain 1's kept), then unmap in domain 1 with no walk
+     * in between: domain 1's entries must still go. */
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, b, 0x100000), 4);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, b, 0x101000), 1);
+    CU_ASSERT_EQUAL(generic_unmap(&g, 0, 0x103000, 0x1000, NULL), 0);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, b, 0x102000), 1);
+    CU_ASSERT_EQUAL(generic_unmap(&g, 0, 0x102000, 0x1000, NULL), 0);
+    CU_ASSERT_EQUAL(generic_unmap(&g, 1, 0x107000, 0x1000, NULL), 0);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, b, 0x100000), 4);
+    CU_ASSERT_EQUAL(walk_reads(&sim, &g, a, 0x101000), 4);
     generic_destroy(&g);
     mem_destroy(&mem);
     sim_destroy(&sim);

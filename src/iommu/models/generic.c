@@ -79,6 +79,7 @@ static void walk_done(struct walk_req *wr)
     struct generic_batch *b = g->free_batches;
     sim_tick_t now = sim_now(g->sim);
 
+    g->walks_ended++;               /* its PWC fills are in (generic_unmap) */
     if (wr->status == 0) {
         e.addr_mask = wr->res.addr_mask;
         e.translated_addr = wr->res.translated_addr;
@@ -307,6 +308,7 @@ int generic_create(struct generic_iommu *g, struct sim *sim, struct mem *mem,
     }
     for (i = 0; i < cfg->max_devices; i++)
         g->dev[i].domain = -1;
+    g->pwc_clean_dom = -1;
     return 0;
 
 err_free:
@@ -425,7 +427,13 @@ static void leaf_event(void *arg, uint64_t iova, const struct pgtable_result *r)
 int generic_map(struct generic_iommu *g, unsigned domain, uint64_t iova,
                 uint64_t pa, uint64_t size, unsigned perm)
 {
-    struct map_ctx c = { g, domain, IOMMU_NOTIFIER_MAP, 0 };
+    return generic_map_timed(g, domain, iova, pa, size, perm, NULL);
+}
+
+int generic_map_timed(struct generic_iommu *g, unsigned domain, uint64_t iova,
+                      uint64_t pa, uint64_t size, unsigned perm, sim_tick_t *done_at)
+{
+    struct map_ctx c = { g, domain, IOMMU_NOTIFIER_MAP, sim_now(g->sim) };
     int r;
 
     if (domain >= g->cfg.max_domains || !g->dom[domain].root)
@@ -446,6 +454,8 @@ int generic_map(struct generic_iommu *g, unsigned domain, uint64_t iova,
         pgtable_for_each(&g->dom[domain], iova, iova + size - 1, leaf_event, &c);
         g->st.notify_ticks += c.end - sim_now(g->sim);
     }
+    if (done_at)
+        *done_at = c.end;
     return 0;
 }
 
@@ -462,8 +472,16 @@ int generic_unmap(struct generic_iommu *g, unsigned domain, uint64_t iova,
         return r;
     g->st.unmaps++;
     g->st.notify_ticks += c.end - sim_now(g->sim);
-    /* Tables may have been freed: cached walk prefixes must go too. */
-    walk_pwc_inval_domain(&g->walker, domain);
+    /* Tables may have been freed: cached walk prefixes must go too. Only
+     * a walk fills PWCs, so if none has ended since this domain's last
+     * invalidation there is nothing to drop: a lazy flush unmapping a
+     * thousand pages in one go scans the PWCs once, not per page (same
+     * contents either way). */
+    if (g->pwc_clean_dom != (int)domain || g->pwc_clean_walks != g->walks_ended) {
+        walk_pwc_inval_domain(&g->walker, domain);
+        g->pwc_clean_dom = (int)domain;
+        g->pwc_clean_walks = g->walks_ended;
+    }
     if (done_at)
         *done_at = c.end;
     return 0;

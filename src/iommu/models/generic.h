@@ -91,6 +91,9 @@ struct generic_iommu {
     unsigned dev_hi;                /* 1 + the highest attached requester id */
     struct generic_walk *walks, *free_walks;
     struct generic_batch *batches, *free_batches;
+    uint64_t walks_ended;           /* walks finished (each may fill PWCs) */
+    int pwc_clean_dom;              /* domain whose PWC entries were last dropped */
+    uint64_t pwc_clean_walks;       /* walks_ended at that moment */
     struct iommu_req *stall_head, *stall_tail;
     struct generic_stats st;
 };
@@ -108,6 +111,10 @@ int generic_attach(struct generic_iommu *g, uint32_t rid, unsigned domain,
 
 int generic_map(struct generic_iommu *g, unsigned domain, uint64_t iova,
                 uint64_t pa, uint64_t size, unsigned perm);
+/* generic_map, and *done_at (may be NULL) gets the tick at which the
+ * notified consumers (map_events: a VFIO shadow's MAP work) have finished. */
+int generic_map_timed(struct generic_iommu *g, unsigned domain, uint64_t iova,
+                      uint64_t pa, uint64_t size, unsigned perm, sim_tick_t *done_at);
 /* Returns 0 or an error; *done_at (may be NULL) gets the tick at which
  * the notified consumers have finished. */
 int generic_unmap(struct generic_iommu *g, unsigned domain, uint64_t iova,

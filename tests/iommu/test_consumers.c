@@ -1,0 +1,547 @@
+/*
+ * test_consumers.c - the notifier users (src/iommu/consumers/).
+ *
+ * A guest GenericIOMMU with map_events (the virtual IOMMU in caching mode)
+ * and a host GenericIOMMU; the guest's driver maps and unmaps through the
+ * domain ops. Expected values come from an independent reference model of
+ * the guest's mappings kept by the test (an array of pages) and from
+ * timings derived by hand in the comments.
+ */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "engine/rng.h"
+#include "iommu/consumers/consumer.h"
+#include "iommu/consumers/cpu_tlb.h"
+#include "iommu/consumers/vfio_shadow.h"
+#include "iommu/consumers/vhost_iotlb.h"
+#include "iommu/models/generic.h"
+#include "iommu/models/generic_domain.h"
+#include "testutil.h"
+
+void test_consumers_table(void);
+void test_vfio_shadow_composition_random(void);
+void test_vfio_shadow_event_counts_and_replay(void);
+void test_vfio_shadow_lock_serialisation(void);
+void test_vfio_shadow_refused_without_map_events(void);
+void test_vhost_iotlb_hit_rate_and_stale(void);
+void test_cpu_tlb_flush_per_event(void);
+
+#define NS SIM_TICKS_PER_NS
+#define US SIM_TICKS_PER_US
+#define PG 4096u
+#define RID 3
+#define GDOM 1                      /* the guest's domain on the virtual IOMMU */
+#define HDOM 0                      /* the container's domain on the host IOMMU */
+#define OFF (UINT64_C(1) << 30)     /* guest RAM base in host memory */
+
+struct cenv {
+    struct sim sim;
+    struct mem mem;
+    struct generic_iommu guest, host;
+    struct generic_domains gdoms, hdoms;
+    struct iommu_domain *gd, *hd;   /* driver views */
+    struct iommu *gas, *has;        /* the device's address spaces */
+};
+
+static void mk_iommu(struct cenv *e, struct generic_iommu *g, bool map_events, const char *path)
+{
+    struct generic_cfg c;
+    char err[200];
+
+    memset(&c, 0, sizeof(c));
+    c.levels = 4;
+    c.pgsize_bitmap = 0x40201000;
+    c.iotlb.policy = IOTLB_LRU;
+    c.iotlb.arr[0] = (struct iotlb_array_cfg){ 64, 4 };
+    c.iotlb.mshrs = 4;
+    c.walk.walkers = 2;
+    c.hit_latency = 2 * NS;
+    c.lookup_ports = 1;
+    c.lookup_cycle = 1 * NS;
+    c.max_domains = 4;
+    c.max_devices = 8;
+    c.map_events = map_events;
+    c.path = path;
+    CU_ASSERT_EQUAL_FATAL(generic_create(g, &e->sim, &e->mem, &c, err, sizeof(err)), 0);
+}
+
+static void cenv_init(struct cenv *e, bool map_events)
+{
+    struct mem_cfg mc;
+    char err[200];
+
+    memset(e, 0, sizeof(*e));
+    sim_init(&e->sim);
+    memset(&mc, 0, sizeof(mc));
+    mc.latency = 80 * NS;
+    mc.channels = 2;
+    mc.interleave = 64;
+    mc.bandwidth = UINT64_C(25600000000);
+    CU_ASSERT_EQUAL_FATAL(mem_init(&e->mem, &e->sim, &mc, err, sizeof(err)), 0);
+    mk_iommu(e, &e->guest, map_events, "sys.viommu");
+    mk_iommu(e, &e->host, false, "sys.host");
+    CU_ASSERT_EQUAL_FATAL(generic_domains_init(&e->gdoms, &e->guest), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domains_init(&e->hdoms, &e->host), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domains_get(&e->gdoms, GDOM, &e->gd, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_domains_get(&e->hdoms, HDOM, &e->hd, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_attach(&e->guest, RID, GDOM, &e->gas, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(generic_attach(&e->host, RID, HDOM, &e->has, err, sizeof(err)), 0);
+}
+
+static void cenv_free(struct cenv *e)
+{
+    generic_domains_destroy(&e->gdoms);
+    generic_domains_destroy(&e->hdoms);
+    generic_destroy(&e->guest);
+    generic_destroy(&e->host);
+    mem_destroy(&e->mem);
+    sim_destroy(&e->sim);
+}
+
+static void shadow_init(struct cenv *e, struct vfio_shadow *v, sim_tick_t map_cost,
+                        sim_tick_t pin_cost)
+{
+    struct vfio_shadow_cfg c = { .host = e->hd, .gpa_offset = OFF, .map_cost = map_cost,
+                                 .unmap_cost = 500 * NS, .pin_cost = pin_cost,
+                                 .unpin_cost = 50 * NS, .path = "sys.vfio" };
+    char err[200];
+
+    CU_ASSERT_EQUAL_FATAL(vfio_shadow_init(v, &e->sim, &c, err, sizeof(err)), 0);
+}
+
+/* --- The table -------------------------------------------------------------- */
+
+void test_consumers_table(void)
+{
+    const char *want[] = { "vfio_shadow", "vhost_iotlb", "cpu_tlb", "ats_tlb" };
+    unsigned n = 0;
+
+    for (unsigned i = 0; iommu_consumer_table[i]; i++, n++) {
+        const struct iommu_consumer_ops *o = iommu_consumer_table[i];
+
+        CU_ASSERT_PTR_NOT_NULL(o->name);
+        CU_ASSERT_PTR_NOT_NULL(o->doc);
+        CU_ASSERT_PTR_NOT_NULL(o->attach);
+        CU_ASSERT_PTR_NOT_NULL(o->detach);
+        CU_ASSERT(o->nreadouts == 0 || o->read);
+        CU_ASSERT_PTR_EQUAL(iommu_consumer_find(o->name), o);
+        for (unsigned j = 0; j < o->nreadouts; j++)
+            CU_ASSERT(o->readouts[j].name && o->readouts[j].unit && o->readouts[j].doc);
+    }
+    CU_ASSERT_EQUAL(n, 4);
+    for (unsigned i = 0; i < 4; i++)
+        CU_ASSERT_PTR_NOT_NULL(iommu_consumer_find(want[i]));
+    CU_ASSERT_PTR_NULL(iommu_consumer_find("nope"));
+}
+
+/* --- vfio_shadow: the host table is the composition --------------------------- */
+
+#define NPAGES 1024                  /* guest IOVA window [0, 4 MiB) */
+
+struct gref {                       /* the test's own model of the guest mapping */
+    uint64_t gpa[NPAGES];           /* 0: unmapped (GPAs used are never 0) */
+    unsigned perm[NPAGES];
+    unsigned len[NPAGES];           /* at the first page of a mapping: its pages */
+    unsigned ver[NPAGES];           /* changes of each page so far */
+};
+
+/* Every page of the window: host lookup == guest lookup + OFF, and both
+ * agree with the reference. Returns the number of mismatching pages. */
+static unsigned check_composition(struct cenv *e, const struct gref *ref)
+{
+    unsigned bad = 0;
+
+    for (unsigned p = 0; p < NPAGES; p++) {
+        uint64_t iova = (uint64_t)p * PG;
+        struct iommu_tlb_entry g = iommu_domain_lookup(e->gd, iova);
+        struct iommu_tlb_entry h = iommu_domain_lookup(e->hd, iova);
+
+        if (!ref->gpa[p]) {
+            bad += g.perm != IOMMU_NONE || h.perm != IOMMU_NONE;
+            continue;
+        }
+        if (g.perm != ref->perm[p] || h.perm != ref->perm[p] ||
+            (g.translated_addr | (iova & g.addr_mask)) != ref->gpa[p] ||
+            (h.translated_addr | (iova & h.addr_mask)) != ref->gpa[p] + OFF)
+            bad++;
+    }
+    return bad;
+}
+
+/*
+ * DMA of the assigned device through the host address space, checked
+ * against the reference (B11: never a stale shadow entry). A request whose
+ * page did not change while it was in flight must get the current mapping
+ * (or a fault if unmapped). One that was in flight across a change may get
+ * the mapping of either side of it: an invalidation completes only after
+ * the translations in flight, which is how hardware orders them; a
+ * translation *issued* after the change that got the old mapping (a stale
+ * shadow or IOTLB entry) is always an error.
+ */
+struct dma_probe {
+    struct iommu_req r;
+    const struct gref *ref;
+    unsigned *bad, *done;
+    bool busy;                      /* issued, done() not yet run */
+    unsigned ver;                   /* the page's version at issue */
+    uint64_t gpa0;                  /* and its mapping then */
+    unsigned perm0;
+};
+
+static bool probe_matches(const struct iommu_req *req, uint64_t gpa, unsigned perm)
+{
+    if (!gpa || (perm & req->access) != req->access)
+        return req->status == SIM_EFAULT;
+    return req->status == 0 &&
+           (req->entry.translated_addr | (req->iova & req->entry.addr_mask)) ==
+           gpa + OFF + (req->iova & (PG - 1));
+}
+
+static void probe_done(struct iommu_req *req)
+{
+    struct dma_probe *d = (struct dma_probe *)req;
+    unsigned p = (unsigned)(req->iova / PG);
+    bool ok = probe_matches(req, d->ref->gpa[p], d->ref->perm[p]);
+
+    (*d->done)++;
+    d->busy = false;
+    if (!ok && d->ver != d->ref->ver[p])
+        ok = probe_matches(req, d->gpa0, d->perm0);
+    *d->bad += !ok;
+}
+
+void test_vfio_shadow_composition_random(void)
+{
+    static struct gref ref;
+    static struct dma_probe probes[64];
+    struct cenv e;
+    struct vfio_shadow v;
+    struct sim_rng rng;
+    char err[200];
+    unsigned bad = 0, done = 0, issued = 0, maps = 0, unmaps = 0, mapped_pages = 0;
+
+    memset(&ref, 0, sizeof(ref));
+    cenv_init(&e, true);
+    shadow_init(&e, &v, 1 * US, 100 * NS);
+    CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
+    sim_rng_seed(&rng, 42, "test.consumers.random");
+    for (unsigned step = 0; step < 3000; step++) {
+        unsigned p = (unsigned)sim_rng_below(&rng, NPAGES);
+        sim_tick_t now = sim_now(&e.sim), d;
+
+        if (ref.gpa[p] && ref.len[p]) {     /* unmap a whole mapping */
+            unsigned n = ref.len[p];
+
+            CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, (uint64_t)p * PG, (uint64_t)n * PG, 0,
+                                               now, &d), 0);
+            for (unsigned k = 0; k < n; k++)
+                ref.gpa[p + k] = 0, ref.len[p + k] = 0, ref.ver[p + k]++;
+            unmaps++;
+            mapped_pages -= n;
+        } else if (!ref.gpa[p]) {           /* map 1..4 free pages */
+            unsigned n = 1 + (unsigned)sim_rng_below(&rng, 4), k;
+            uint64_t gpa = (1 + sim_rng_below(&rng, 1u << 20)) * PG;
+            unsigned perm = 1 + (unsigned)sim_rng_below(&rng, 3);
+
+            for (k = 0; k < n && p + k < NPAGES && !ref.gpa[p + k]; k++)
+                ;
+            n = k;
+            CU_ASSERT_EQUAL(iommu_domain_map(e.gd, (uint64_t)p * PG, gpa, (uint64_t)n * PG,
+                                             perm, now, &d), 0);
+            for (k = 0; k < n; k++) {
+                ref.gpa[p + k] = gpa + (uint64_t)k * PG;
+                ref.perm[p + k] = perm;
+                ref.ver[p + k]++;
+            }
+            ref.len[p] = n;
+            maps++;
+            mapped_pages += n;
+        }
+        /* DMAs in flight across the next guest operations. */
+        for (unsigned k = 0; k < 1; k++) {
+            struct dma_probe *q = &probes[issued++ % 64];
+
+            if (q->busy)
+                continue;           /* slot still in flight */
+            memset(q, 0, sizeof(*q));
+            q->r.iova = sim_rng_below(&rng, NPAGES) * PG + sim_rng_below(&rng, PG);
+            q->r.access = 1 + (unsigned)sim_rng_below(&rng, 2);
+            q->r.attrs.requester_id = RID;
+            q->r.done = probe_done;
+            q->ref = &ref;
+            q->bad = &bad;
+            q->done = &done;
+            q->busy = true;
+            q->ver = ref.ver[q->r.iova / PG];
+            q->gpa0 = ref.gpa[q->r.iova / PG];
+            q->perm0 = ref.perm[q->r.iova / PG];
+            CU_ASSERT_EQUAL(iommu_translate_timed(e.has, &q->r), 0);
+        }
+        sim_run_until(&e.sim, sim_now(&e.sim) + 200 * NS, 0);
+        if (step % 500 == 499)
+            CU_ASSERT_EQUAL(check_composition(&e, &ref), 0);
+    }
+    sim_run(&e.sim);
+    CU_ASSERT_EQUAL(check_composition(&e, &ref), 0);
+    if (bad || done <= 2500)
+        fprintf(stderr, "\n    %u of %u DMAs used a stale or wrong translation\n", bad, done);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(done > 2500);
+    CU_ASSERT(maps > 300 && unmaps > 300);
+    /* Every guest page is one 4 KiB leaf: one event per page. */
+    CU_ASSERT_EQUAL(v.pinned, mapped_pages);
+    CU_ASSERT_EQUAL(v.st.pages_pinned - v.st.pages_unpinned, mapped_pages);
+    CU_ASSERT_EQUAL(v.st.errors, 0);
+    iommu_consumer_detach(&v.c);
+    vfio_shadow_destroy(&v);
+    cenv_free(&e);
+}
+
+/* --- vfio_shadow: counts, replay, B10 ---------------------------------------- */
+
+void test_vfio_shadow_event_counts_and_replay(void)
+{
+    struct cenv e;
+    struct vfio_shadow v;
+    char err[200];
+    sim_tick_t d;
+    const unsigned N = 50, M = 7;
+
+    cenv_init(&e, true);
+    shadow_init(&e, &v, 1 * US, 100 * NS);
+    /* M single pages mapped before the device is assigned: the replay on
+     * attach must deliver exactly those M. */
+    for (unsigned i = 0; i < M; i++)
+        CU_ASSERT_EQUAL(iommu_domain_map(e.gd, UINT64_C(0x100000) + i * PG,
+                                         UINT64_C(0x5000000) + i * PG, PG, IOMMU_RW, 0, &d), 0);
+    CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(v.st.maps, M);
+    CU_ASSERT_EQUAL(v.st.replays, 1);
+    for (unsigned i = 0; i < M; i++) {
+        struct iommu_tlb_entry h = iommu_domain_lookup(e.hd, UINT64_C(0x100000) + i * PG);
+
+        CU_ASSERT_EQUAL(h.translated_addr, UINT64_C(0x5000000) + i * PG + OFF);
+    }
+    iommu_consumer_reset_stats(&v.c);
+
+    /* N packets: map then unmap one page each: exactly N MAP and N UNMAP. */
+    for (unsigned i = 0; i < N; i++) {
+        sim_tick_t now = sim_now(&e.sim);
+
+        CU_ASSERT_EQUAL(iommu_domain_map(e.gd, 0x40000000, 0x9000000 + i * PG, PG, IOMMU_WO,
+                                         now, &d), 0);
+        sim_run_until(&e.sim, d, 0);
+        CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, 0x40000000, PG, 0, sim_now(&e.sim), &d), 0);
+        sim_run_until(&e.sim, d, 0);
+    }
+    CU_ASSERT_EQUAL(v.st.maps, N);
+    CU_ASSERT_EQUAL(v.st.unmaps, N);
+    CU_ASSERT_EQUAL(v.st.host_maps, N);
+    CU_ASSERT_EQUAL(v.st.host_unmaps, N);
+    CU_ASSERT_EQUAL(v.st.pages_pinned, N);
+    CU_ASSERT_EQUAL(v.st.pages_unpinned, N);
+    CU_ASSERT_EQUAL(v.n.delivered, M + 2 * N);
+    CU_ASSERT_EQUAL(v.pinned, M);
+
+    /* B10: a reset's whole-range UNMAP empties the host domain and unpins
+     * the M pages, costing unmap_cost + M x unpin_cost (the generic host's
+     * unmaps complete at once). */
+    {
+        sim_tick_t now = sim_now(&e.sim);
+        sim_tick_t end = iommu_unmap_notifier_range(&v.n);
+
+        CU_ASSERT_EQUAL(v.pinned, 0);
+        CU_ASSERT_EQUAL(v.st.host_unmaps, N + M);
+        CU_ASSERT_EQUAL(end, now + 500 * NS + M * 50 * NS);
+        for (unsigned i = 0; i < M; i++)
+            CU_ASSERT_EQUAL(iommu_domain_lookup(e.hd, UINT64_C(0x100000) + i * PG).perm,
+                            IOMMU_NONE);
+    }
+    iommu_consumer_detach(&v.c);
+    CU_ASSERT_PTR_NULL(v.c.mmu);
+    CU_ASSERT_EQUAL(e.gas->notify_flags, 0);
+    vfio_shadow_destroy(&v);
+    cenv_free(&e);
+}
+
+/*
+ * Container lock. map_cost 1 us, pin_cost 100 ns; three guest maps issued
+ * at tick 0 (the host's generic domain maps complete at once):
+ *   A: one 4 KiB page            -> one MAP of 1 page:     1.1 us
+ *   B: one 2 MiB page (aligned)  -> one MAP of 512 pages:  1 + 51.2 = 52.2 us
+ *   C: three 4 KiB pages         -> three MAPs of 1 page:  1.1 us each
+ * served in that order on one server:
+ *   A ends 1.1 us; B ends 53.3 us; C's events end 54.4, 55.5, 56.6 us,
+ *   so the guest's map calls return 1.1, 53.3 and 56.6 us;
+ *   waits: A 0, B 1.1, C 53.3 + 54.4 + 55.5 => total 164.3 us, max 55.5 us.
+ * Then an unmap of B at 60 us (lock free): 500 ns + 512 x 50 ns = 26.1 us.
+ */
+void test_vfio_shadow_lock_serialisation(void)
+{
+    struct cenv e;
+    struct vfio_shadow v;
+    char err[200];
+    sim_tick_t da, db, dc, du;
+
+    cenv_init(&e, true);
+    shadow_init(&e, &v, 1 * US, 100 * NS);
+    CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(e.gd, 0x1000, 0x7000000, PG, IOMMU_RW, 0, &da), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(e.gd, 0x200000, 0x8000000, 0x200000, IOMMU_RW, 0, &db), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(e.gd, 0x10000, 0x9000000, 3 * PG, IOMMU_RW, 0, &dc), 0);
+    CU_ASSERT_EQUAL(da, 1100 * NS);
+    CU_ASSERT_EQUAL(db, 53300 * NS);
+    CU_ASSERT_EQUAL(dc, 56600 * NS);
+    CU_ASSERT_EQUAL(v.st.maps, 5);
+    CU_ASSERT_EQUAL(v.st.pages_pinned, 1 + 512 + 3);
+    ASSERT_NEAR(v.lock.st.wait_sum, 164300.0 * NS, 0.5);
+    CU_ASSERT_EQUAL(v.lock.st.wait_max, 55500 * NS);
+    CU_ASSERT_EQUAL(v.st.map_ticks, (1100 + 52200 + 3 * 1100) * NS);
+    /* The host holds B as one 2 MiB page (1 GiB offset keeps it aligned). */
+    CU_ASSERT_EQUAL(iommu_domain_lookup(e.hd, 0x200000).addr_mask, 0x1fffff);
+    sim_run_until(&e.sim, 60 * US, 0);
+    CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, 0x200000, 0x200000, 0, 60 * US, &du), 0);
+    CU_ASSERT_EQUAL(du, 60 * US + 26100 * NS);
+    CU_ASSERT_EQUAL(v.st.pages_unpinned, 512);
+    iommu_consumer_detach(&v.c);
+    vfio_shadow_destroy(&v);
+    cenv_free(&e);
+}
+
+/* Without caching mode (map_events) the MAP notifier is refused (B5):
+ * nothing stays registered and the consumer stays detached. */
+void test_vfio_shadow_refused_without_map_events(void)
+{
+    struct cenv e;
+    struct vfio_shadow v;
+    char err[200] = "";
+
+    cenv_init(&e, false);
+    shadow_init(&e, &v, 1 * US, 100 * NS);
+    CU_ASSERT_EQUAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), SIM_EREFUSED);
+    CU_ASSERT(strstr(err, "map_events") != NULL);
+    CU_ASSERT_PTR_NULL(v.c.mmu);
+    CU_ASSERT_PTR_NULL(e.gas->lists[0]);
+    CU_ASSERT_EQUAL(e.gas->notify_flags, 0);
+    CU_ASSERT_EQUAL(v.st.maps, 0);
+    vfio_shadow_destroy(&v);
+    cenv_free(&e);
+}
+
+/*
+ * vhost device IOTLB: C = 64 entries (fully associative, fifo) over a
+ * uniform footprint of N = 256 mapped pages. With independent uniform
+ * references any replacement policy that keeps C distinct pages hits with
+ * probability C/N = 0.25. Every 500 lookups the guest remaps one page to a
+ * new GPA (an UNMAP event and a MAP), which drops at most one entry: the
+ * rate stays within 1% of C/N, and a missing invalidation would show as a
+ * stale use (a hit answering the old GPA) and as a wrong translation
+ * against the test's own reference.
+ */
+void test_vhost_iotlb_hit_rate_and_stale(void)
+{
+    enum { C = 64, N = 256, LOOKUPS = 200000, WARM = 20000 };
+    static uint64_t gpa[N];
+    struct cenv e;
+    struct vhost_iotlb v;
+    struct vhost_iotlb_cfg vc = { .entries = C, .policy = IOTLB_FIFO,
+                                  .hit_latency = 50 * NS, .miss_latency = 10 * US,
+                                  .inval_latency = 5 * US, .path = "sys.vhost" };
+    struct sim_rng rng;
+    char err[200];
+    sim_tick_t d;
+    unsigned wrong = 0, remaps = 0;
+    const uint64_t base = 0x80000000;
+
+    cenv_init(&e, false);
+    CU_ASSERT_EQUAL_FATAL(vhost_iotlb_init(&v, &e.sim, &vc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
+    for (unsigned i = 0; i < N; i++) {
+        gpa[i] = UINT64_C(0x10000000) + (uint64_t)i * PG;
+        CU_ASSERT_EQUAL(iommu_domain_map(e.gd, base + (uint64_t)i * PG, gpa[i], PG, IOMMU_RW,
+                                         0, &d), 0);
+    }
+    sim_rng_seed(&rng, 7, "test.consumers.vhost");
+    for (unsigned k = 0; k < LOOKUPS + WARM; k++) {
+        unsigned p = (unsigned)sim_rng_below(&rng, N);
+        struct iommu_tlb_entry out;
+        sim_tick_t t;
+
+        if (k == WARM)
+            iommu_consumer_reset_stats(&v.c);
+        if (k % 500 == 499) {               /* remap one page elsewhere */
+            unsigned q = (unsigned)sim_rng_below(&rng, N);
+
+            CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, base + (uint64_t)q * PG, PG, 0, 0, &d), 0);
+            gpa[q] += UINT64_C(0x1000000);
+            CU_ASSERT_EQUAL(iommu_domain_map(e.gd, base + (uint64_t)q * PG, gpa[q], PG,
+                                             IOMMU_RW, 0, &d), 0);
+            remaps++;
+        }
+        t = vhost_iotlb_translate(&v, base + (uint64_t)p * PG + 8, IOMMU_RO, &out);
+        wrong += out.perm == IOMMU_NONE || out.translated_addr != gpa[p];
+        CU_ASSERT(t == sim_now(&e.sim) + 50 * NS || t == sim_now(&e.sim) + 10 * US);
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(v.st.stale_uses, 0);
+    CU_ASSERT_EQUAL(v.st.lookups, LOOKUPS);
+    CU_ASSERT_EQUAL(v.st.hits + v.st.misses, LOOKUPS);
+    CU_ASSERT_EQUAL(v.st.faults, 0);
+    ASSERT_NEAR((double)v.st.hits / LOOKUPS, (double)C / N, 0.01);
+    /* One UNMAP event per remap after the warm-up (remaps at k = 499 + 500 j). */
+    CU_ASSERT_EQUAL(v.st.invalidations, (LOOKUPS + WARM) / 500 - WARM / 500);
+    iommu_consumer_detach(&v.c);
+    vhost_iotlb_destroy(&v);
+    cenv_free(&e);
+}
+
+/*
+ * cpu_tlb: one UNMAP notifier per index; every event flushes the whole
+ * TLB. 10 single pages and one 3-page mapping, each unmapped: 13 leaves,
+ * so 13 UNMAP events and 13 flushes (MAP events are not asked for and do
+ * not flush). After a flush, an access that hit before misses once.
+ */
+void test_cpu_tlb_flush_per_event(void)
+{
+    struct cenv e;
+    struct cpu_tlb t;
+    struct cpu_tlb_cfg tc = { .entries = 256, .hit_latency = 1 * NS, .fill_latency = 200 * NS,
+                              .flush_latency = 1 * US, .path = "sys.cpu_tlb" };
+    struct iommu_tlb_entry out;
+    char err[200];
+    sim_tick_t d;
+
+    cenv_init(&e, true);
+    CU_ASSERT_EQUAL_FATAL(cpu_tlb_init(&t, &e.sim, &tc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&t.c, e.gas, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(t.nn, iommu_num_indexes(e.gas));
+    CU_ASSERT_EQUAL(iommu_domain_map(e.gd, 0x900000, 0x3000000, PG, IOMMU_RW, 0, &d), 0);
+    CU_ASSERT_EQUAL(cpu_tlb_translate(&t, 0x900010, IOMMU_RO, 0, &out), 200 * NS);
+    CU_ASSERT_EQUAL(out.translated_addr, 0x3000000);
+    CU_ASSERT_EQUAL(cpu_tlb_translate(&t, 0x900020, IOMMU_RO, 0, &out), 1 * NS);
+    for (unsigned i = 0; i < 10; i++)
+        CU_ASSERT_EQUAL(iommu_domain_map(e.gd, i * PG, 0x1000000 + i * PG, PG, IOMMU_RW, 0,
+                                         &d), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(e.gd, 0x100000, 0x2000000, 3 * PG, IOMMU_RW, 0, &d), 0);
+    CU_ASSERT_EQUAL(t.st.flushes, 0);
+    for (unsigned i = 0; i < 10; i++) {
+        CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, i * PG, PG, 0, 0, &d), 0);
+        CU_ASSERT_EQUAL(d, 1 * US);     /* one flush of 1 us, no lock */
+    }
+    CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, 0x100000, 3 * PG, 0, 0, &d), 0);
+    CU_ASSERT_EQUAL(t.st.events, 13);
+    CU_ASSERT_EQUAL(t.st.flushes, 13);
+    /* The first flush dropped the one cached entry; the rest found none. */
+    CU_ASSERT_EQUAL(t.st.flushed_entries, 1);
+    CU_ASSERT_EQUAL(cpu_tlb_translate(&t, 0x900010, IOMMU_RO, 0, &out), 200 * NS);
+    CU_ASSERT_EQUAL(t.st.hits, 1);
+    CU_ASSERT_EQUAL(t.st.misses, 2);
+    iommu_consumer_detach(&t.c);
+    CU_ASSERT_EQUAL(e.gas->notify_flags, 0);
+    cpu_tlb_destroy(&t);
+    cenv_free(&e);
+}
