@@ -15,6 +15,9 @@
 #include "mem/mem_object.h"            /* Memory (issue 5) */
 #include "dev/dev_object.h"            /* DmaDevice (issue 6) */
 #include "trace/replay_object.h"       /* TraceReplay (issue 6, trace replay) */
+#include "iommu/consumers/cpu_tlb.h"     /* CpuTlb (issue 9, consumers) */
+#include "iommu/consumers/vfio_shadow.h" /* VfioShadow (issue 9, consumers) */
+#include "iommu/consumers/vhost_iotlb.h" /* VhostIotlb (issue 9, consumers) */
 
 /* System: a pure container that groups objects under one path. */
 static const struct sim_model model_system = {
@@ -39,6 +42,10 @@ static const struct sim_model *const models[] = {
     &dev_model_dma_device,
     &iommu_model_translation_probe,
     &trace_model_replay,            /* a trace through a GenericIOMMU */
+    /* Notifier users (issue 9): after the IOMMUs whose events they take. */
+    &vfio_shadow_model,
+    &vhost_iotlb_model,
+    &cpu_tlb_model,
 };
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))
