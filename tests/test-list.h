@@ -216,4 +216,11 @@
     TEST(iommu_consumers, test_vfio_shadow_lock_serialisation)               \
     TEST(iommu_consumers, test_vfio_shadow_refused_without_map_events)       \
     TEST(iommu_consumers, test_vhost_iotlb_hit_rate_and_stale)               \
-    TEST(iommu_consumers, test_cpu_tlb_flush_per_event)
+    TEST(iommu_consumers, test_cpu_tlb_flush_per_event) \
+    SUITE(iommu_tz_mpc)                                                      \
+    TEST(iommu_tz_mpc, test_tz_mpc_secure_vs_nonsecure)                      \
+    TEST(iommu_tz_mpc, test_tz_mpc_change_unmaps_both_indexes)               \
+    TEST(iommu_tz_mpc, test_tz_mpc_blocked_counting)                         \
+    TEST(iommu_tz_mpc, test_tz_mpc_raz_wi_vs_bus_error)                      \
+    TEST(iommu_tz_mpc, test_tz_mpc_domain_ops)                               \
+    TEST(iommu_tz_mpc, test_tz_mpc_masters_mid_run_change)

@@ -30,7 +30,7 @@ enum {
     P_NIC_DIRECTION, P_LINE_RATE, P_RING, P_BUF_SIZE, P_DESC_SIZE, P_PKT_SIZES,
     P_PKT_WEIGHTS, P_MEDIA_LATENCY, P_PAGE_SIZE,
     P_POLICY, P_CPUS, P_DMA_BITS, P_MAP_COST, P_UNMAP_COST, P_INVAL_SUBMIT, P_INVAL_WAIT,
-    P_FQ_SIZE, P_FQ_TIMEOUT, P_HOST_IOMMU, P_HOST_DOMAIN,
+    P_FQ_SIZE, P_FQ_TIMEOUT, P_HOST_IOMMU, P_HOST_DOMAIN, P_SECURE,
 };
 
 static const char *const issue_names[] = { "closed", "open", NULL };
@@ -172,6 +172,9 @@ static const struct sim_param dev_params[] = {
     [P_HOST_DOMAIN] = { .name = "host_domain", .type = SIM_PT_INT, .def = "0", .min = "0",
                         .max = "65535", .doc = "with host_iommu: the host domain (the VFIO "
                         "container's) the device is attached to" },
+    [P_SECURE] = { .name = "secure", .type = SIM_PT_BOOL, .def = "false",
+                   .doc = "requests carry the secure attribute (Arm TrustZone); an IOMMU "
+                          "with indexes, such as a TzMpc, checks them in its secure index" },
 };
 
 enum {
@@ -367,7 +370,16 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     if (r)
         goto fail;
     o->os_init = true;
-    if (os_dma_translates(&o->os)) {
+    /* A model that only checks (IOMMU_DOMAIN_IDENTITY, a TrustZone MPC) sees
+       every request of a device whose buffers are addressed physically. */
+    if ((idom->flags & IOMMU_DOMAIN_IDENTITY) && oc.policy != OS_DMA_PASSTHROUGH) {
+        snprintf(err, errlen, "policy: %s does not translate, so devices behind it use "
+                 "physical addresses (got %s, expected passthrough)", iommu_obj->path,
+                 os_dma_policy_names[oc.policy]);
+        r = SIM_EINVAL;
+        goto fail;
+    }
+    if (os_dma_translates(&o->os) || (idom->flags & IOMMU_DOMAIN_IDENTITY)) {
         r = iommu_object_attach(iommu_obj, rid, dom, &mmu, err, errlen);
         if (r)
             goto fail;
@@ -392,6 +404,7 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     ec.ats_ways = (unsigned)v[P_ATS_WAYS].i;
     ec.ats_hit_latency = v[P_ATS_HIT_LATENCY].lat.value;
     ec.ats_inval_latency = v[P_ATS_INVAL_LATENCY].lat.value;
+    ec.secure = v[P_SECURE].b;
     lc.gen = (unsigned)v[P_PCIE_GEN].i;
     lc.lanes = (unsigned)v[P_LANES].i;
     lc.tlp_overhead = (uint32_t)v[P_TLP_OVERHEAD].u;

@@ -99,6 +99,13 @@ enum {
      * s390, instead of a 256-entry ring per CPU flushed after 10 ms.
      */
     IOMMU_DOMAIN_SINGLE_FQ = 2,
+    /*
+     * The model does not translate, it only checks (a TrustZone MPC):
+     * devices address memory physically, so the OS maps nothing (the
+     * passthrough policy is the only one that fits), yet every request
+     * still goes through the model's address space.
+     */
+    IOMMU_DOMAIN_IDENTITY = 4,
 };
 
 /*

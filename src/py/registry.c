@@ -9,6 +9,7 @@
 
 #include "engine/models.h"
 #include "iommu/models/generic.h"      /* GenericIOMMU (issue 5) */
+#include "iommu/models/tz_mpc.h"       /* TzMpc (issue 10) */
 #include "iommu/models/vtd.h"          /* VTdIOMMU (issue 9) */
 #include "iommu/objects.h"             /* IOTLB, Walker (issue 5) */
 #include "iommu/probe.h"               /* TranslationProbe (issue 5) */
@@ -37,6 +38,7 @@ static const struct sim_model *const models[] = {
     &iommu_model_iotlb,
     &iommu_model_walker,
     &generic_model_object,
+    &tz_mpc_model_object,           /* TzMpc (issue 10) */
     &vtd_model_object,              /* Intel VT-d (issue 9) */
     /* Devices (issue 6): after the IOMMU they attach to. */
     &dev_model_dma_device,

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "iommu/models/generic.h"
+#include "iommu/models/tz_mpc.h"
 #include "iommu/models/vtd.h"
 
 const struct iommu_model_info iommu_models[] = {
     { "generic", "radix page tables, IOTLB with MSHRs, walker with PWCs",
       &generic_iommu_ops },
+    { "tz_mpc", "TrustZone MPC: a secure/non-secure bit per block, two indexes, UNMAP only",
+      &tz_mpc_iommu_ops },
     { "vtd", "Intel VT-d: context cache, legacy/scalable (nested) translation, timed "
       "queued invalidation, caching mode", &vtd_iommu_ops },
 };
