@@ -206,6 +206,8 @@
     SUITE(iommu_generic_batch)                                               \
     TEST(iommu_generic_batch, test_generic_batch_order) \
     TEST(iommu_generic_batch, test_generic_pwc_inval_after_walks)           \
+    SUITE(dev_series)                                                        \
+    TEST(dev_series, test_dev_interval_throughput)                           \
     SUITE(stats_histref)                                                     \
     TEST(stats_histref, test_stats_lathist_by_reference)                     \
     TEST(stats_histref, test_stats_sink_delta_log) \

@@ -537,8 +537,20 @@ static double dev_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+/* The throughput series: a scalar the registry reads once per dump. Not a
+ * readout, because reading it starts a new span, and a config's read()
+ * must not do that. */
+static double dev_interval_bps(const void *ctx, unsigned idx)
+{
+    struct dev_object *o = (struct dev_object *)ctx;
+
+    (void)idx;
+    return dma_engine_interval_bps(&o->eng);
+}
+
 /* The event and byte counters by reference (engine, traffic, DMA API);
- * throughput, latencies, percentiles and utilisations through read. */
+ * throughput, latencies, percentiles and utilisations through read; the
+ * achieved throughput of each dump period (interval_throughput). */
 static int dev_register_stats(struct sim_object *obj, void *reg)
 {
     struct dev_object *o = obj->priv;
@@ -577,6 +589,12 @@ static int dev_register_stats(struct sim_object *obj, void *reg)
     if (!rc && (pl = traffic_nvme_command_latency(&o->traffic)) != NULL)
         rc = stats_object_lathist(reg, obj, "command_latency", "ps",
                                   "nvme: command latency, driver map to completion entry", pl);
+    if (!rc)
+        rc = stats_register_scalar_fn(reg, obj->path, "interval_throughput", "bit/s",
+                                      "payload of requests completed since the previous "
+                                      "dump (or reset) per second of that period: the "
+                                      "achieved-throughput time series", dev_interval_bps,
+                                      o, 0);
     return rc ? rc : stats_object_readouts(reg, obj, done);
 }
 

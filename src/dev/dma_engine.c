@@ -3,6 +3,7 @@
  */
 #include "dev/dma_engine.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,7 @@ int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engi
         e->free_reqs = q;
     }
     e->st.since = sim_now(sim);
+    e->ival_start = sim_now(sim);
     if (cfg->ats_entries && mmu) {
         struct ats_tlb_cfg ac = { cfg->ats_entries, cfg->ats_ways, cfg->ats_inval_latency,
                                   path };
@@ -288,10 +290,24 @@ double dma_engine_throughput(const struct dma_engine *e)
     return (double)(e->st.bytes[0] + e->st.bytes[1]) * (double)SIM_TICKS_PER_S / (double)span;
 }
 
+double dma_engine_interval_bps(struct dma_engine *e)
+{
+    sim_tick_t now = sim_now(e->sim), span = now - e->ival_start;
+    uint64_t bytes = e->st.bytes[0] + e->st.bytes[1], moved = bytes - e->ival_bytes;
+
+    e->ival_bytes = bytes;
+    e->ival_start = now;
+    if (!span)
+        return NAN;
+    return (double)moved * 8.0 * (double)SIM_TICKS_PER_S / (double)span;
+}
+
 void dma_engine_reset_stats(struct dma_engine *e)
 {
     memset(&e->st, 0, sizeof(e->st));
     e->st.since = sim_now(e->sim);
+    e->ival_bytes = 0;
+    e->ival_start = sim_now(e->sim);
     pcie_link_reset_stats(&e->link);
     if (e->ats)
         iommu_consumer_reset_stats(&e->atc.c);

@@ -126,6 +126,10 @@ struct dma_engine {
     bool ats;
     struct ats_tlb atc;             /* the ATS device TLB (a notifier user) */
     struct dma_engine_stats st;
+    /* Where the current span of the throughput series began (bytes done
+     * then, and when): dma_engine_interval_bps. */
+    uint64_t ival_bytes;
+    sim_tick_t ival_start;
 };
 
 /*
@@ -151,6 +155,16 @@ static inline unsigned dma_engine_busy(const struct dma_engine *e)
 
 /* Bytes completed per second since the last reset (both directions). */
 double dma_engine_throughput(const struct dma_engine *e);
+
+/*
+ * The achieved-throughput time series: bits of requests completed without
+ * error (both directions) per second, over the span from the previous call
+ * (or the last reset, or init) to now; then a new span starts now. Meant to
+ * be called once per statistics dump (a DmaDevice's `interval_throughput`),
+ * so each dump holds the throughput of its own period. NaN over an empty
+ * span (a second call at the same tick), as for the stats' formulas.
+ */
+double dma_engine_interval_bps(struct dma_engine *e);
 
 void dma_engine_reset_stats(struct dma_engine *e);
 
