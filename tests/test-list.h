@@ -225,4 +225,13 @@
     TEST(iommu_tz_mpc, test_tz_mpc_blocked_counting)                         \
     TEST(iommu_tz_mpc, test_tz_mpc_raz_wi_vs_bus_error)                      \
     TEST(iommu_tz_mpc, test_tz_mpc_domain_ops)                               \
-    TEST(iommu_tz_mpc, test_tz_mpc_masters_mid_run_change)
+    TEST(iommu_tz_mpc, test_tz_mpc_masters_mid_run_change) \
+    SUITE(iommu_virtio)                                                      \
+    TEST(iommu_virtio, test_virtio_iommu_request_costs)                      \
+    TEST(iommu_virtio, test_virtio_iommu_events)                             \
+    TEST(iommu_virtio, test_virtio_iommu_limits)                             \
+    TEST(iommu_virtio, test_virtio_iommu_boot_bypass)                        \
+    TEST(iommu_virtio, test_virtio_iommu_replay)                             \
+    TEST(iommu_virtio, test_virtio_iommu_lazy_batch)                         \
+    TEST(iommu_virtio, test_virtio_iommu_tree_reference)                     \
+    TEST(iommu_virtio, test_virtio_iommu_dma_device_lazy)

@@ -8,6 +8,7 @@
 #include "iommu/models/generic.h"
 #include "iommu/models/tz_mpc.h"
 #include "iommu/models/vtd.h"
+#include "iommu/models/virtio_iommu.h"
 
 const struct iommu_model_info iommu_models[] = {
     { "generic", "radix page tables, IOTLB with MSHRs, walker with PWCs",
@@ -16,6 +17,8 @@ const struct iommu_model_info iommu_models[] = {
       &tz_mpc_iommu_ops },
     { "vtd", "Intel VT-d: context cache, legacy/scalable (nested) translation, timed "
       "queued invalidation, caching mode", &vtd_iommu_ops },
+    { "virtio_iommu", "virtio-iommu: MAP/UNMAP requests to the host, per-domain mapping "
+      "trees, MAP and UNMAP events", &virtio_iommu_ops },
 };
 
 const unsigned iommu_models_count = sizeof(iommu_models) / sizeof(iommu_models[0]);
