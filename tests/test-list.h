@@ -40,6 +40,7 @@
     TEST(engine_eventq, test_eventq_burst_deep_rungs)                        \
     TEST(engine_eventq, test_eventq_far_future_outliers)                     \
     TEST(engine_eventq, test_eventq_random_large_population)                 \
+    TEST(engine_eventq, test_eventq_grow_from_small)                         \
     SUITE(engine_rng)                                                        \
     TEST(engine_rng, test_rng_xoshiro_known_answer)                          \
     TEST(engine_rng, test_rng_stream_determinism)                            \

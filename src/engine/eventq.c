@@ -569,6 +569,8 @@ static void eventq_from_top(struct sim_eventq *q)
         if (rung_spawn_prepare(q, 0, n, min, hi)) {
             sim_tick_t end = q->rung[0].end;
 
+            q->heap_only = 0;
+
             q->top_min = SIM_TICK_MAX;
             q->top_max = 0;
             for (size_t i = 0; i < n; i++) {
@@ -604,7 +606,11 @@ heaped:
     q->top_len = 0;
     q->top_min = SIM_TICK_MAX;
     q->top_max = 0;
-    q->top_start = sat_add(max, 1);
+    /* Everything is in the heap: keep it that way while it is small (see
+     * sim_eventq_insert), rather than send later events through top. */
+    q->heap_only = 1;
+    q->heap_max = max;
+    q->top_start = SIM_TICK_MAX;
 }
 
 static void eventq_from_rung(struct sim_eventq *q)
@@ -767,6 +773,28 @@ void sim_eventq_insert(struct sim_eventq *q, struct sim_event *ev)
     }
     if (q->nrungs && t >= q->rung[0].cur_start) {
         inbox_add(q, ev);
+        return;
+    }
+    /*
+     * A small queue is all heap: a heap of up to LADDER_SMALL events lives
+     * in L1, and an event sent to top would cost a top slot, a removal of
+     * the popped root (heap_push could not reuse it) and a push later. At
+     * LADDER_SMALL the ladder takes over again: every heap event is at or
+     * before heap_max, so top starts after it.
+     */
+    if (q->heap_only) {
+        if (q->heap_len < LADDER_SMALL) {
+            q->heap_max = t > q->heap_max ? t : q->heap_max;
+            heap_push(q, ev);
+            return;
+        }
+        q->heap_only = 0;
+        q->top_start = sat_add(q->heap_max, 1);
+        if (t >= q->top_start) {
+            top_add(q, ev);
+            return;
+        }
+        heap_push(q, ev);
         return;
     }
     /* Coarsest rung first: in the common case the first test places it. */

@@ -124,6 +124,11 @@ struct sim_eventq {
     sim_tick_t top_max;
     sim_tick_t top_start;           /* events at or after this go to top */
 
+    /* Small-queue mode: no rungs, top empty and unused, every insert goes
+     * to the heap until it holds LADDER_SMALL events (see eventq.c). */
+    int heap_only;
+    sim_tick_t heap_max;            /* at least the latest heap event's time */
+
     /* chunk pool: a stack of free chunks (popping one reads no chunk) */
     struct sim_evq_chunk **free_stack;
     size_t nfree_chunks;

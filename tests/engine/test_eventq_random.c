@@ -21,6 +21,7 @@ void test_eventq_random_heavy_ties(void);
 void test_eventq_burst_deep_rungs(void);
 void test_eventq_far_future_outliers(void);
 void test_eventq_random_large_population(void);
+void test_eventq_grow_from_small(void);
 
 struct ref_entry {
     sim_tick_t when;
@@ -344,4 +345,28 @@ void test_eventq_random_large_population(void)
         op_schedule(&h, id);
     harness_run(&h, 100000);
     harness_destroy(&h);
+}
+
+/*
+ * A queue that starts small is all heap (nothing goes through top); it must
+ * hand over to the ladder as it grows. Grow 50 pending events to 6000, three
+ * schedules per pop, checking every pop, then drain with the usual mix.
+ */
+void test_eventq_grow_from_small(void)
+{
+    struct harness h;
+
+    for (int mix = 0; mix < 2; mix++) {
+        harness_init(&h, 6000, 8 + (uint64_t)mix, mix ? delay_mixed : delay_exponential);
+        for (int id = 0; id < 50; id++)
+            op_schedule(&h, id);
+        op_pop(&h);                     /* the first refill: all heap */
+        for (int id = 50; id < h.nev && h.mismatches == 0; id++) {
+            op_schedule(&h, id);
+            if (id % 3 == 0)
+                op_pop(&h);
+        }
+        harness_run(&h, 100000);
+        harness_destroy(&h);
+    }
 }
