@@ -235,4 +235,10 @@
     TEST(iommu_virtio, test_virtio_iommu_replay)                             \
     TEST(iommu_virtio, test_virtio_iommu_lazy_batch)                         \
     TEST(iommu_virtio, test_virtio_iommu_tree_reference)                     \
-    TEST(iommu_virtio, test_virtio_iommu_dma_device_lazy)
+    TEST(iommu_virtio, test_virtio_iommu_dma_device_lazy)                    \
+    SUITE(iommu_vtd)                                                         \
+    TEST(iommu_vtd, test_vtd_qi_timing)                                      \
+    TEST(iommu_vtd, test_vtd_caching_mode_events)                            \
+    TEST(iommu_vtd, test_vtd_replay)                                         \
+    TEST(iommu_vtd, test_vtd_nested_walk_reads)                              \
+    TEST(iommu_vtd, test_vtd_context_cache)

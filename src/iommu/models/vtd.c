@@ -600,6 +600,11 @@ static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d)
 
 /* --- Set-up, domains, requesters ------------------------------------------- */
 
+static uint64_t s1_span(const struct vtd_cfg *c)
+{
+    return c->s1_table_span ? c->s1_table_span : VTD_DOM_SPAN;
+}
+
 static int check_cfg(const struct vtd_cfg *c, const char *path, char *err, size_t errlen)
 {
     unsigned levels = vtd_levels(c->aw_bits);
@@ -638,12 +643,14 @@ static int check_cfg(const struct vtd_cfg *c, const char *path, char *err, size_
                                     "s2_page_size up to 2^aw_bits)",
                                     (unsigned long long)c->s2_bytes);
         if (c->s1_table_base % 4096 ||
-            c->s1_table_base + (uint64_t)c->max_domains * VTD_DOM_SPAN > c->s2_bytes)
+            c->s1_table_base + (uint64_t)c->max_domains * s1_span(c) > c->s2_bytes)
             return sim_error_format(err, errlen, SIM_EINVAL, path,
-                                    "s1_table_base + max_domains x 4GiB (got 0x%llx + %u x "
-                                    "4GiB, expected 4KiB-aligned and within s2_bytes = "
+                                    "s1_table_base + max_domains x 0x%llx (got 0x%llx + %u x "
+                                    "0x%llx, expected 4KiB-aligned and within s2_bytes = "
                                     "0x%llx): first-level tables live in guest memory",
+                                    (unsigned long long)s1_span(c),
                                     (unsigned long long)c->s1_table_base, c->max_domains,
+                                    (unsigned long long)s1_span(c),
                                     (unsigned long long)c->s2_bytes);
     }
     return 0;
@@ -775,7 +782,7 @@ int vtd_domain_get(struct vtd *v, unsigned id, struct iommu_domain **out,
     d = &v->dom[id];
     if (!d->od.ops) {
         /* Nested: first-level tables are guest memory, under stage 2. */
-        base = v->s2_live ? v->cfg.s1_table_base + (uint64_t)id * VTD_DOM_SPAN
+        base = v->s2_live ? v->cfg.s1_table_base + (uint64_t)id * s1_span(&v->cfg)
                           : VTD_TABLE_BASE + (uint64_t)id * VTD_DOM_SPAN;
         r = pgtable_init(&d->pt, v->levels, v->cfg.pgsize_bitmap, base);
         if (r)

@@ -85,6 +85,7 @@ struct vtd_cfg {
     uint64_t s2_bytes;          /* nested: guest-physical bytes stage 2 maps */
     uint64_t s2_page_size;      /* nested: stage-2 leaf size */
     uint64_t s1_table_base;     /* nested: GPA of domain 0's first-level tables */
+    uint64_t s1_table_span;     /* nested: GPA bytes per domain's tables (0: 4 GiB) */
     unsigned max_domains, max_devices;
     const char *path;
 };
