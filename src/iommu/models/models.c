@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "iommu/models/generic.h"
+#include "iommu/models/amdvi.h"
 #include "iommu/models/tz_mpc.h"
 #include "iommu/models/vtd.h"
 #include "iommu/models/virtio_iommu.h"
@@ -15,6 +16,8 @@ const struct iommu_model_info iommu_models[] = {
       &generic_iommu_ops },
     { "tz_mpc", "TrustZone MPC: a secure/non-secure bit per block, two indexes, UNMAP only",
       &tz_mpc_iommu_ops },
+    { "amdvi", "AMD-Vi: device table, level-skipping I/O page tables, IOTLB + PDC, "
+      "timed command buffer, NpCache", &amdvi_iommu_ops },
     { "vtd", "Intel VT-d: context cache, legacy/scalable (nested) translation, timed "
       "queued invalidation, caching mode", &vtd_iommu_ops },
     { "virtio_iommu", "virtio-iommu: MAP/UNMAP requests to the host, per-domain mapping "
