@@ -219,7 +219,8 @@
     TEST(iommu_consumers, test_vfio_shadow_lock_serialisation)               \
     TEST(iommu_consumers, test_vfio_shadow_refused_without_map_events)       \
     TEST(iommu_consumers, test_vhost_iotlb_hit_rate_and_stale)               \
-    TEST(iommu_consumers, test_cpu_tlb_flush_per_event) \
+    TEST(iommu_consumers, test_cpu_tlb_flush_per_event)                      \
+    TEST(iommu_consumers, test_vhost_iotlb_engine_path)                      \
     SUITE(iommu_tz_mpc)                                                      \
     TEST(iommu_tz_mpc, test_tz_mpc_secure_vs_nonsecure)                      \
     TEST(iommu_tz_mpc, test_tz_mpc_change_unmaps_both_indexes)               \

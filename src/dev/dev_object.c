@@ -16,6 +16,7 @@
 #include "dev/dma_engine.h"
 #include "dev/traffic/traffic.h"
 #include "engine/error.h"
+#include "iommu/consumers/vhost_iotlb.h"
 #include "iommu/domain.h"
 #include "mem/mem_object.h"
 #include "os/dma.h"
@@ -30,7 +31,7 @@ enum {
     P_NIC_DIRECTION, P_LINE_RATE, P_RING, P_BUF_SIZE, P_DESC_SIZE, P_PKT_SIZES,
     P_PKT_WEIGHTS, P_MEDIA_LATENCY, P_PAGE_SIZE,
     P_POLICY, P_CPUS, P_DMA_BITS, P_MAP_COST, P_UNMAP_COST, P_INVAL_SUBMIT, P_INVAL_WAIT,
-    P_FQ_SIZE, P_FQ_TIMEOUT, P_HOST_IOMMU, P_HOST_DOMAIN, P_SECURE,
+    P_FQ_SIZE, P_FQ_TIMEOUT, P_HOST_IOMMU, P_HOST_DOMAIN, P_DEVTLB, P_SECURE,
 };
 
 static const char *const issue_names[] = { "closed", "open", NULL };
@@ -172,6 +173,11 @@ static const struct sim_param dev_params[] = {
     [P_HOST_DOMAIN] = { .name = "host_domain", .type = SIM_PT_INT, .def = "0", .min = "0",
                         .max = "65535", .doc = "with host_iommu: the host domain (the VFIO "
                         "container's) the device is attached to" },
+    [P_DEVTLB] = { .name = "devtlb", .type = SIM_PT_REF, .ref_model = "VhostIotlb",
+                   .flags = SIM_PF_OPTIONAL,
+                   .doc = "a vhost backend's device IOTLB (a VhostIotlb on the same IOMMU and "
+                          "requester id) that translates the device's requests instead of "
+                          "the IOMMU, its misses going to `iommu`; none: the IOMMU translates" },
     [P_SECURE] = { .name = "secure", .type = SIM_PT_BOOL, .def = "false",
                    .doc = "requests carry the secure attribute (Arm TrustZone); an IOMMU "
                           "with indexes, such as a TzMpc, checks them in its secure index" },
@@ -291,6 +297,11 @@ static int dev_validate(const struct sim_value *v, sim_report_fn report, void *c
                "maps nothing to shadow)");
         n++;
     }
+    if (v[P_DEVTLB].ref.path && (v[P_HOST_IOMMU].ref.path || v[P_ATS_ENTRIES].i)) {
+        report(ctx, "devtlb", "a vhost device IOTLB translates in place of ATS and of a host "
+               "IOMMU (got host_iommu or ats_entries as well, expected neither)");
+        n++;
+    }
     if (v[P_FOOTPRINT].u < v[P_SIZE].u) {
         report(ctx, "footprint", "smaller than one transfer (expected footprint >= size)");
         n++;
@@ -323,6 +334,13 @@ static void strip_path(const struct sim_object *obj, char *err)
 
     if (strncmp(err, obj->path, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
         memmove(err, err + n + 2, strlen(err + n + 2) + 1);
+}
+
+/* The engine's device-translator hook, answered by a vhost device IOTLB. */
+static sim_tick_t devtlb_translate(void *ctx, uint64_t iova, unsigned access,
+                                   struct iommu_tlb_entry *out)
+{
+    return vhost_iotlb_translate(ctx, iova, access, out);
 }
 
 static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
@@ -413,6 +431,18 @@ static int dev_create(struct sim_object *obj, struct sim_world *w, char *err, si
     if (r)
         goto fail;
     o->eng_init = true;
+    if (v[P_DEVTLB].ref.obj && mmu) {
+        struct vhost_iotlb *vh = vhost_iotlb_from_object(v[P_DEVTLB].ref.obj);
+
+        if (!vh || vh->c.mmu != mmu) {
+            snprintf(err, errlen, "devtlb: %s caches another address space (expected the "
+                     "VhostIotlb's iommu and requester_id to be this device's)",
+                     v[P_DEVTLB].ref.obj->path);
+            r = SIM_EINVAL;
+            goto fail;
+        }
+        dma_engine_set_translator(&o->eng, devtlb_translate, vh);
+    }
 
     o->pkt_sizes = calloc(ns, sizeof(double));
     o->pkt_weights = calloc(ns, sizeof(double));

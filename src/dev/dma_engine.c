@@ -15,6 +15,7 @@ enum {
     STAGE_DONE,         /* read completion back at the device */
     STAGE_ATS_CPL,      /* ATS: translation completion back at the device */
     STAGE_ACCESS,       /* ATS: translated request at the root complex */
+    STAGE_FAULT,        /* device translator: its fault answer is in */
 };
 
 static void req_issue(struct dma_engine *e, struct dma_xfer *x, uint64_t iova,
@@ -127,8 +128,28 @@ static void req_event(struct sim_event *ev, void *arg)
     case STAGE_ACCESS:
         start_access(r, r->pa);
         return;
+    case STAGE_FAULT:
+        e->st.faults++;
+        req_finish(r, SIM_EFAULT);
+        return;
     default:
         break;
+    }
+    if (e->xlate) {                 /* a device IOTLB answers (vhost) */
+        struct iommu_tlb_entry te;
+        unsigned need = r->write ? IOMMU_WO : IOMMU_RO;
+        sim_tick_t now = sim_now(e->sim), t = e->xlate(e->xlate_ctx, r->iova, need, &te);
+
+        lathist_add(&e->st.xlate_lat, t - now);
+        e->st.xlate_ticks += (double)(t - now);
+        if ((te.perm & need) != need) {
+            r->stage = STAGE_FAULT;
+        } else {
+            r->pa = te.translated_addr | (r->iova & te.addr_mask);
+            r->stage = STAGE_ACCESS;
+        }
+        sim_event_schedule(e->sim, &r->ev, t);
+        return;
     }
     /* The request TLP reached the root complex: translate. */
     if (!e->mmu) {

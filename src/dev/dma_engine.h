@@ -99,6 +99,15 @@ struct dma_engine_stats {
 
 struct dma_engine;
 
+/*
+ * A translator in the device that answers instead of the IOMMU's timed path:
+ * a vhost backend's device IOTLB (iommu/consumers/vhost_iotlb.h), whose
+ * misses go to the virtual IOMMU. Returns the tick the translation is ready;
+ * *out with perm IOMMU_NONE (or without @access) is a fault.
+ */
+typedef sim_tick_t (*dma_xlate_fn)(void *ctx, uint64_t iova, unsigned access,
+                                   struct iommu_tlb_entry *out);
+
 struct dma_engine_req {
     struct iommu_req ir;
     struct mem_req mr;
@@ -125,6 +134,8 @@ struct dma_engine {
     struct dma_xfer *qhead, *qtail; /* transfers with requests still to issue */
     bool ats;
     struct ats_tlb atc;             /* the ATS device TLB (a notifier user) */
+    dma_xlate_fn xlate;             /* NULL: the IOMMU translates (see above) */
+    void *xlate_ctx;
     struct dma_engine_stats st;
     /* Where the current span of the throughput series began (bytes done
      * then, and when): dma_engine_interval_bps. */
@@ -143,6 +154,13 @@ int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engi
                     const char *path, char *err, size_t errlen);
 /* After sim_destroy(): events in flight live in the pool. */
 void dma_engine_destroy(struct dma_engine *e);
+
+/* Translate through @fn (a device IOTLB) instead of the IOMMU; NULL undoes. */
+static inline void dma_engine_set_translator(struct dma_engine *e, dma_xlate_fn fn, void *ctx)
+{
+    e->xlate = fn;
+    e->xlate_ctx = ctx;
+}
 
 /* Queue a transfer; its requests issue as tags allow. */
 void dma_engine_submit(struct dma_engine *e, struct dma_xfer *x);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "dev/dma_engine.h"
 #include "engine/rng.h"
 #include "iommu/consumers/consumer.h"
 #include "iommu/consumers/cpu_tlb.h"
@@ -29,6 +30,7 @@ void test_vfio_shadow_lock_serialisation(void);
 void test_vfio_shadow_refused_without_map_events(void);
 void test_vhost_iotlb_hit_rate_and_stale(void);
 void test_cpu_tlb_flush_per_event(void);
+void test_vhost_iotlb_engine_path(void);
 
 #define NS SIM_TICKS_PER_NS
 #define US SIM_TICKS_PER_US
@@ -543,5 +545,79 @@ void test_cpu_tlb_flush_per_event(void)
     iommu_consumer_detach(&t.c);
     CU_ASSERT_EQUAL(e.gas->notify_flags, 0);
     cpu_tlb_destroy(&t);
+    cenv_free(&e);
+}
+
+/*
+ * The backend's data path: a DMA engine whose translator is the vhost
+ * IOTLB (DmaDevice's devtlb). One 64-byte write to a mapped page misses
+ * (miss_latency 10 us of translation), the next one hits (hit_latency
+ * 50 ns); after the guest unmaps the page the invalidation has dropped the
+ * entry, so the third misses again and the vIOMMU's answer is a fault.
+ */
+static sim_tick_t vhost_xlate(void *ctx, uint64_t iova, unsigned access,
+                              struct iommu_tlb_entry *out)
+{
+    return vhost_iotlb_translate(ctx, iova, access, out);
+}
+
+static void xfer_count(struct dma_xfer *x)
+{
+    (*(int *)x->ctx)++;
+}
+
+void test_vhost_iotlb_engine_path(void)
+{
+    struct cenv e;
+    struct vhost_iotlb v;
+    struct vhost_iotlb_cfg vc = { .entries = 16, .policy = IOTLB_FIFO, .hit_latency = 50 * NS,
+                                  .miss_latency = 10 * US, .inval_latency = 5 * US,
+                                  .path = "sys.vhost" };
+    struct dma_engine eng;
+    struct dma_engine_cfg ec = { .tags = 4, .max_payload = 256, .requester_id = RID };
+    struct pcie_link_cfg lc = { .gen = 4, .lanes = 16, .tlp_overhead = 24, .latency = 100 * NS };
+    struct dma_xfer x[3];
+    char err[200];
+    sim_tick_t d;
+    int ndone = 0;
+
+    cenv_init(&e, false);
+    CU_ASSERT_EQUAL_FATAL(vhost_iotlb_init(&v, &e.sim, &vc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(dma_engine_init(&eng, &e.sim, &ec, &lc, e.gas, &e.mem, "sys.dev",
+                                          err, sizeof(err)), 0);
+    dma_engine_set_translator(&eng, vhost_xlate, &v);
+    CU_ASSERT_EQUAL(iommu_domain_map(e.gd, 0x40000000, 0x5000000, PG, IOMMU_RW, 0, &d), 0);
+    memset(x, 0, sizeof(x));
+    for (int i = 0; i < 3; i++) {
+        x[i] = (struct dma_xfer){ .iova = 0x40000000 + 64 * (uint64_t)i, .bytes = 64,
+                                  .write = true, .done = xfer_count, .ctx = &ndone };
+        if (i == 2) {
+            CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, 0x40000000, PG, 0, sim_now(&e.sim), &d),
+                            0);
+            CU_ASSERT_EQUAL(v.st.invalidations, 1);
+            /* The unmap waits for the backend's invalidation: 5 us. */
+            CU_ASSERT_EQUAL(d, sim_now(&e.sim) + 5 * US);
+        }
+        dma_engine_submit(&eng, &x[i]);
+        sim_run(&e.sim);
+        CU_ASSERT_EQUAL(ndone, i + 1);
+    }
+    CU_ASSERT_EQUAL(x[0].status, 0);
+    CU_ASSERT_EQUAL(x[1].status, 0);
+    CU_ASSERT_EQUAL(x[2].status, SIM_EFAULT);
+    CU_ASSERT_EQUAL(eng.st.faults, 1);
+    CU_ASSERT_EQUAL(v.st.misses, 2);
+    CU_ASSERT_EQUAL(v.st.hits, 1);
+    CU_ASSERT_EQUAL(v.st.faults, 1);
+    CU_ASSERT_EQUAL(v.st.stale_uses, 0);
+    ASSERT_NEAR(eng.st.xlate_ticks, (double)(2 * 10 * US + 50 * NS), 0.5);
+    /* The engine never asked the vIOMMU's timed path. */
+    CU_ASSERT_EQUAL(e.gas->st.timed, 0);
+    sim_destroy(&e.sim);
+    dma_engine_destroy(&eng);
+    iommu_consumer_detach(&v.c);
+    vhost_iotlb_destroy(&v);
+    sim_init(&e.sim);
     cenv_free(&e);
 }

@@ -321,8 +321,14 @@ const struct sim_model vhost_iotlb_model = {
            "(hit_latency) or miss to the vIOMMU (miss_latency round trip through QEMU); "
            "UNMAP / DEVIOTLB_UNMAP events invalidate at once and cost inval_latency on the "
            "backend's worker, which the guest's unmap waits for. Every hit is checked "
-           "against the vIOMMU (stale_uses must stay 0).",
+           "against the vIOMMU (stale_uses must stay 0). A DmaDevice whose devtlb is this "
+           "object translates its requests here (the backend's data path).",
     .params = vh_params, .nparams = sizeof(vh_params) / sizeof(vh_params[0]),
     .readouts = vh_readouts, .nreadouts = sizeof(vh_readouts) / sizeof(vh_readouts[0]),
     .ops = &vh_ops,
 };
+
+struct vhost_iotlb *vhost_iotlb_from_object(const struct sim_object *obj)
+{
+    return obj && obj->model == &vhost_iotlb_model ? obj->priv : NULL;
+}

@@ -84,4 +84,7 @@ sim_tick_t vhost_iotlb_translate(struct vhost_iotlb *v, uint64_t iova, unsigned 
 /* "VhostIotlb": the config descriptor (vhost_iotlb.c). */
 extern const struct sim_model vhost_iotlb_model;
 
+/* The instance of a created VhostIotlb object; NULL for any other object. */
+struct vhost_iotlb *vhost_iotlb_from_object(const struct sim_object *obj);
+
 #endif /* SIM_IOMMU_VHOST_IOTLB_H */
