@@ -207,6 +207,7 @@
     SUITE(iommu_generic_batch)                                               \
     TEST(iommu_generic_batch, test_generic_batch_order) \
     TEST(iommu_generic_batch, test_generic_pwc_inval_after_walks)           \
+    TEST(iommu_generic_batch, test_generic_fold_exact)                      \
     SUITE(dev_series)                                                        \
     TEST(dev_series, test_dev_interval_throughput)                           \
     SUITE(stats_histref)                                                     \

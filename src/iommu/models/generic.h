@@ -91,6 +91,8 @@ struct generic_iommu {
     unsigned dev_hi;                /* 1 + the highest attached requester id */
     struct generic_walk *walks, *free_walks;
     struct generic_batch *batches, *free_batches;
+    struct generic_walk **walk_of;  /* [mshrs]: the walk of each busy MSHR */
+    unsigned lookups_pending;       /* misses between lookup start and end */
     uint64_t walks_ended;           /* walks finished (each may fill PWCs) */
     int pwc_clean_dom;              /* domain whose PWC entries were last dropped */
     uint64_t pwc_clean_walks;       /* walks_ended at that moment */
