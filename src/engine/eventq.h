@@ -30,15 +30,21 @@
  *    pending times are far from uniform (events past the buckets that
  *    allows stay in top for a later rung).
  *  - While top holds at most LADDER_SMALL events a refill heaps them all: a
- *    heap that small lives in L1 and beats the ladder's extra moves.
+ *    heap that small lives in L1 and beats the ladder's extra moves. The
+ *    queue then stays all heap (every insert goes there) until the heap
+ *    holds LADDER_SMALL events, when top restarts after the heap's latest.
+ *  - Inserts bound for rung 0 wait in a small inbox and reach their buckets
+ *    in batches, with the bucket words and chunks prefetched: one insert's
+ *    random bucket-word read would stall the callback that scheduled it.
  *  - A pop leaves its slot at the heap's root; a callback that schedules
  *    its successor then costs one sift-down instead of a sift-down and a
  *    sift-up (see heap_push in eventq.c).
  *
  * Costs: insert and remove O(1); a pop O(1) amortised plus O(log b) in the
- * bottom heap (b is about LADDER_THRES). Memory: 48 bytes per event (in the
- * owner), a heap and a top slot per event (40 bytes), one pointer per bucket
- * and one 64-byte chunk per three bucketed events (at worst one per bucket).
+ * bottom heap (b is about LADDER_THRES, or LADDER_SMALL in a small queue).
+ * Memory: 48 bytes per event (in the owner), a heap and a top slot per event
+ * (40 bytes), one pointer per bucket, one 64-byte chunk per three bucketed
+ * events (at worst one per bucket) and a 2 KiB inbox in the queue itself.
  */
 #ifndef SIM_EVENTQ_H
 #define SIM_EVENTQ_H
