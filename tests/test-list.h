@@ -243,7 +243,8 @@
     TEST(iommu_vtd, test_vtd_caching_mode_events)                            \
     TEST(iommu_vtd, test_vtd_replay)                                         \
     TEST(iommu_vtd, test_vtd_nested_walk_reads)                              \
-    TEST(iommu_vtd, test_vtd_context_cache) \
+    TEST(iommu_vtd, test_vtd_context_cache)                                  \
+    TEST(iommu_vtd, test_vtd_device_tlb)                                     \
     SUITE(iommu_amdvi)                                                       \
     TEST(iommu_amdvi, test_amdvi_level_skipping_reads)                       \
     TEST(iommu_amdvi, test_amdvi_command_buffer_timing)                      \

@@ -18,6 +18,7 @@ void test_vtd_caching_mode_events(void);
 void test_vtd_replay(void);
 void test_vtd_nested_walk_reads(void);
 void test_vtd_context_cache(void);
+void test_vtd_device_tlb(void);
 
 #define NS SIM_TICKS_PER_NS
 
@@ -467,5 +468,57 @@ void test_vtd_context_cache(void)
         CU_ASSERT_EQUAL(e.v.cc.st.misses, 3);
         CU_ASSERT_EQUAL(e.v.st.ctx_reads, 6);
     }
+    venv_free(&e);
+}
+
+/* --- Device TLBs: DEVIOTLB_UNMAP from device-TLB descriptors ---------------- */
+
+void test_vtd_device_tlb(void)
+{
+    struct venv e;
+    struct vtd_cfg c;
+    struct iommu_domain *dom;
+    struct iommu *as;
+    struct rec r;
+    char err[300];
+    sim_tick_t t;
+
+    venv_cfg(&c);
+    c.device_tlb = true;
+    venv_init(&e, &c);
+    CU_ASSERT_EQUAL_FATAL(vtd_domain_get(&e.v, 0, &dom, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(vtd_attach(&e.v, 1, 0, &as, err, sizeof(err)), 0);
+    rec_init(&r, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, 0);
+    r.n.start = 0x100000;
+    r.n.end = 0x1fffff;
+    CU_ASSERT_EQUAL_FATAL(iommu_notifier_register(as, &r.n, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(dom, 0x100000, 0x800000, 4096, IOMMU_RW, 0, &t), 0);
+
+    /* Strict unmap of one page: page-selective, one device-TLB descriptor
+     * for the one device, then the wait: at + T_PAGE + T_DEV + T_WAIT; its
+     * processing sends one DEVIOTLB_UNMAP of that page. */
+    CU_ASSERT_EQUAL(iommu_domain_unmap(dom, 0x100000, 4096, 0, 5000 * NS, &t), 0);
+    CU_ASSERT_EQUAL(t, 5000 * NS + T_PAGE + T_DEV + T_WAIT);
+    CU_ASSERT_EQUAL_FATAL(r.nev, 1);
+    CU_ASSERT_EQUAL(r.ev[0].type, IOMMU_NOTIFIER_DEVIOTLB_UNMAP);
+    CU_ASSERT_EQUAL(r.ev[0].entry.iova, 0x100000);
+    CU_ASSERT_EQUAL(r.ev[0].entry.addr_mask, 0xfff);
+    CU_ASSERT_EQUAL(e.v.qi.st.desc[VTD_DESC_DEVTLB], 1);
+
+    /* Lazy unmap: no descriptor at all; the device TLB keeps the entry
+     * until the flush, whose device-TLB invalidation covers everything
+     * (cropped to the notifier's range on delivery, B8):
+     * flush = at + T_DOM + T_DEV + T_WAIT. */
+    CU_ASSERT_EQUAL(iommu_domain_map(dom, 0x101000, 0x801000, 4096, IOMMU_RW, 0, &t), 0);
+    CU_ASSERT_EQUAL(iommu_domain_unmap(dom, 0x101000, 4096, IOMMU_UNMAP_DEFER_FLUSH,
+                                       6000 * NS, &t), 0);
+    CU_ASSERT_EQUAL(t, 6000 * NS);
+    CU_ASSERT_EQUAL(r.nev, 1);
+    CU_ASSERT_EQUAL(iommu_domain_flush_all(dom, 7000 * NS), 7000 * NS + T_DOM + T_DEV + T_WAIT);
+    CU_ASSERT_EQUAL_FATAL(r.nev, 2);
+    CU_ASSERT_EQUAL(r.ev[1].entry.iova, 0x100000);
+    CU_ASSERT_EQUAL(r.ev[1].entry.addr_mask, 0xfffff);
+    CU_ASSERT_EQUAL(e.v.qi.st.desc[VTD_DESC_DEVTLB], 2);
+    iommu_notifier_unregister(as, &r.n);
     venv_free(&e);
 }

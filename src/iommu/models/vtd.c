@@ -304,8 +304,8 @@ static void fetch_read_done(struct mem_req *mr)
 
 static void fetch_issue(struct vtd_fetch *f)
 {
-    uint32_t bytes[VTD_CTX_READS_MAX];
-    uint64_t a[VTD_CTX_READS_MAX];
+    uint32_t bytes[VTD_CTX_READS_MAX] = { 0 };
+    uint64_t a[VTD_CTX_READS_MAX] = { 0 };
     struct vtd_dev *d = vtd_dev_of(f->v, f->rid);
 
     /* Planned per read: the entries are what they are when each is read. */
