@@ -248,4 +248,5 @@
     SUITE(iommu_amdvi)                                                       \
     TEST(iommu_amdvi, test_amdvi_level_skipping_reads)                       \
     TEST(iommu_amdvi, test_amdvi_command_buffer_timing)                      \
-    TEST(iommu_amdvi, test_amdvi_npcache_map_events)
+    TEST(iommu_amdvi, test_amdvi_npcache_map_events) \
+    TEST(iommu_amdvi, test_amdvi_object_nic_strict)

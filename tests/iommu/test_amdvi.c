@@ -7,12 +7,16 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
+#include "dev/dev_object.h"
 #include "engine/error.h"
 #include "iommu/models/amdvi.h"
+#include "iommu/objects.h"
+#include "mem/mem_object.h"
 
 void test_amdvi_level_skipping_reads(void);
 void test_amdvi_command_buffer_timing(void);
 void test_amdvi_npcache_map_events(void);
+void test_amdvi_object_nic_strict(void);
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
@@ -235,5 +239,78 @@ void test_amdvi_npcache_map_events(void)
         iommu_notifier_unregister(as, &c.n);
         amdvi_destroy(&v);
         sim_destroy(&s);
+    }
+}
+
+static void set(const struct sim_model *m, const char **texts, const char *name,
+                const char *val)
+{
+    int i = sim_model_param_index(m, name);
+
+    CU_ASSERT_FATAL(i >= 0);
+    texts[i] = val;
+}
+
+static double readout(const struct sim_object *o, const char *name)
+{
+    for (unsigned i = 0; i < o->model->nreadouts; i++)
+        if (strcmp(o->model->readouts[i].name, name) == 0)
+            return o->model->ops->read(o, i);
+    CU_FAIL("no such readout");
+    return -1;
+}
+
+/*
+ * The AmdViIOMMU object under a NIC whose driver maps and unmaps every
+ * packet (strict) on an IOMMU with NpCache: the OS layer drives it through
+ * the domain ops, the driver flushes after every map and after every
+ * unmap, so INVALIDATE_IOMMU_PAGES commands = maps + unmaps, each followed
+ * by one COMPLETION_WAIT; every request is translated without a fault.
+ * A lazy policy is made strict by the domain (NpCache), so the same holds.
+ */
+void test_amdvi_object_nic_strict(void)
+{
+    for (int lazy = 0; lazy < 2; lazy++) {
+        struct sim_world w;
+        char err[512] = "";
+        const char *a[16] = { 0 }, *d[64] = { 0 };
+        struct sim_object *mmu, *nic;
+        double maps, unmaps;
+
+        sim_world_init(&w, 1);
+        CU_ASSERT_EQUAL_FATAL(sim_world_add(&w, &mem_model_memory, "sys.mem", NULL, err,
+                                            sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(sim_world_add(&w, &iommu_model_iotlb, "sys.iotlb", NULL, err,
+                                            sizeof(err)), 0);
+        set(&amdvi_model_object, a, "iotlb", "sys.iotlb");
+        set(&amdvi_model_object, a, "npcache", "true");
+        set(&amdvi_model_object, a, "skip_levels", "true");
+        if (sim_world_add(&w, &amdvi_model_object, "sys.iommu", a, err, sizeof(err)))
+            fprintf(stderr, "%s\n", err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(mmu = sim_world_find(&w, "sys.iommu"));
+        set(&dev_model_dma_device, d, "iommu", "sys.iommu");
+        set(&dev_model_dma_device, d, "memory", "sys.mem");
+        set(&dev_model_dma_device, d, "requester_id", "3");
+        set(&dev_model_dma_device, d, "pattern", "nic");
+        set(&dev_model_dma_device, d, "line_rate", "10Gbps");
+        set(&dev_model_dma_device, d, "policy", lazy ? "lazy" : "strict");
+        if (sim_world_add(&w, &dev_model_dma_device, "sys.nic", d, err, sizeof(err)))
+            fprintf(stderr, "%s\n", err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(nic = sim_world_find(&w, "sys.nic"));
+        CU_ASSERT_EQUAL_FATAL(sim_world_start(&w, err, sizeof(err)), 0);
+        sim_run_until(&w.sim, 50 * SIM_TICKS_PER_US, 0);
+
+        maps = readout(mmu, "maps");
+        unmaps = readout(mmu, "unmaps");
+        CU_ASSERT(maps > 10);
+        CU_ASSERT(unmaps > 10);
+        CU_ASSERT_EQUAL(readout(mmu, "cmd_inv_pages"), maps + unmaps);
+        CU_ASSERT_EQUAL(readout(mmu, "cmd_completion_wait"), maps + unmaps);
+        CU_ASSERT_EQUAL(readout(mmu, "map_flushes"), maps);
+        CU_ASSERT(readout(mmu, "translations") > 0);
+        CU_ASSERT_EQUAL(readout(mmu, "faults"), 0);
+        CU_ASSERT_EQUAL(readout(nic, "errors"), 0);
+        CU_ASSERT(readout(nic, "completed") > 0);
+        sim_world_destroy(&w);
     }
 }
