@@ -210,6 +210,7 @@
     TEST(iommu_generic_batch, test_generic_fold_exact)                      \
     SUITE(dev_series)                                                        \
     TEST(dev_series, test_dev_interval_throughput)                           \
+    TEST(dev_series, test_dev_link_memo_exact)                               \
     SUITE(stats_histref)                                                     \
     TEST(stats_histref, test_stats_lathist_by_reference)                     \
     TEST(stats_histref, test_stats_sink_delta_log) \

@@ -50,19 +50,39 @@ void pcie_link_destroy(struct pcie_link *l)
     sim_resource_destroy(&l->dir[PCIE_DOWN]);
 }
 
+/*
+ * The service ticks of a TLP of @payload bytes. The memo is two-way: a
+ * payload lives in its hashed slot or that slot's pair (slot ^ 1), so two
+ * sizes that hash alike (16 and 220 bytes, both in the quick start's every
+ * packet) do not evict each other on every TLP.
+ */
+static inline sim_tick_t link_service(struct pcie_link *l, uint32_t payload, uint64_t wire)
+{
+    unsigned s = (payload * 0x9E3779B1u) >> 29;        /* 3 bits: PCIE_LINK_MEMO */
+    sim_tick_t service;
+
+    if (l->memo_payload[s] == payload)
+        return l->memo_service[s];
+    if (l->memo_payload[s ^ 1] == payload)
+        return l->memo_service[s ^ 1];
+    service = (sim_tick_t)llround((double)wire * l->ps_per_byte);
+    if (l->memo_payload[s] != UINT32_MAX) {
+        if (l->memo_payload[s ^ 1] == UINT32_MAX)
+            s ^= 1;                 /* the pair's free slot */
+        else {                      /* the older of the two goes */
+            l->memo_payload[s ^ 1] = l->memo_payload[s];
+            l->memo_service[s ^ 1] = l->memo_service[s];
+        }
+    }
+    l->memo_payload[s] = payload;
+    l->memo_service[s] = service;
+    return service;
+}
+
 sim_tick_t pcie_link_send(struct pcie_link *l, enum pcie_dir d, uint32_t payload)
 {
     uint64_t wire = (uint64_t)payload + l->cfg.tlp_overhead;
-    unsigned slot = (payload * 0x9E3779B1u) >> 29;     /* 3 bits: PCIE_LINK_MEMO */
-    sim_tick_t service;
-
-    if (l->memo_payload[slot] == payload) {
-        service = l->memo_service[slot];
-    } else {
-        service = (sim_tick_t)llround((double)wire * l->ps_per_byte);
-        l->memo_payload[slot] = payload;
-        l->memo_service[slot] = service;
-    }
+    sim_tick_t service = link_service(l, payload, wire);
 
     l->st.tlps[d]++;
     l->st.bytes[d] += payload;

@@ -49,7 +49,8 @@ struct pcie_link {
     double bits_per_s;              /* data rate of the whole link, one direction */
     double ps_per_byte;
     /* Service ticks of recent payload sizes (a device sends few distinct
-     * sizes): spares the rounding call per TLP, same value. */
+     * sizes), two-way by hashed slot pairs: spares the rounding call per
+     * TLP, same value. */
     uint32_t memo_payload[PCIE_LINK_MEMO];
     sim_tick_t memo_service[PCIE_LINK_MEMO];
     struct sim_resource dir[2];
