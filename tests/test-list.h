@@ -246,6 +246,7 @@
     TEST(iommu_vtd, test_vtd_nested_walk_reads)                              \
     TEST(iommu_vtd, test_vtd_context_cache)                                  \
     TEST(iommu_vtd, test_vtd_device_tlb)                                     \
+    TEST(iommu_vtd, test_vtd_timed_matches_functional)                       \
     SUITE(iommu_amdvi)                                                       \
     TEST(iommu_amdvi, test_amdvi_level_skipping_reads)                       \
     TEST(iommu_amdvi, test_amdvi_command_buffer_timing)                      \

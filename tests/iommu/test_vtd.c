@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "engine/rng.h"
 #include "iommu/models/models.h"
 #include "iommu/models/vtd.h"
 
@@ -19,6 +20,7 @@ void test_vtd_replay(void);
 void test_vtd_nested_walk_reads(void);
 void test_vtd_context_cache(void);
 void test_vtd_device_tlb(void);
+void test_vtd_timed_matches_functional(void);
 
 #define NS SIM_TICKS_PER_NS
 
@@ -521,4 +523,136 @@ void test_vtd_device_tlb(void)
     CU_ASSERT_EQUAL(e.v.qi.st.desc[VTD_DESC_DEVTLB], 2);
     iommu_notifier_unregister(as, &r.n);
     venv_free(&e);
+}
+
+/* --- Timed and functional paths agree (legacy, first-level, nested) -------- */
+
+struct areq {
+    struct iommu_req r;
+    struct iommu_tlb_entry want;
+};
+
+static unsigned a_checked, a_bad;
+
+static void areq_done(struct iommu_req *req)
+{
+    struct areq *a = (struct areq *)req;
+    int want_fault = a->want.perm == IOMMU_NONE;
+
+    a_checked++;
+    if (want_fault != (req->status == SIM_EFAULT) ||
+        (!want_fault && (req->entry.translated_addr != a->want.translated_addr ||
+                         req->entry.addr_mask != a->want.addr_mask)))
+        a_bad++;
+}
+
+struct aissuer {
+    struct sim_event ev;
+    struct sim *sim;
+    struct sim_rng rng;
+    struct areq *reqs;
+    unsigned i, n;
+    struct iommu *as[4];
+    uint64_t hot[64];
+    unsigned nhot;
+};
+
+static void aissue(struct sim_event *ev, void *arg)
+{
+    struct aissuer *s = arg;
+    unsigned k;
+
+    (void)ev;
+    /* Bursts of requests at one tick from several requesters and PASIDs:
+     * context misses, fetch joins, IOTLB hits, merged misses and faults. */
+    for (k = 0; k < 4 && s->i < s->n; k++) {
+        struct areq *a = &s->reqs[s->i++];
+        struct iommu *as = s->as[sim_rng_below(&s->rng, 4)];
+        uint64_t iova = s->nhot && sim_rng_below(&s->rng, 2) ?
+                        s->hot[sim_rng_below(&s->rng, s->nhot)] :
+                        sim_rng_below(&s->rng, UINT64_C(1) << 32);
+
+        memset(a, 0, sizeof(*a));
+        a->r.iova = iova;
+        a->r.access = 1 + (unsigned)sim_rng_below(&s->rng, 2);
+        a->r.attrs.has_pasid = sim_rng_below(&s->rng, 2);
+        a->r.attrs.pasid = (uint32_t)sim_rng_below(&s->rng, 3);
+        a->r.done = areq_done;
+        a->want = iommu_translate(as, iova, a->r.access, 0);
+        CU_ASSERT_EQUAL(iommu_translate_timed(as, &a->r), 0);
+    }
+    if (s->i < s->n)
+        sim_event_schedule_in(s->sim, &s->ev, sim_rng_below(&s->rng, 200) * NS);
+}
+
+static void agree_run(bool scalable, enum vtd_pgtt pgtt)
+{
+    struct venv e;
+    struct vtd_cfg c;
+    struct aissuer s;
+    struct iommu_domain *dom[2];
+    char err[300];
+    unsigned m, d;
+
+    venv_cfg(&c);
+    c.scalable = scalable;
+    c.pgtt = pgtt;
+    c.cc_entries = 2;               /* evictions: context misses keep coming */
+    if (pgtt == VTD_PGTT_NESTED) {
+        c.s2_bytes = UINT64_C(64) << 30;
+        c.s2_page_size = UINT64_C(1) << 30;
+        c.s1_table_base = UINT64_C(32) << 30;
+        c.s1_table_span = UINT64_C(1) << 30;
+    }
+    venv_init(&e, &c);
+    memset(&s, 0, sizeof(s));
+    sim_rng_seed(&s.rng, 2026, "vtd.agree");
+    for (d = 0; d < 2; d++)
+        CU_ASSERT_EQUAL_FATAL(vtd_domain_get(&e.v, d, &dom[d], err, sizeof(err)), 0);
+    /* Four requesters, two per domain. */
+    for (m = 0; m < 4; m++)
+        CU_ASSERT_EQUAL_FATAL(vtd_attach(&e.v, m + 1, m / 2, &s.as[m], err, sizeof(err)), 0);
+    for (d = 0; d < 2; d++)
+        for (m = 0; m < 300; m++) {
+            uint64_t size = (sim_rng_below(&s.rng, 2048) + 1) << 12;
+            uint64_t iova = sim_rng_below(&s.rng, UINT64_C(1) << 20) << 12;
+            uint64_t pa = sim_rng_below(&s.rng, UINT64_C(1) << 22) << 12;   /* < 16 GiB */
+            sim_tick_t t;
+            int r;
+
+            if (sim_rng_below(&s.rng, 3) == 0) {
+                iova &= ~UINT64_C(0x1fffff);
+                pa &= ~UINT64_C(0x1fffff);
+            }
+            r = iommu_domain_map(dom[d], iova, pa, size, 1 + (unsigned)sim_rng_below(&s.rng, 3),
+                                 0, &t);
+            CU_ASSERT(r == 0 || r == SIM_EEXIST);
+            if (r == 0 && s.nhot < 64)
+                s.hot[s.nhot++] = iova + sim_rng_below(&s.rng, size);
+        }
+    s.n = 6000;
+    s.reqs = calloc(s.n, sizeof(*s.reqs));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s.reqs);
+    a_checked = a_bad = 0;
+    s.sim = &e.sim;
+    sim_event_init(&s.ev, aissue, &s, 0);
+    sim_event_schedule(&e.sim, &s.ev, 0);
+    sim_run(&e.sim);
+    CU_ASSERT_EQUAL(a_checked, s.n);
+    CU_ASSERT_EQUAL(a_bad, 0);
+    /* Every path was taken. */
+    CU_ASSERT(e.v.tlb.st.hits > 100);
+    CU_ASSERT(e.v.tlb.st.merged > 0);
+    CU_ASSERT(e.v.cc.st.misses > 100);
+    CU_ASSERT(e.v.st.ctx_fetches < e.v.cc.st.misses);   /* some joined a fetch */
+    CU_ASSERT(e.v.walker.st.faults > 0);
+    free(s.reqs);
+    venv_free(&e);
+}
+
+void test_vtd_timed_matches_functional(void)
+{
+    agree_run(false, VTD_PGTT_SECOND);
+    agree_run(true, VTD_PGTT_FIRST);
+    agree_run(true, VTD_PGTT_NESTED);
 }
