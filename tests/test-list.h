@@ -251,4 +251,5 @@
     TEST(iommu_amdvi, test_amdvi_level_skipping_reads)                       \
     TEST(iommu_amdvi, test_amdvi_command_buffer_timing)                      \
     TEST(iommu_amdvi, test_amdvi_npcache_map_events) \
-    TEST(iommu_amdvi, test_amdvi_object_nic_strict)
+    TEST(iommu_amdvi, test_amdvi_object_nic_strict) \
+    TEST(iommu_amdvi, test_amdvi_ats_flush)

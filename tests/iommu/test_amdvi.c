@@ -17,6 +17,7 @@ void test_amdvi_level_skipping_reads(void);
 void test_amdvi_command_buffer_timing(void);
 void test_amdvi_npcache_map_events(void);
 void test_amdvi_object_nic_strict(void);
+void test_amdvi_ats_flush(void);
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
@@ -237,6 +238,69 @@ void test_amdvi_npcache_map_events(void)
         CU_ASSERT_EQUAL(c.unmaps, N);
         CU_ASSERT_EQUAL(v.st.cmds[AMDVI_CMD_INV_IOMMU_PAGES], np ? 2 * N : N);
         iommu_notifier_unregister(as, &c.n);
+        amdvi_destroy(&v);
+        sim_destroy(&s);
+    }
+}
+
+struct devtlb {
+    struct iommu_notifier n;
+    unsigned events;
+    uint64_t iova, mask;
+};
+
+static void devtlb_cb(struct iommu_notifier *n, const struct iommu_event *ev)
+{
+    struct devtlb *t = (struct devtlb *)n;
+
+    if (ev->type != IOMMU_NOTIFIER_DEVIOTLB_UNMAP)
+        return;
+    t->events++;
+    t->iova = ev->entry.iova;
+    t->mask = ev->entry.addr_mask;
+}
+
+/*
+ * A strict unmap in a domain with two devices, one with an ATS TLB (a
+ * DEVIOTLB_UNMAP notifier, invalidation round trip L): the driver queues
+ * INVALIDATE_IOMMU_PAGES, one INVALIDATE_IOTLB_PAGES (for the ATS device
+ * only) and COMPLETION_WAIT, so the unmap is done at
+ * max(at + INV + INV + WAIT, now + L); the ATS TLB hears exactly the
+ * unmapped page. The same with L = 0 is the command time alone.
+ */
+void test_amdvi_ats_flush(void)
+{
+    const sim_tick_t lats[2] = { 0, 5000000 };
+
+    for (int k = 0; k < 2; k++) {
+        struct sim s;
+        struct amdvi v;
+        struct iommu_domain *d;
+        struct iommu *ats, *plain;
+        struct devtlb t;
+        char err[256] = "";
+        sim_tick_t done, at = 1000;
+        sim_tick_t cmds = at + 2 * (sim_tick_t)INV + WAIT;
+
+        make(&s, &v, false, false);
+        CU_ASSERT_EQUAL_FATAL(amdvi_domain_get(&v, 2, &d, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(amdvi_attach(&v, 0, 2, &ats, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(amdvi_attach(&v, 1, 2, &plain, err, sizeof(err)), 0);
+        memset(&t, 0, sizeof(t));
+        t.n.notify = devtlb_cb;
+        t.n.flags = IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
+        t.n.end = UINT64_MAX;
+        t.n.latency = lats[k];
+        CU_ASSERT_EQUAL_FATAL(iommu_notifier_register(ats, &t.n, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL(iommu_domain_map(d, 0x7000, 0x9000, 0x1000, IOMMU_RW, at, &done), 0);
+        CU_ASSERT_EQUAL(iommu_domain_unmap(d, 0x7000, 0x1000, 0, at, &done), 0);
+        CU_ASSERT_EQUAL(done, cmds > lats[k] ? cmds : lats[k]);
+        CU_ASSERT_EQUAL(v.st.cmds[AMDVI_CMD_INV_IOTLB_PAGES], 1);
+        CU_ASSERT_EQUAL(v.st.cmds[AMDVI_CMD_INV_IOMMU_PAGES], 1);
+        CU_ASSERT_EQUAL(t.events, 1);
+        CU_ASSERT_EQUAL(t.iova, 0x7000);
+        CU_ASSERT_EQUAL(t.mask, 0xfff);
+        iommu_notifier_unregister(ats, &t.n);
         amdvi_destroy(&v);
         sim_destroy(&s);
     }

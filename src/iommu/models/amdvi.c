@@ -371,16 +371,33 @@ sim_tick_t amdvi_cmd_submit(struct amdvi *v, const struct amdvi_cmd *cmds, unsig
     return max_tick(at, v->cmd_busy_until);
 }
 
-/* Flush [iova, iova + size) of a domain and wait: the driver's strict sync. */
+/*
+ * Flush [iova, iova + size) of a domain (size 0: all of it) and wait, as
+ * Linux's domain_flush_pages() + domain_flush_complete() do: one
+ * INVALIDATE_IOMMU_PAGES, one INVALIDATE_IOTLB_PAGES per device of the
+ * domain with an ATS TLB (a DEVIOTLB_UNMAP notifier on its address space),
+ * then COMPLETION_WAIT. Done when the wait is and the ATS TLBs are.
+ */
 static sim_tick_t flush_range(struct amdvi *v, unsigned dom, uint64_t iova, uint64_t size,
                               sim_tick_t at)
 {
-    struct amdvi_cmd c[2] = {
-        { .type = AMDVI_CMD_INV_IOMMU_PAGES, .domain = dom, .addr = iova, .size = size },
-        { .type = AMDVI_CMD_COMPLETION_WAIT },
-    };
+    struct amdvi_cmd c = { .type = AMDVI_CMD_INV_IOMMU_PAGES, .domain = dom, .addr = iova,
+                           .size = size };
+    sim_tick_t users, done = amdvi_cmd_submit(v, &c, 1, at, NULL);
 
-    return amdvi_cmd_submit(v, c, 2, at, NULL);
+    for (unsigned i = 0; i < v->dev_hi; i++) {
+        struct amdvi_dev *dv = &v->dev[i];
+
+        if (!dv->v || dv->domain != (int)dom ||
+            !(dv->mmu.notify_flags & IOMMU_NOTIFIER_DEVIOTLB_UNMAP))
+            continue;
+        c.type = AMDVI_CMD_INV_IOTLB_PAGES;
+        c.devid = i;
+        amdvi_cmd_submit(v, &c, 1, at, &users);
+        done = max_tick(done, users);
+    }
+    c.type = AMDVI_CMD_COMPLETION_WAIT;
+    return max_tick(done, amdvi_cmd_submit(v, &c, 1, at, NULL));
 }
 
 /* --- Domain ops ---------------------------------------------------------------- */
