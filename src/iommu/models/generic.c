@@ -219,6 +219,7 @@ static int generic_translate_timed(struct iommu *mmu, struct iommu_req *req)
     struct generic_iommu *g = d->g;
     struct iotlb_hit h;
     sim_tick_t t;
+    int r;
 
     t = sim_resource_reserve(&g->ports, g->cfg.lookup_cycle, NULL) + g->cfg.hit_latency;
     if (d->domain < 0) {
@@ -239,9 +240,11 @@ static int generic_translate_timed(struct iommu *mmu, struct iommu_req *req)
      * one in flight now (fold_lookup). */
     if (fold_lookup(g, (uint32_t)d->domain, req, t))
         return 0;
-    g->lookups_pending++;
     sim_event_init(&req->ev, lookup_done, req, SIM_PRIO_DEFAULT);
-    return sim_event_schedule(g->sim, &req->ev, t);
+    r = sim_event_schedule(g->sim, &req->ev, t);
+    if (r == 0)
+        g->lookups_pending++;
+    return r;
 }
 
 /* --- Optional ops --------------------------------------------------------- */
