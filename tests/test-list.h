@@ -252,4 +252,7 @@
     TEST(iommu_amdvi, test_amdvi_command_buffer_timing)                      \
     TEST(iommu_amdvi, test_amdvi_npcache_map_events) \
     TEST(iommu_amdvi, test_amdvi_object_nic_strict) \
-    TEST(iommu_amdvi, test_amdvi_ats_flush)
+    TEST(iommu_amdvi, test_amdvi_ats_flush) \
+    SUITE(stats_rowdeflate)                                                  \
+    TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
+    TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible)

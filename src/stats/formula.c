@@ -425,17 +425,17 @@ static double ref_value(const struct f_insn *in)
                 t += s->snap_counts[e];
             return (double)t;
         }
-        return s->snap_summary[STATS_HCOL_SUM];
+        return stats_snap_hist_moments(s)[STATS_HCOL_SUM];
     case R_COUNT:
-        return s->snap_summary[STATS_HCOL_COUNT];
+        return stats_snap_hist_moments(s)[STATS_HCOL_COUNT];
     case R_MEAN:
-        return s->snap_summary[STATS_HCOL_MEAN];
+        return stats_snap_hist_moments(s)[STATS_HCOL_MEAN];
     case R_MIN:
-        return s->snap_summary[STATS_HCOL_MIN];
+        return stats_snap_hist_moments(s)[STATS_HCOL_MIN];
     case R_MAX:
-        return s->snap_summary[STATS_HCOL_MAX];
+        return stats_snap_hist_moments(s)[STATS_HCOL_MAX];
     default:
-        return s->snap_summary[STATS_HCOL_STDEV];
+        return stats_snap_hist_moments(s)[STATS_HCOL_STDEV];
     }
 }
 

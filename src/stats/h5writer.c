@@ -36,6 +36,7 @@
 
 #include "engine/error.h"
 #include "stats/internal.h"
+#include "stats/rowdeflate.h"
 
 #define SCHEMA_VERSION 1
 /*
@@ -52,15 +53,20 @@
 #define CHUNK_BYTES 65536
 #define COMPRESS_MIN_COLS 16
 #define DEFLATE_LEVEL 1
+/* A compressed dataset's pipeline, in order (make_dataset), and the bits
+   of a chunk's filter mask that say a filter was skipped for that chunk. */
+#define MASK_NO_SHUFFLE 0x1u
+#define MASK_NO_DEFLATE 0x2u
 /* Delta log entries a buffered dump may use on average (12 bytes each). */
 #define LOG_PER_ROW 64
 
 /*
  * One dataset. Dense columns (counters, scalars, twa, formulas, histogram
- * summaries, the /dumps columns) have a block of batch_rows x cols values
- * in each buffer, filled by the registry's snapshot (the stat's dst); wide
- * columns (vector and histogram counts) are rebuilt by the writer thread
- * from the delta log into `asmb` or, compressed, into `chunk`.
+ * summaries, the /dumps columns) have cols values at doff in each buffered
+ * row, filled by the registry's snapshot (the stat's dst_off), and a block
+ * of batch_rows x cols values in the writer's column buffer; wide columns
+ * (vector and histogram counts) are rebuilt by the writer thread from the
+ * delta log into `asmb` or, compressed, into `chunk`.
  */
 struct column {
     hid_t ds;
@@ -70,7 +76,8 @@ struct column {
     struct stats_stat *stat;    /* dense stat column: its dst is set here */
     int wide;                   /* counts rebuilt from the delta log */
     uint32_t wide_base;         /* wide (and pct): first element */
-    size_t boff;                /* dense: its block's offset in a buffer */
+    size_t doff;                /* dense: its values' offset in a row */
+    size_t boff;                /* dense: its block in colbuf, in rows */
     unsigned char *asmb;        /* wide, not compressed: batch_rows x cols */
     /* A histogram's summary: the registry's snapshot leaves the percentile
        columns to the reader, so the writer thread fills them from the
@@ -97,13 +104,22 @@ struct stats_h5_writer {
     /*
      * Buffered dumps, double-buffered. The registry's snapshot is the only
      * copy the simulation thread makes (internal.h, the dump sink): each
-     * dense value goes straight from the model's counter to its dataset's
-     * block (batch_rows x cols, so the writer hands HDF5 each block as it
-     * is, no gather), and of the vector and histogram counts only those that
-     * changed since the last dump go to the delta log. The writer thread
-     * replays the log over `counts` to rebuild every row.
+     * dense value goes straight from the model's counter into the dump's
+     * row (consecutive addresses: a dump's stores fill ~40 whole cache
+     * lines; one block per dataset had them land in ~300 lines 32 KiB
+     * apart, which alias in the caches), and of the vector and histogram
+     * counts only those that changed since the last dump go to the delta
+     * log. The writer thread turns the rows into one block per dataset
+     * (colbuf, what HDF5 writes) and replays the log over `counts` to
+     * rebuild the wide rows.
      */
-    unsigned char *buf[2];      /* dense blocks, batch_rows x densebytes */
+    unsigned char *buf[2];      /* batch_rows + 1 rows of rowbytes (the
+                                   spare row takes dumps after a failure) */
+    unsigned char *colbuf;      /* writer thread: batch_rows x densebytes,
+                                   one block per dense column */
+    size_t rowbytes;            /* the registry's dense row + the /dumps
+                                   columns */
+    unsigned nown;              /* /dumps columns laid out so far */
     uint32_t *log_idx[2];       /* delta log, log_cap entries each */
     uint64_t *log_val[2];
     size_t *log_end[2];         /* batch_rows: log_n after each row */
@@ -112,8 +128,12 @@ struct stats_h5_writer {
     size_t wide_elems;
     uint64_t *counts;           /* writer thread: every count, as of the
                                    last rebuilt row */
-    /* Chunk compression for direct columns (writer thread only): one zlib
-       stream rewound per chunk, a shuffled copy and the deflated output. */
+    /* Chunk encoding for direct columns (writer thread only): the
+       encoding (enum stats_h5_chunks), the row-delta coder's tables, one
+       zlib stream rewound per chunk (ZLIB), a shuffled copy (ZLIB) and the
+       encoded output. */
+    int chunks;
+    struct rowdeflate rd;
     z_stream zs;
     int zs_ok;
     unsigned char *shuf, *zbuf;
@@ -477,6 +497,9 @@ static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
     c->wide = wide;
     c->wide_base = wide_base;
     if (!wide) {
+        /* The registry laid out the stats' values in its row; the writer's
+           own columns (/dumps) follow it. */
+        c->doff = stat ? stat->dst_off : w->r->dense_bytes + 8 * (size_t)w->nown++;
         c->boff = w->densebytes;
         w->densebytes += c->cols * 8;
     }
@@ -489,7 +512,7 @@ static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
 
         if (dcpl >= 0 && H5Pget_chunk(dcpl, 2, chunk) >= 1)
             rc = 0;
-        if (rc == 0 && wide && H5Pget_nfilters(dcpl) > 0 && host_little_endian()) {
+        if (rc == 0 && wide && H5Pget_nfilters(dcpl) == 2 && host_little_endian()) {
             c->direct = 1;
             c->chunk_rows = chunk[0];
             if (!(c->chunk = calloc(chunk[0], c->cols * 8)))
@@ -548,7 +571,9 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         if (ds < 0 || stat_common_attrs(ds, s) < 0 ||
             attr_strs(ds, "elements", (const char *const *)s->elem_names, s->u.vector.n) < 0)
             break;
-        rc = add_column(w, ds, H5T_NATIVE_UINT64, s->u.vector.n, s, 1, s->wide_base);
+        /* Short vectors are dense (internal.h), longer ones logged. */
+        rc = add_column(w, ds, H5T_NATIVE_UINT64, s->u.vector.n, s, s->dst_width == 0,
+                        s->wide_base);
         ds = -1;
         break;
     case STATS_HIST: {
@@ -695,8 +720,9 @@ static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
 /* --- Writing -------------------------------------------------------------------- */
 
 /*
- * Compress c's chunk (its first `rows` rows filled, the rest zeroed) with
- * the dataset's filters, shuffle then deflate, and write it whole.
+ * Shuffle and deflate c's chunk (n values) into w->zbuf with zlib, as the
+ * dataset's pipeline declares it (shuffle with 8-byte elements, then zlib
+ * at DEFLATE_LEVEL): filter mask 0. Returns the stream's length or 0.
  *
  * Why not H5Dwrite: HDF5's filter path copies a batch into its chunk cache,
  * allocates and frees chunk and filter buffers, and calls compress2() per
@@ -705,21 +731,14 @@ static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
  * hash table) cost the writer thread over half as much as the deflating
  * itself (perf, bench_stats --dump-only). Here one zlib stream is rewound
  * per chunk (deflateReset leaves it exactly as a fresh deflateInit would)
- * and the buffers are the writer's. The bytes are those of the declared pipeline
- * (shuffle with 8-byte elements, then zlib at DEFLATE_LEVEL) with filter
- * mask 0, so every reader decodes them with its own filters.
+ * and the buffers are the writer's.
  */
-static int put_chunk(struct stats_h5_writer *w, struct column *c, uint64_t rows)
+static size_t zlib_chunk(struct stats_h5_writer *w, const struct column *c, size_t n)
 {
-    size_t rb = c->cols * 8, n = c->chunk_rows * c->cols, e;
-    hsize_t offset[2] = { c->chunk_start, 0 };
     const uint64_t *v = (const uint64_t *)c->chunk;
+    size_t e;
     unsigned b;
 
-    if (!w->zs_ok)
-        return -1;
-    if (rows < c->chunk_rows)
-        memset(c->chunk + rows * rb, 0, (c->chunk_rows - rows) * rb);
     /*
      * Shuffle: byte b of element e goes to b * n + e. Eight elements at a
      * time as an 8x8 byte transpose in three rounds of 64-bit swaps
@@ -755,16 +774,62 @@ static int put_chunk(struct stats_h5_writer *w, struct column *c, uint64_t rows)
         for (b = 0; b < 8; b++)
             w->shuf[b * n + e] = (unsigned char)(x >> (8 * b));
     }
-    if (deflateReset(&w->zs) != Z_OK)
-        return -1;
+    if (!w->zs_ok || deflateReset(&w->zs) != Z_OK)
+        return 0;
     w->zs.next_in = w->shuf;
     w->zs.avail_in = (uInt)(n * 8);
     w->zs.next_out = w->zbuf;
     w->zs.avail_out = (uInt)w->zbuf_size;
     if (deflate(&w->zs, Z_FINISH) != Z_STREAM_END)
-        return -1;
-    return H5Dwrite_chunk(c->ds, H5P_DEFAULT, 0, offset, (size_t)w->zs.total_out,
-                          w->zbuf) < 0 ? -1 : 0;
+        return 0;
+    return (size_t)w->zs.total_out;
+}
+
+/*
+ * Encode c's chunk (its first `rows` rows filled) and write it whole with
+ * H5Dwrite_chunk, its filter mask saying which of the dataset's filters
+ * the bytes went through (h5writer.h, enum stats_h5_chunks):
+ *   AUTO  rowdeflate, deflate only (mask: no shuffle); raw (mask: neither)
+ *         if that would not shrink the chunk. Rows past `rows` repeat the
+ *         last one, which costs one match each (zeros would cost a literal
+ *         per non-zero byte); nobody reads them, the extent ends before.
+ *   ZLIB  shuffle + zlib, mask 0; rows past `rows` zeroed.
+ *   RAW   the chunk as it is, mask: neither.
+ */
+static int put_chunk(struct stats_h5_writer *w, struct column *c, uint64_t rows)
+{
+    size_t rb = c->cols * 8, n = c->chunk_rows * c->cols, bytes = n * 8, len = 0;
+    hsize_t offset[2] = { c->chunk_start, 0 };
+    const void *data = w->zbuf;
+    uint32_t mask = 0;
+    uint64_t r;
+
+    if (rows < c->chunk_rows) {
+        if (w->chunks == STATS_H5_CHUNKS_AUTO && rows > 0)
+            for (r = rows; r < c->chunk_rows; r++)
+                memcpy(c->chunk + r * rb, c->chunk + (rows - 1) * rb, rb);
+        else
+            memset(c->chunk + rows * rb, 0, (c->chunk_rows - rows) * rb);
+    }
+    switch (w->chunks) {
+    case STATS_H5_CHUNKS_ZLIB:
+        if ((len = zlib_chunk(w, c, n)) == 0)
+            return -1;
+        break;
+    case STATS_H5_CHUNKS_AUTO:
+        /* cap = bytes: a stream as large as the chunk is not worth it. */
+        len = rowdeflate(&w->rd, c->chunk, bytes, rb, w->zbuf, bytes);
+        mask = MASK_NO_SHUFFLE;
+        if (len)
+            break;
+        __attribute__((fallthrough));   /* does not shrink: raw */
+    default:
+        data = c->chunk;
+        len = bytes;
+        mask = MASK_NO_SHUFFLE | MASK_NO_DEFLATE;
+        break;
+    }
+    return H5Dwrite_chunk(c->ds, H5P_DEFAULT, mask, offset, len, data) < 0 ? -1 : 0;
 }
 
 /* Rows written: set the extent of c to `size` rows. */
@@ -831,8 +896,15 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
             const uint64_t *cnt = w->counts + c->wide_base;
 
             if (c->pct) {
-                stats_hist_summarise_percentiles(&c->layout, cnt,
-                    (double *)(w->buf[buf] + c->boff * w->batch_rows + (size_t)row * rb));
+                /* The summary from the row's raw moments (internal.h), then
+                   its percentiles from the rebuilt counts. */
+                double *sum = (double *)(w->colbuf + c->boff * w->batch_rows +
+                                         (size_t)row * rb);
+                uint64_t mom[STATS_HMOM__COUNT];
+
+                memcpy(mom, w->buf[buf] + (size_t)row * w->rowbytes + c->doff, sizeof(mom));
+                stats_hist_moments_summary(mom, sum);
+                stats_hist_summarise_percentiles(&c->layout, cnt, sum);
             } else if (c->direct) {
                 uint64_t r = at + row;
 
@@ -858,6 +930,38 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
 }
 
 /*
+ * The batch's rows into one block per dense column (colbuf), eight rows at
+ * a time: the eight rows (~20 KB for 300 stats) stay in L1 while each
+ * column's eight values complete one line of its block.
+ */
+static void transpose(struct stats_h5_writer *w, int buf, uint32_t rows)
+{
+    const unsigned char *src = w->buf[buf];
+    uint32_t r0, r;
+    size_t i;
+
+    for (r0 = 0; r0 < rows; r0 += 8) {
+        uint32_t r1 = rows - r0 < 8 ? rows : r0 + 8;
+
+        for (i = 0; i < w->ncols; i++) {
+            const struct column *c = &w->cols[i];
+            unsigned char *dst = w->colbuf + c->boff * w->batch_rows;
+            size_t rb = c->cols * 8;
+
+            if (c->wide || c->pct)      /* pct: rebuild_wide */
+                continue;
+            if (rb == 8) {
+                for (r = r0; r < r1; r++)
+                    memcpy(dst + (size_t)r * 8, src + (size_t)r * w->rowbytes + c->doff, 8);
+            } else {
+                for (r = r0; r < r1; r++)
+                    memcpy(dst + (size_t)r * rb, src + (size_t)r * w->rowbytes + c->doff, rb);
+            }
+        }
+    }
+}
+
+/*
  * Append `rows` buffered dumps at row `at`: every stat column, one file
  * flush, then /dumps/tick (the last column) with its own flush, so readers
  * never see a tick whose rows are missing. One H5Fflush rather than an
@@ -868,6 +972,7 @@ static int write_batch(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t
 {
     size_t i;
 
+    transpose(w, buf, rows);
     errno = 0;
     if (rebuild_wide(w, buf, at, rows) < 0)
         return errno ? errno : EIO;
@@ -883,7 +988,7 @@ static int write_batch(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t
         else if (c->wide)
             rc = write_rows(c, c->asmb, at, rows, last);
         else
-            rc = write_rows(c, w->buf[buf] + c->boff * w->batch_rows, at, rows, last);
+            rc = write_rows(c, w->colbuf + c->boff * w->batch_rows, at, rows, last);
         if (rc < 0)
             return errno ? errno : EIO;
     }
@@ -896,6 +1001,8 @@ static void *writer_thread(void *arg)
 
     /* Error printing is per thread in a thread-safe HDF5: off here too. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* A name for top, perf --comm and gdb. */
+    pthread_setname_np(pthread_self(), "stats-writer");
     pthread_mutex_lock(&w->mu);
     for (;;) {
         int buf, err;
@@ -947,39 +1054,24 @@ static int wait_idle(struct stats_h5_writer *w)
     return 0;
 }
 
-/*
- * Point the registry's dump sink at buffer `buf`, row `row` (internal.h):
- * each dense stat's dst at its block, the delta log at the buffer's.
- */
+/* Point the registry's dump sink (internal.h) at buffer `buf`: its first
+   row, and its delta log. */
 static void sink_set(struct stats_h5_writer *w, int buf)
 {
-    size_t i;
-
-    for (i = 0; i < w->ncols; i++) {
-        struct column *c = &w->cols[i];
-
-        if (c->stat)
-            c->stat->dst = w->buf[buf] + c->boff * w->batch_rows;
-    }
+    w->r->sink_rowp = w->buf[buf];
     w->r->log_idx = w->log_idx[buf];
     w->r->log_val = w->log_val[buf];
     w->r->log_n = 0;
-    w->r->sink_row = 0;
 }
 
 /* Stop feeding the registry's sink (before the buffers go). */
 static void sink_clear(struct stats_h5_writer *w)
 {
-    size_t i;
-
-    for (i = 0; i < w->ncols; i++)
-        if (w->cols[i].stat)
-            w->cols[i].stat->dst = NULL;
     if (w->r->log_idx == w->log_idx[0] || w->r->log_idx == w->log_idx[1]) {
+        w->r->sink_rowp = NULL;
         w->r->log_idx = NULL;
         w->r->log_val = NULL;
         w->r->log_n = 0;
-        w->r->sink_row = 0;
     }
 }
 
@@ -991,6 +1083,7 @@ static void sink_clear(struct stats_h5_writer *w)
 static int hand_off(struct stats_h5_writer *w)
 {
     int rc;
+
 
     w->last_flush = mono_now();
     if ((rc = wait_idle(w)) != 0 || w->nbuf == 0)
@@ -1033,20 +1126,30 @@ static int h5_dump(struct stats_writer *base, struct stats_registry *r,
                    const struct stats_dump_info *info)
 {
     struct stats_h5_writer *w = (struct stats_h5_writer *)base;
-    unsigned char *dumps;
+    unsigned char *row = w->buf[w->cur] + (size_t)w->nbuf * w->rowbytes;
+    int rc;
 
-    if (w->failed)
+    if (w->failed) {
+        /* Nothing more is written: the next dumps reuse row 0 and an
+           empty log, so they stay inside the buffers. */
+        r->sink_rowp = w->buf[w->cur];
+        r->log_n = 0;
         return h5_failed(w);
+    }
     w->log_end[w->cur][w->nbuf] = r->log_n;
-    /* The /dumps columns: reset_tick then tick, the last two blocks. */
-    dumps = w->buf[w->cur] + w->cols[w->ncols - 2].boff * w->batch_rows;
-    memcpy(dumps + (size_t)w->nbuf * 8, &info->reset_tick, 8);
-    dumps = w->buf[w->cur] + w->cols[w->ncols - 1].boff * w->batch_rows;
-    memcpy(dumps + (size_t)w->nbuf * 8, &info->tick, 8);
-    r->sink_row = ++w->nbuf;
+    /* The /dumps columns: reset_tick then tick, after the stats' values. */
+    memcpy(row + w->cols[w->ncols - 2].doff, &info->reset_tick, 8);
+    memcpy(row + w->cols[w->ncols - 1].doff, &info->tick, 8);
+    w->nbuf++;
+    r->sink_rowp = row + w->rowbytes;   /* at most the spare row */
     if (w->nbuf == w->batch_rows || w->log_cap - r->log_n < w->wide_elems ||
-        mono_now() - w->last_flush >= w->flush_interval)
-        return hand_off(w);
+        mono_now() - w->last_flush >= w->flush_interval) {
+        if ((rc = hand_off(w)) != 0) {
+            r->sink_rowp = w->buf[w->cur];
+            r->log_n = 0;
+        }
+        return rc;
+    }
     return 0;
 }
 
@@ -1128,6 +1231,7 @@ static void free_writer(struct stats_h5_writer *w)
         free(w->log_val[i]);
         free(w->log_end[i]);
     }
+    free(w->colbuf);
     free(w->counts);
     free(w->shuf);
     free(w->zbuf);
@@ -1169,6 +1273,9 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
                                    "the statistics already go to another HDF5 file");
     if (!opt)
         opt = &defaults;
+    if (opt->chunks < STATS_H5_CHUNKS_AUTO || opt->chunks > STATS_H5_CHUNKS_RAW)
+        return stats_registry_fail(r, SIM_EINVAL, path, "unknown chunk encoding %d",
+                                   opt->chunks);
     if (!(w = calloc(1, sizeof(*w))))
         return stats_registry_fail(r, SIM_ENOMEM, path, "opening the statistics file");
     w->r = r;
@@ -1232,8 +1339,12 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
     if (w->log_cap < 2 * w->wide_elems)
         w->log_cap = 2 * w->wide_elems;
     w->counts = calloc(w->wide_elems ? w->wide_elems : 1, sizeof(uint64_t));
+    w->rowbytes = r->dense_bytes + 8 * (size_t)w->nown;
+    w->colbuf = buffer_alloc((size_t)w->batch_rows * w->densebytes);
+    if (!w->colbuf)
+        w->counts = (free(w->counts), NULL);
     for (fd = 0; fd < 2; fd++) {
-        w->buf[fd] = buffer_alloc((size_t)w->batch_rows * w->densebytes);
+        w->buf[fd] = buffer_alloc(((size_t)w->batch_rows + 1) * w->rowbytes);
         w->log_idx[fd] = malloc(w->log_cap * sizeof(uint32_t));
         w->log_val[fd] = malloc(w->log_cap * sizeof(uint64_t));
         w->log_end[fd] = malloc((size_t)w->batch_rows * sizeof(size_t));
@@ -1251,21 +1362,26 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
         for (i = 0; i < r->n; i++) {
             const struct stats_stat *st = r->stats[i];
 
-            if (st->kind == STATS_VECTOR || st->kind == STATS_HIST)
+            if ((st->kind == STATS_VECTOR && st->dst_width == 0) || st->kind == STATS_HIST)
                 memcpy(w->counts + st->wide_base, st->snap_counts,
                        (st->kind == STATS_VECTOR ? st->u.vector.n
                         : (size_t)st->u.hist.nbins + 2) * sizeof(uint64_t));
         }
     }
+    w->chunks = opt->chunks;
+    rowdeflate_init(&w->rd);
     if (w->chunk_max) {
-        w->zbuf_size = compressBound((uLong)w->chunk_max);
-        w->shuf = malloc(w->chunk_max);
+        int zlib = w->chunks == STATS_H5_CHUNKS_ZLIB;
+
+        w->zbuf_size = zlib ? compressBound((uLong)w->chunk_max) : w->chunk_max;
+        w->shuf = zlib ? malloc(w->chunk_max) : NULL;
         w->zbuf = malloc(w->zbuf_size);
-        if (!w->shuf || !w->zbuf || deflateInit(&w->zs, DEFLATE_LEVEL) != Z_OK) {
+        if ((zlib && !w->shuf) || !w->zbuf ||
+            (zlib && deflateInit(&w->zs, DEFLATE_LEVEL) != Z_OK)) {
             rc = h5_fail(w, ENOMEM, "cannot allocate the compression buffers");
             goto err_unlink;
         }
-        w->zs_ok = 1;
+        w->zs_ok = zlib;
     }
     /* Every object exists now: SWMR readers may open the file. */
     errno = 0;

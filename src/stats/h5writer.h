@@ -44,14 +44,34 @@ struct stats_run_end {
                                    /run/complete stays 0, the file is kept */
 };
 
+/*
+ * How the compressed datasets' chunks (histogram counts, every dataset of
+ * 16 columns or more) are encoded. The values read back are the same
+ * whatever the choice; only the file's bytes and size differ. Each chunk
+ * records in its filter mask which of the dataset's filters (shuffle,
+ * deflate) it went through, and HDF5 (h5py, h5dump) undoes exactly those.
+ *   AUTO  row-delta deflate (rowdeflate.h: matches one row back, no
+ *         shuffle), stored raw when that would not shrink it. About a fifth
+ *         of zlib's CPU; files up to ~2x larger than ZLIB's when many counts
+ *         change every dump, about the same when few do.
+ *   ZLIB  shuffle + zlib deflate level 1 (the smallest files).
+ *   RAW   no compression (the largest files, the least CPU).
+ */
+enum stats_h5_chunks {
+    STATS_H5_CHUNKS_AUTO = 0,
+    STATS_H5_CHUNKS_ZLIB,
+    STATS_H5_CHUNKS_RAW,
+};
+
 struct stats_h5_options {
     double flush_interval_s;    /* host seconds between writes; 0: every dump */
     uint32_t batch_rows;        /* write at least every this many dumps */
     int background;             /* write batches from a writer thread */
+    int chunks;                 /* enum stats_h5_chunks */
 };
 
 /*
- * flush_interval_s 1.0, batch_rows 1024, background 1.
+ * flush_interval_s 1.0, batch_rows 4096, background 1, chunks AUTO.
  *
  * background: a batch is handed to a writer thread (double-buffered) and
  * the simulation goes on while HDF5 compresses and writes it; the writer
@@ -61,7 +81,7 @@ struct stats_h5_options {
  * waits for it. With 0, batches are written in the calling thread (what a
  * sweep that already fills every core may prefer: the work is the same).
  */
-#define STATS_H5_OPTIONS_DEFAULT { 1.0, 4096, 1 }
+#define STATS_H5_OPTIONS_DEFAULT { 1.0, 4096, 1, STATS_H5_CHUNKS_AUTO }
 
 struct stats_h5_writer;
 

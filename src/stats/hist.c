@@ -91,8 +91,12 @@ static void percentiles(const struct stats_hist *h, const uint64_t *counts,
     int i;
 
     for (i = 0; i < n; i++) {
-        unsigned __int128 num = (unsigned __int128)count * ppm[i];
-        uint64_t k = (uint64_t)((num + 999999) / 1000000);
+        /* 64-bit arithmetic when count * 10^6 fits (any real count):
+           a 128-bit division is a library call, four per histogram per
+           dump in the writer thread. */
+        uint64_t k = count <= UINT64_MAX / 1000000 - 1
+            ? (count * ppm[i] + 999999) / 1000000
+            : (uint64_t)(((unsigned __int128)count * ppm[i] + 999999) / 1000000);
 
         if (count == 0 || ppm[i] == 0 || ppm[i] > 1000000) {
             out[i] = NAN;

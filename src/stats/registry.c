@@ -209,7 +209,10 @@ static struct stats_stat *stat_new(struct stats_registry *r, enum stats_kind kin
         r->stats = a;
         r->cap = cap;
     }
-    s = calloc(1, sizeof(*s));
+    /* Cache-line aligned: a dump's fields start a line (internal.h). */
+    s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
+    if (s)
+        memset(s, 0, sizeof(*s));
     if (!s || !(s->prefix = strdup(lp ? prefix : "")) ||
         !(s->unit = strdup(unit ? unit : "")) || !(s->desc = strdup(desc ? desc : ""))) {
         if (s) {
@@ -529,19 +532,24 @@ int stats_registry_freeze(struct stats_registry *r)
     for (i = 0; i < r->n; i++)
         if (r->stats[i]->kind == STATS_FORMULA && order_formula(r, r->stats[i]))
             return r->err;
-    /* Sink layout: dense values per row, and the numbering of counts. */
+    /* Sink layout: the dense row, and the numbering of counts. */
     r->wide_elems = 0;
+    r->dense_bytes = 0;
     for (i = 0; i < r->n; i++) {
         struct stats_stat *s = r->stats[i];
 
-        s->dst_width = s->kind == STATS_HIST ? STATS_HCOL__COUNT : 1;
+        s->dst_width = s->kind == STATS_HIST ? STATS_HMOM__COUNT : 1;
         s->wide_base = (uint32_t)r->wide_elems;
-        if (s->kind == STATS_VECTOR) {
+        if (s->kind == STATS_VECTOR && s->u.vector.n <= STATS_DENSE_VECTOR_MAX) {
+            s->dst_width = s->u.vector.n;
+        } else if (s->kind == STATS_VECTOR) {
             s->dst_width = 0;
             r->wide_elems += s->u.vector.n;
         } else if (s->kind == STATS_HIST) {
             r->wide_elems += (size_t)s->u.hist.nbins + 2;
         }
+        s->dst_off = (uint32_t)r->dense_bytes;
+        r->dense_bytes += (size_t)s->dst_width * 8;
     }
     r->frozen = true;
     return 0;
@@ -642,8 +650,8 @@ static void snap_one(struct stats_registry *r, struct stats_stat *s, uint64_t c,
 static inline void put_dense(const struct stats_registry *r, const struct stats_stat *s,
                              const void *v)
 {
-    if (s->dst)
-        memcpy(s->dst + (size_t)r->sink_row * 8, v, 8);
+    if (r->sink_rowp)
+        memcpy(r->sink_rowp + s->dst_off, v, 8);
 }
 
 static void snapshot(struct stats_registry *r, struct stats_stat *s,
@@ -671,7 +679,14 @@ static void snapshot(struct stats_registry *r, struct stats_stat *s,
         break;
     }
     case STATS_VECTOR:
-        snap_counts(r, s->snap_counts, s->u.vector.v, s->u.vector.n, s->wide_base);
+        if (s->dst_width) {
+            /* Dense (internal.h): copied whole, into the row too. */
+            memcpy(s->snap_counts, s->u.vector.v, (size_t)s->dst_width * 8);
+            if (r->sink_rowp)
+                memcpy(r->sink_rowp + s->dst_off, s->u.vector.v, (size_t)s->dst_width * 8);
+        } else {
+            snap_counts(r, s->snap_counts, s->u.vector.v, s->u.vector.n, s->wide_base);
+        }
         break;
     case STATS_HIST: {
         struct stats_hist *h = &s->u.hist;
@@ -686,14 +701,21 @@ static void snapshot(struct stats_registry *r, struct stats_stat *s,
         }
         snap_one(r, s, h->underflow, 0);
         snap_one(r, s, h->overflow, h->nbins + 1);
-        /* Percentiles are left to whoever reads them (the HDF5 writer
-           computes its own in its thread; see stats_snap_hist_summary):
-           they were a third of a dump's cost in the simulation thread. */
-        stats_hist_summarise_moments(h, s->snap_summary);
+        /* The raw moments only: the summary is left to whoever reads it
+           (the HDF5 writer computes its own in its thread; see
+           stats_snap_hist_summary). Percentiles were a third of a dump's
+           cost in the simulation thread, the moments' divisions and square
+           root another tenth. */
+        s->snap_mom[STATS_HMOM_COUNT] = h->count;
+        memcpy(&s->snap_mom[STATS_HMOM_SHIFT], &h->shift, 8);
+        memcpy(&s->snap_mom[STATS_HMOM_SUM_D], &h->sum_d, 8);
+        memcpy(&s->snap_mom[STATS_HMOM_SUMSQ_D], &h->sumsq_d, 8);
+        memcpy(&s->snap_mom[STATS_HMOM_MIN], &h->min, 8);
+        memcpy(&s->snap_mom[STATS_HMOM_MAX], &h->max, 8);
+        s->snap_sum = false;
         s->snap_pct = false;
-        if (s->dst)
-            memcpy(s->dst + (size_t)r->sink_row * sizeof(s->snap_summary), s->snap_summary,
-                   sizeof(s->snap_summary));
+        if (r->sink_rowp)
+            memcpy(r->sink_rowp + s->dst_off, s->snap_mom, sizeof(s->snap_mom));
         break;
     }
     default:
@@ -829,13 +851,39 @@ const uint64_t *stats_snap_hist_counts(const struct stats_stat *s)
     return s->snap_counts;
 }
 
+void stats_hist_moments_summary(const uint64_t *m, double *summary)
+{
+    struct stats_hist h;
+
+    memset(&h, 0, sizeof(h));
+    h.count = m[STATS_HMOM_COUNT];
+    memcpy(&h.shift, &m[STATS_HMOM_SHIFT], 8);
+    memcpy(&h.sum_d, &m[STATS_HMOM_SUM_D], 8);
+    memcpy(&h.sumsq_d, &m[STATS_HMOM_SUMSQ_D], 8);
+    memcpy(&h.min, &m[STATS_HMOM_MIN], 8);
+    memcpy(&h.max, &m[STATS_HMOM_MAX], 8);
+    stats_hist_summarise_moments(&h, summary);
+}
+
+/* Every stat is allocated by the registry, never const: filling the cached
+   summary through the const view is safe. */
+const double *stats_snap_hist_moments(const struct stats_stat *s)
+{
+    struct stats_stat *m = (struct stats_stat *)s;
+
+    if (s->kind == STATS_HIST && !s->snap_sum) {
+        stats_hist_moments_summary(s->snap_mom, m->snap_summary);
+        m->snap_sum = true;
+    }
+    return s->snap_summary;
+}
+
 const double *stats_snap_hist_summary(const struct stats_stat *s)
 {
-    if (s->kind == STATS_HIST && !s->snap_pct) {
-        /* Every stat is allocated by the registry, never const: filling
-           the cached percentiles through the const view is safe. */
-        struct stats_stat *m = (struct stats_stat *)s;
+    struct stats_stat *m = (struct stats_stat *)s;
 
+    if (s->kind == STATS_HIST && !s->snap_pct) {
+        stats_snap_hist_moments(s);
         stats_hist_summarise_percentiles(&s->u.hist, s->snap_counts, m->snap_summary);
         m->snap_pct = true;
     }

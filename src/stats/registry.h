@@ -147,9 +147,11 @@ struct stats_registry {
     sim_tick_t reset_tick;
     uint64_t ndumps;
     struct stats_dump_info last;    /* valid when ndumps > 0 */
-    /* The dump sink (internal.h): row of the sink's buffers a dump fills,
-       and the delta log of changed vector and histogram counts. */
-    uint32_t sink_row;
+    /* The dump sink (internal.h): the row a dump's dense values go to
+       (NULL: none), its size, and the delta log of changed vector and
+       histogram counts. */
+    unsigned char *sink_rowp;
+    size_t dense_bytes;         /* set at freeze */
     uint32_t *log_idx;          /* NULL: no sink */
     uint64_t *log_val;
     size_t log_n;

@@ -9,7 +9,7 @@ percentiles of the sample within the bound of stats/SCHEMA.md.
 
 Usage:
   check_stats_file.py FILE --dumps N --period P [--reset-after K] [--wide W]
-                      [--txt stats.txt]
+                      [--noisy] [--txt stats.txt]
   check_stats_file.py --same A B      # identical statistics (determinism)
 Exit status 0 when every check passes; each failure prints one line.
 """
@@ -46,7 +46,23 @@ def nearest_rank(sorted_x, ppm):
     return sorted_x[max(k, 1) - 1]
 
 
-def expected(n_dumps, period, reset_after, wide):
+M64 = (1 << 64) - 1
+
+
+def noise(x):
+    """splitmix64's output for state x (stats_writer_driver.c)."""
+    z = (x + 0x9e3779b97f4a7c15) & M64
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
+    return z ^ (z >> 31)
+
+
+def noisy_add(j, e):
+    """What --noisy adds to element e at dump j."""
+    return noise(16 * j + e) >> 14 if (j - 1) // 512 % 2 else 1
+
+
+def expected(n_dumps, period, reset_after, wide, noisy=False):
     """Per dump: dict path -> value (vectors as lists, hists as samples)."""
     out = []
     for i in range(1, n_dumps + 1):
@@ -74,6 +90,8 @@ def expected(n_dumps, period, reset_after, wide):
         }
         for c in range(wide):
             e["system.extra.c%d" % c] = sj
+        if noisy:
+            e["system.noise.v"] = [sum(noisy_add(j, k) for j in js) & M64 for k in range(16)]
         out.append(e)
     return out
 
@@ -134,7 +152,7 @@ def pct_bound(x, edges, value):
 
 
 def check_file(args):
-    exp = expected(args.dumps, args.period, args.reset_after, args.wide)
+    exp = expected(args.dumps, args.period, args.reset_after, args.wide, args.noisy)
     n = args.dumps
     f = h5py.File(args.file, "r")
     a = f.attrs
@@ -177,6 +195,8 @@ def check_file(args):
     f["stats"].visititems(lambda name, o: found.__setitem__(name.replace("/", "."), o)
                           if "kind" in o.attrs else None)
     want_paths = set(STATS) | {"system.extra.c%d" % c for c in range(args.wide)}
+    if args.noisy:
+        want_paths.add("system.noise.v")
     check(set(found) == want_paths, "the file holds exactly the registered stats (%s)"
           % sorted(set(found) ^ want_paths))
 
@@ -208,6 +228,10 @@ def check_file(args):
     check(list(ds.attrs["elements"]) == ["4K", "2M", "1G"], "vector element names")
     check(ds.shape == (n, 3) and ds.dtype == np.uint64, "vector shape")
     check(ds[:].tolist() == [e["system.iommu.maps"] for e in exp], "vector values")
+    if args.noisy:
+        ds = f[h5("system.noise.v")]
+        check(ds.shape == (n, 16) and ds.dtype == np.uint64, "noisy vector shape")
+        check(ds[:].tolist() == [e["system.noise.v"] for e in exp], "noisy vector values")
 
     for path, edges, scale in (("system.dev0.lat", LIN_EDGES, "linear"),
                                ("system.iommu.walk_lat", LOG_EDGES, "log2")):
@@ -324,6 +348,7 @@ def main():
     p.add_argument("--period", type=int, default=1000000)
     p.add_argument("--reset-after", type=int, default=0)
     p.add_argument("--wide", type=int, default=0)
+    p.add_argument("--noisy", action="store_true")
     p.add_argument("--txt")
     p.add_argument("--pythonpath", default="python")
     p.add_argument("--same", nargs=2)

@@ -6,7 +6,7 @@
  *
  * Usage: stats_writer_driver OUTDIR [--dumps N] [--period TICKS]
  *          [--reset-after K] [--flush-interval S] [--batch N] [--sleep-us U]
- *          [--wide N] [--sync]
+ *          [--wide N] [--sync] [--chunks auto|zlib|raw] [--noisy]
  *
  * Interval i (1..N) runs over ticks [(i-1)P, iP) and ends with dump i at iP:
  *   system.dev0.reqs         += i
@@ -24,6 +24,13 @@
  * With --reset-after K the registry is reset at tick K P, after dump K.
  * --wide N adds N extra counters system.extra.cN (+= i) to grow the file.
  * --sync writes batches in the calling thread (no writer thread).
+ * --chunks picks the compressed chunks' encoding (enum stats_h5_chunks).
+ * --noisy adds system.noise.v, a vector of 16 elements (compressed, being
+ * 16 wide) that changes in every byte in every other chunk of 512 dumps
+ * (the vector's chunk), so AUTO stores those chunks raw and the rest
+ * deflated: dump i adds to element e
+ *     noise(16 i + e) >> 14   if ((i - 1) / 512) is odd, else 1,
+ * noise(x) being splitmix64's output for state x (check_stats_file.py).
  * Writes OUTDIR/stats.h5 and OUTDIR/stats.txt; exits 1 with a one-line
  * error on any failure.
  */
@@ -37,6 +44,16 @@
 #include "stats/txtwriter.h"
 
 static void *g_extra;
+
+/* splitmix64's finaliser of x + golden gamma: a closed form per (i, e). */
+static uint64_t noise(uint64_t x)
+{
+    uint64_t z = x + UINT64_C(0x9e3779b97f4a7c15);
+
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
 
 /* Report the registry's error in one line and free everything. */
 static int fail(struct stats_registry *r)
@@ -70,10 +87,11 @@ int main(int argc, char **argv)
     struct stats_counter *reqs, *hits, *misses, **extra = NULL;
     struct stats_scalar *bytes;
     struct stats_twa *depth;
-    struct stats_vector *maps;
+    struct stats_vector *maps, *noisy = NULL;
     struct stats_hist *lat, *walk;
     unsigned long long dumps = 10, period = 1000000, reset_after = 0, sleep_us = 0;
     unsigned long long wide = 0, samples = 0, i, k;
+    int want_noisy = 0;
     char cmd[4096], path[4096], json[256];
     const char *outdir;
     int a;
@@ -103,7 +121,15 @@ int main(int argc, char **argv)
         else if (strcmp(o, "--sync") == 0) {
             opt.background = 0;
             continue;
-        }
+        } else if (strcmp(o, "--noisy") == 0) {
+            want_noisy = 1;
+            continue;
+        } else if (strcmp(o, "--chunks") == 0 && v && strcmp(v, "auto") == 0)
+            opt.chunks = STATS_H5_CHUNKS_AUTO;
+        else if (strcmp(o, "--chunks") == 0 && v && strcmp(v, "zlib") == 0)
+            opt.chunks = STATS_H5_CHUNKS_ZLIB;
+        else if (strcmp(o, "--chunks") == 0 && v && strcmp(v, "raw") == 0)
+            opt.chunks = STATS_H5_CHUNKS_RAW;
         else {
             fprintf(stderr, "stats_writer_driver: unknown option '%s'\n", o);
             return 2;
@@ -139,6 +165,15 @@ int main(int argc, char **argv)
         snprintf(name, sizeof(name), "c%llu", k);
         extra[k] = stats_register_counter(&r, "system.extra", name, "count", "filler");
     }
+    if (want_noisy) {
+        static const char *const el[16] = { "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7",
+                                            "e8", "e9", "e10", "e11", "e12", "e13", "e14",
+                                            "e15" };
+
+        noisy = stats_register_vector(&r, "system.noise", "v", "count",
+                                      "counts that change in every byte half the time",
+                                      el, 16);
+    }
     if (stats_registry_error(&r))
         return fail(&r);
 
@@ -169,6 +204,8 @@ int main(int argc, char **argv)
             stats_hist_sample(walk, (double)(1 + (i * k) % 5000));
         for (k = 0; k < wide; k++)
             stats_counter_add(extra[k], i);
+        for (k = 0; noisy && k < 16; k++)
+            stats_vector_add(noisy, (uint32_t)k, (i - 1) / 512 % 2 ? noise(16 * i + k) >> 14 : 1);
         if (stats_dump(&r, t1) != 0) {
             stats_h5_writer_abort(w);
             return fail(&r);

@@ -120,14 +120,19 @@ void test_stats_lathist_by_reference(void)
 /*
  * The sink's delta log: replaying every logged (element, value) pair over
  * a copy of the counts must give, after each dump, exactly the registry's
- * full snapshot of every vector and histogram, whatever changed (random
- * recording, a reset to zero in between), with each pair a real change.
+ * full snapshot of every long vector and histogram, whatever changed
+ * (random recording, a reset to zero in between), with each pair a real
+ * change. A vector of at most STATS_DENSE_VECTOR_MAX elements is dense
+ * (copied whole into the sink's row): it has no elements in the log, and
+ * its snapshot still follows the recording.
  */
 void test_stats_sink_delta_log(void)
 {
-    static const char *const el[5] = { "a", "b", "c", "d", "e" };
+    static const char *const el[12] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+                                         "k", "l" };
     struct stats_registry r;
-    struct stats_vector *v;
+    struct stats_vector *v, *sv;
+    uint64_t short_want[5] = { 0 };
     struct stats_hist *hl, *hg;
     uint64_t *mirror, x = 88172645463325252ULL;
     uint32_t idx[1024];
@@ -135,11 +140,12 @@ void test_stats_sink_delta_log(void)
     int d, k;
 
     stats_registry_init(&r);
-    v = stats_register_vector(&r, "m", "v", "", "", el, 5);
+    v = stats_register_vector(&r, "m", "v", "", "", el, 12);
+    sv = stats_register_vector(&r, "m", "short", "", "", el, 5);
     hl = stats_register_hist_linear(&r, "m", "lin", "", "", 0, 100, 10);
     hg = stats_register_hist_log2(&r, "m", "log", "", "", 1, 8, 4);
     CU_ASSERT_EQUAL_FATAL(stats_registry_freeze(&r), 0);
-    CU_ASSERT_EQUAL(stats_registry_wide_elems(&r), 5 + 12 + 34);
+    CU_ASSERT_EQUAL(stats_registry_wide_elems(&r), 12 + 12 + 34);
     mirror = calloc(stats_registry_wide_elems(&r), sizeof(uint64_t));
     CU_ASSERT_PTR_NOT_NULL_FATAL(mirror);
     r.log_idx = idx;
@@ -149,12 +155,16 @@ void test_stats_sink_delta_log(void)
 
         for (k = 0; k < d % 7 * 3; k++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;    /* xorshift64 */
-            stats_vector_inc(v, (uint32_t)(x % 5));
+            stats_vector_inc(v, (uint32_t)(x % 12));
+            stats_vector_add(sv, (uint32_t)(x % 5), 3);
+            short_want[x % 5] += 3;
             stats_hist_sample(hl, (double)(x % 130));
             stats_hist_sample(hg, (double)(x % 400) / 2.0);
         }
-        if (d == 25)
+        if (d == 25) {
             stats_registry_reset(&r, (sim_tick_t)d);
+            memset(short_want, 0, sizeof(short_want));
+        }
         r.log_n = 0;
         CU_ASSERT_EQUAL_FATAL(stats_dump(&r, (sim_tick_t)d), 0);
         n = r.log_n;
@@ -163,10 +173,12 @@ void test_stats_sink_delta_log(void)
             CU_ASSERT_NOT_EQUAL(mirror[idx[i]], val[i]);    /* only changes */
             mirror[idx[i]] = val[i];
         }
-        if (memcmp(mirror, stats_snap_vector(stats_find(&r, "m.v")), 5 * 8) ||
-            memcmp(mirror + 5, stats_snap_hist_counts(stats_find(&r, "m.lin")), 12 * 8) ||
-            memcmp(mirror + 17, stats_snap_hist_counts(stats_find(&r, "m.log")), 34 * 8))
+        if (memcmp(mirror, stats_snap_vector(stats_find(&r, "m.v")), 12 * 8) ||
+            memcmp(mirror + 12, stats_snap_hist_counts(stats_find(&r, "m.lin")), 12 * 8) ||
+            memcmp(mirror + 24, stats_snap_hist_counts(stats_find(&r, "m.log")), 34 * 8))
             CU_FAIL("replayed log differs from the snapshot");
+        if (memcmp(short_want, stats_snap_vector(stats_find(&r, "m.short")), 5 * 8))
+            CU_FAIL("a dense vector's snapshot differs from what was recorded");
     }
     r.log_idx = NULL;
     r.log_val = NULL;

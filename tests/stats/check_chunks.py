@@ -1,0 +1,59 @@
+"""check_chunks.py - how the compressed datasets' chunks of a stats.h5 were
+stored, as HDF5 records it: each chunk's filter mask says which of the
+dataset's filters (0 shuffle, 1 deflate) were skipped for it (h5writer.h,
+enum stats_h5_chunks).
+
+Usage: check_chunks.py FILE MODE
+  zlib   every chunk went through shuffle and deflate (mask 0)
+  raw    every chunk is stored as it is (mask 3)
+  auto   every chunk is deflated without shuffle (mask 1) or raw (mask 3);
+         system.iommu.walk_lat/counts all deflated; system.noise.v, when
+         present, holds both kinds (a dataset of mixed chunks) and takes
+         less room than raw
+Exit status 0 when every check passes; each failure prints one line.
+"""
+import sys
+
+import h5py
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print("FAIL", what)
+
+
+def masks(ds):
+    return [ds.id.get_chunk_info(i).filter_mask for i in range(ds.id.get_num_chunks())]
+
+
+def main():
+    path, mode = sys.argv[1], sys.argv[2]
+    filtered = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: filtered.__setitem__(n, o)
+                     if isinstance(o, h5py.Dataset) and o.compression == "gzip" else None)
+        check(len(filtered) >= 1, "compressed datasets in the file")
+        for name, ds in filtered.items():
+            check(ds.shuffle, "%s declares shuffle + deflate" % name)
+            m = set(masks(ds))
+            want = {"zlib": {0}, "raw": {3}, "auto": {1, 3}}[mode]
+            check(m and m <= want, "%s masks %s within %s" % (name, sorted(m), sorted(want)))
+        walk = "stats/system/iommu/walk_lat/counts"
+        if mode == "auto":
+            check(set(masks(f[walk])) == {1}, "walk_lat counts all deflated")
+        noise = "stats/system/noise/v"
+        if mode == "auto" and noise in f:
+            ds = f[noise]
+            check(set(masks(ds)) == {1, 3}, "noise vector mixes deflated and raw chunks")
+            raw = ds.id.get_num_chunks() * ds.chunks[0] * ds.chunks[1] * 8
+            check(ds.id.get_storage_size() < raw, "mixed chunks take less room than raw")
+    print("%d compressed datasets, %d failed" % (len(filtered), failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
