@@ -54,6 +54,7 @@ static int g_sync;              /* --sync: no writer thread */
 static int g_chunks;            /* --chunks */
 static int g_only = -1;         /* --only: 0 final, 1 periodic */
 static int g_nowriter;          /* --no-writer */
+static uint32_t g_batch;        /* --batch: rows per batch (0: default) */
 
 struct bench {
     struct sim sim;
@@ -174,6 +175,8 @@ static double run_once(const char *dir, double density, uint64_t us, int periodi
 
     o.background = !g_sync;
     o.chunks = g_chunks;
+    if (g_batch)
+        o.batch_rows = g_batch;
     if (setup(b) != 0 ||
         (!g_nowriter && stats_h5_writer_open(&w, &b->reg, path, &meta, &o) != 0)) {
         fprintf(stderr, "bench_stats: %s\n", stats_registry_errmsg(&b->reg));
@@ -291,6 +294,8 @@ int main(int argc, char **argv)
             g_sync = 1;
         else if (strcmp(argv[i], "--no-writer") == 0)
             g_nowriter = 1;
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+            g_batch = (uint32_t)atoi(argv[++i]);
         else if (strcmp(argv[i], "--chunks") == 0 && i + 1 < argc) {
             i++;
             g_chunks = strcmp(argv[i], "zlib") == 0 ? STATS_H5_CHUNKS_ZLIB

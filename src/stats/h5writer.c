@@ -57,6 +57,26 @@
    of a chunk's filter mask that say a filter was skipped for that chunk. */
 #define MASK_NO_SHUFFLE 0x1u
 #define MASK_NO_DEFLATE 0x2u
+/*
+ * Dumps the simulation buffers before handing them to the writer, which
+ * gathers them into file batches of batch_rows. The simulation's two
+ * buffers (rows and delta log, ~1.5 MB for 300 stats) are then reused
+ * every 2 x 512 dumps, their pages faulted once; with 4096-row buffers the
+ * first touch of ~25 MB of fresh pages per run cost the simulation thread
+ * ~10% of its time (perf: clear_page under stats_dump).
+ */
+#define HANDOFF_ROWS 128
+/*
+ * Buffers ("slots") the simulation fills in turn: up to MAX_SLOTS hand-offs
+ * may wait for the writer, so the simulation goes on while the writer spends
+ * tens of milliseconds writing a file batch (back-pressure only when every
+ * slot is full). At most SLOTS_BYTES of them, at least two. The writer
+ * faults the pages of the slots ahead of the simulation (populate_slot): in
+ * this machine's VM a fresh page cost ~4 ms per MB to fault in, and in the
+ * simulation thread that was ~10% of its time.
+ */
+#define MAX_SLOTS 16
+#define SLOTS_BYTES ((size_t)32 << 20)
 /* Delta log entries a buffered dump may use on average (12 bytes each). */
 #define LOG_PER_ROW 64
 
@@ -101,6 +121,8 @@ struct stats_h5_writer {
     struct column *cols;        /* stats, then the two /dumps columns last */
     size_t ncols;
     uint64_t rows;              /* rows in the file (under mu when threaded) */
+    uint64_t frows;             /* the same, kept by whoever writes (the
+                                   writer thread) without the lock */
     /*
      * Buffered dumps, double-buffered. The registry's snapshot is the only
      * copy the simulation thread makes (internal.h, the dump sink): each
@@ -113,16 +135,22 @@ struct stats_h5_writer {
      * (colbuf, what HDF5 writes) and replays the log over `counts` to
      * rebuild the wide rows.
      */
-    unsigned char *buf[2];      /* batch_rows + 1 rows of rowbytes (the
+    unsigned char *buf[MAX_SLOTS];  /* hand_rows + 1 rows of rowbytes (the
                                    spare row takes dumps after a failure) */
     unsigned char *colbuf;      /* writer thread: batch_rows x densebytes,
                                    one block per dense column */
     size_t rowbytes;            /* the registry's dense row + the /dumps
                                    columns */
     unsigned nown;              /* /dumps columns laid out so far */
-    uint32_t *log_idx[2];       /* delta log, log_cap entries each */
-    uint64_t *log_val[2];
-    size_t *log_end[2];         /* batch_rows: log_n after each row */
+    uint32_t *log_idx[MAX_SLOTS];   /* delta log, log_cap entries each */
+    uint64_t *log_val[MAX_SLOTS];
+    size_t *log_end[MAX_SLOTS];     /* hand_rows: log_n after each row */
+    unsigned char *slot[MAX_SLOTS]; /* one page-aligned block per slot
+                                       holding the four above */
+    size_t slot_bytes;
+    int nslots;
+    bool populated[MAX_SLOTS];  /* writer thread: pages faulted in */
+    bool sinking;               /* the registry's sink points here */
     size_t log_cap;
     size_t densebytes;          /* one row of every dense column */
     size_t wide_elems;
@@ -139,7 +167,11 @@ struct stats_h5_writer {
     unsigned char *shuf, *zbuf;
     size_t chunk_max, zbuf_size;
     uint32_t nbuf;              /* rows buffered in buf[cur] */
-    int cur;                    /* the buffer dumps are copied into */
+    uint32_t hand_rows;         /* rows a buffer holds: a hand-off */
+    uint32_t gathered;          /* rows handed off since the last file
+                                   batch (so hand-offs end on batches) */
+    uint32_t pending;           /* writer: rows gathered, not yet written */
+    int cur;                    /* the slot dumps are copied into */
     uint32_t batch_rows;
     double flush_interval;
     double last_flush;          /* host monotonic seconds */
@@ -153,9 +185,11 @@ struct stats_h5_writer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_idle;
-    int has_work, quit;         /* under mu */
-    int work_buf;               /* the buffer handed over */
-    uint32_t work_rows;
+    /* The queue of handed-off slots, under mu: nqueued slots from head
+       (the one the writer is taking counts until it is done). */
+    int head, nqueued, quit;
+    uint32_t qrows[MAX_SLOTS];  /* rows in each handed-off slot */
+    bool qflush[MAX_SLOTS];     /* ... and write the file batch after it */
     int tfailed, terrno;        /* set by the thread, read after cv_idle */
 };
 
@@ -866,16 +900,17 @@ static int write_rows(struct column *c, const void *from, uint64_t at, uint32_t 
 }
 
 /*
- * Rebuild the batch's vector and histogram rows from the delta log: replay
- * each row's changes over w->counts, copy every wide column's counts into
- * its assembly (a compressed chunk is written as soon as it is full; a
- * chunk left partly filled at the end of the batch is written now, so
- * readers see every row, and again, whole, when later rows fill it), and
- * fill the percentile columns of the histogram summaries from the same
- * counts. Wide datasets are extended first: a chunk is only written inside
- * the extent.
+ * Rebuild the wide rows of the `rows` dumps in buffer `buf`, the first of
+ * them file row `at` and colbuf row `pos`: replay each row's changes over
+ * w->counts, copy every wide column's counts into its assembly (a
+ * compressed chunk is written as soon as it is full; write_pending writes
+ * a partly filled one, so readers see every row, and it is written again,
+ * whole, when later rows fill it), and fill the histogram summaries from
+ * the row's raw moments and the same counts. Compressed datasets are
+ * extended first: a chunk is only written inside the extent.
  */
-static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t rows)
+static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t pos,
+                        uint32_t rows)
 {
     const uint32_t *idx = w->log_idx[buf];
     const uint64_t *val = w->log_val[buf];
@@ -899,7 +934,7 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
                 /* The summary from the row's raw moments (internal.h), then
                    its percentiles from the rebuilt counts. */
                 double *sum = (double *)(w->colbuf + c->boff * w->batch_rows +
-                                         (size_t)row * rb);
+                                         (size_t)(pos + row) * rb);
                 uint64_t mom[STATS_HMOM__COUNT];
 
                 memcpy(mom, w->buf[buf] + (size_t)row * w->rowbytes + c->doff, sizeof(mom));
@@ -915,26 +950,20 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
                     c->chunk_start += c->chunk_rows;
                 }
             } else if (c->wide) {
-                memcpy(c->asmb + (size_t)row * rb, cnt, rb);
+                memcpy(c->asmb + (size_t)(pos + row) * rb, cnt, rb);
             }
         }
-    }
-    for (i = 0; i < w->ncols; i++) {
-        struct column *c = &w->cols[i];
-
-        if (c->direct && at + rows > c->chunk_start &&
-            put_chunk(w, c, at + rows - c->chunk_start) < 0)
-            return -1;
     }
     return 0;
 }
 
 /*
- * The batch's rows into one block per dense column (colbuf), eight rows at
- * a time: the eight rows (~20 KB for 300 stats) stay in L1 while each
- * column's eight values complete one line of its block.
+ * The rows of buffer `buf` into one block per dense column (colbuf, from
+ * row `pos`), eight rows at a time: the eight rows (~20 KB for 300 stats)
+ * stay in L1 while each column's eight values complete one line of its
+ * block.
  */
-static void transpose(struct stats_h5_writer *w, int buf, uint32_t rows)
+static void transpose(struct stats_h5_writer *w, int buf, uint32_t pos, uint32_t rows)
 {
     const unsigned char *src = w->buf[buf];
     uint32_t r0, r;
@@ -945,8 +974,8 @@ static void transpose(struct stats_h5_writer *w, int buf, uint32_t rows)
 
         for (i = 0; i < w->ncols; i++) {
             const struct column *c = &w->cols[i];
-            unsigned char *dst = w->colbuf + c->boff * w->batch_rows;
             size_t rb = c->cols * 8;
+            unsigned char *dst = w->colbuf + c->boff * w->batch_rows + (size_t)pos * rb;
 
             if (c->wide || c->pct)      /* pct: rebuild_wide */
                 continue;
@@ -962,20 +991,20 @@ static void transpose(struct stats_h5_writer *w, int buf, uint32_t rows)
 }
 
 /*
- * Append `rows` buffered dumps at row `at`: every stat column, one file
- * flush, then /dumps/tick (the last column) with its own flush, so readers
- * never see a tick whose rows are missing. One H5Fflush rather than an
- * H5Dflush per dataset: each flush walks the whole metadata cache.
- * Returns 0 or the errno of the failure (EIO if HDF5 lost it).
+ * Append the `pending` rows gathered since the last write at file row
+ * w->frows: every stat column, one file flush, then /dumps/tick (the last
+ * column) with its own flush, so readers never see a tick whose rows are
+ * missing. One H5Fflush rather than an H5Dflush per dataset: each flush
+ * walks the whole metadata cache. Returns 0 or the errno of the failure
+ * (EIO if HDF5 lost it). The caller adds pending to w->frows.
  */
-static int write_batch(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t rows)
+static int write_pending(struct stats_h5_writer *w)
 {
+    uint64_t at = w->frows, end = at + w->pending;
     size_t i;
 
-    transpose(w, buf, rows);
-    errno = 0;
-    if (rebuild_wide(w, buf, at, rows) < 0)
-        return errno ? errno : EIO;
+    if (w->pending == 0)
+        return 0;
     for (i = 0; i < w->ncols; i++) {
         struct column *c = &w->cols[i];
         int last = i + 1 == w->ncols, rc = 0;
@@ -984,15 +1013,62 @@ static int write_batch(struct stats_h5_writer *w, int buf, uint64_t at, uint32_t
         if (last && H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0)
             rc = -1;
         else if (c->direct)
-            rc = 0;
+            rc = end > c->chunk_start ? put_chunk(w, c, end - c->chunk_start) : 0;
         else if (c->wide)
-            rc = write_rows(c, c->asmb, at, rows, last);
+            rc = write_rows(c, c->asmb, at, w->pending, last);
         else
-            rc = write_rows(c, w->colbuf + c->boff * w->batch_rows, at, rows, last);
+            rc = write_rows(c, w->colbuf + c->boff * w->batch_rows, at, w->pending, last);
         if (rc < 0)
             return errno ? errno : EIO;
     }
     return 0;
+}
+
+/*
+ * Take a hand-off of `rows` dumps in buffer `buf` (rows may be 0): gather
+ * them into the file batch (colbuf, the wide assemblies and chunks), and
+ * write the batch when it is full or `flush` asks. The simulation hands
+ * off every HANDOFF_ROWS dumps, so its buffers stay small and their pages
+ * warm; the file is written every batch_rows dumps, so HDF5's per-dataset
+ * cost is paid as rarely as before. Returns 0 or an errno, as write_pending.
+ */
+static int take_batch(struct stats_h5_writer *w, int buf, uint32_t rows, int flush)
+{
+    int err;
+
+    if (w->pending + rows > w->batch_rows) {
+        if ((err = write_pending(w)) != 0)
+            return err;
+        w->frows += w->pending;
+        w->pending = 0;
+    }
+    transpose(w, buf, w->pending, rows);
+    errno = 0;
+    if (rebuild_wide(w, buf, w->frows + w->pending, w->pending, rows) < 0)
+        return errno ? errno : EIO;
+    w->pending += rows;
+    if (w->pending == w->batch_rows || flush) {
+        if ((err = write_pending(w)) != 0)
+            return err;
+        w->frows += w->pending;
+        w->pending = 0;
+    }
+    return 0;
+}
+
+/*
+ * Fault in slot k's pages without writing to them (the simulation may be
+ * filling it: MADV_POPULATE_WRITE leaves the contents alone), once. Where
+ * the kernel lacks it, the simulation faults them itself.
+ */
+static void populate_slot(struct stats_h5_writer *w, int k)
+{
+    if (w->populated[k])
+        return;
+    w->populated[k] = true;
+#ifdef MADV_POPULATE_WRITE
+    madvise(w->slot[k], w->slot_bytes, MADV_POPULATE_WRITE);
+#endif
 }
 
 static void *writer_thread(void *arg)
@@ -1005,29 +1081,33 @@ static void *writer_thread(void *arg)
     pthread_setname_np(pthread_self(), "stats-writer");
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        int buf, err;
+        int buf, flush, err = 0;
         uint32_t rows;
-        uint64_t at;
 
-        while (!w->has_work && !w->quit)
+        while (w->nqueued == 0 && !w->quit)
             pthread_cond_wait(&w->cv_work, &w->mu);
-        if (!w->has_work)
+        if (w->quit)        /* close waited for an empty queue; abort drops it */
             break;
-        buf = w->work_buf;
-        rows = w->work_rows;
-        at = w->rows;
+        buf = w->head;
+        rows = w->qrows[buf];
+        flush = w->qflush[buf];
         pthread_mutex_unlock(&w->mu);
-        err = w->tfailed ? 0 : write_batch(w, buf, at, rows);
+        if (!w->tfailed)
+            err = take_batch(w, buf, rows, flush);
         if (err)
             H5Eclear2(H5E_DEFAULT);     /* this thread's error stack */
+        /* The slots the simulation fills after the next one. */
+        populate_slot(w, (buf + 2) % w->nslots);
+        populate_slot(w, (buf + 3) % w->nslots);
         pthread_mutex_lock(&w->mu);
         if (err) {
             w->tfailed = 1;
             w->terrno = err;
         } else if (!w->tfailed) {
-            w->rows += rows;
+            w->rows = w->frows;         /* published for stats_h5_writer_rows */
         }
-        w->has_work = 0;
+        w->head = (w->head + 1) % w->nslots;
+        w->nqueued--;
         pthread_cond_signal(&w->cv_idle);
     }
     pthread_mutex_unlock(&w->mu);
@@ -1042,7 +1122,7 @@ static int wait_idle(struct stats_h5_writer *w)
     if (!w->threaded)
         return w->failed ? h5_failed(w) : 0;
     pthread_mutex_lock(&w->mu);
-    while (w->has_work)
+    while (w->nqueued > 0)
         pthread_cond_wait(&w->cv_idle, &w->mu);
     tfailed = w->tfailed;
     terrno = w->terrno;
@@ -1058,6 +1138,7 @@ static int wait_idle(struct stats_h5_writer *w)
    row, and its delta log. */
 static void sink_set(struct stats_h5_writer *w, int buf)
 {
+    w->sinking = true;
     w->r->sink_rowp = w->buf[buf];
     w->r->log_idx = w->log_idx[buf];
     w->r->log_val = w->log_val[buf];
@@ -1067,7 +1148,8 @@ static void sink_set(struct stats_h5_writer *w, int buf)
 /* Stop feeding the registry's sink (before the buffers go). */
 static void sink_clear(struct stats_h5_writer *w)
 {
-    if (w->r->log_idx == w->log_idx[0] || w->r->log_idx == w->log_idx[1]) {
+    if (w->sinking) {
+        w->sinking = false;
         w->r->sink_rowp = NULL;
         w->r->log_idx = NULL;
         w->r->log_val = NULL;
@@ -1076,33 +1158,49 @@ static void sink_clear(struct stats_h5_writer *w)
 }
 
 /*
- * Hand the current buffer to the writer (thread, or write it here), and
- * switch to the other buffer. If the thread is still busy with the previous
- * batch, the simulation waits: the back-pressure that keeps memory bounded.
+ * Hand the current slot to the writer (thread, or take it here), and go on
+ * in the next slot; with `flush`, the writer also writes what it has
+ * gathered to the file. If every slot is waiting for the thread, the
+ * simulation waits: the back-pressure that keeps memory bounded. A failure
+ * of the thread is reported at the next hand-off.
  */
-static int hand_off(struct stats_h5_writer *w)
+static int hand_off(struct stats_h5_writer *w, int flush)
 {
-    int rc;
-
-
-    w->last_flush = mono_now();
-    if ((rc = wait_idle(w)) != 0 || w->nbuf == 0)
-        return rc;
+    if (flush)
+        w->last_flush = mono_now();
+    if (w->failed)
+        return h5_failed(w);
+    if (w->nbuf == 0 && !flush)
+        return 0;
     if (w->threaded) {
+        int tfailed, terrno;
+
         pthread_mutex_lock(&w->mu);
-        w->work_buf = w->cur;
-        w->work_rows = w->nbuf;
-        w->has_work = 1;
+        w->qrows[w->cur] = w->nbuf;
+        w->qflush[w->cur] = flush;
+        w->nqueued++;
         pthread_cond_signal(&w->cv_work);
+        while (w->nqueued == w->nslots)
+            pthread_cond_wait(&w->cv_idle, &w->mu);
+        tfailed = w->tfailed;
+        terrno = w->terrno;
         pthread_mutex_unlock(&w->mu);
-        w->cur ^= 1;
+        w->cur = (w->cur + 1) % w->nslots;
+        if (tfailed) {
+            w->nbuf = 0;
+            sink_set(w, w->cur);
+            return h5_fail(w, terrno == EIO ? 0 : terrno, "writing statistics failed");
+        }
     } else {
-        int err = write_batch(w, w->cur, w->rows, w->nbuf);
+        int err = take_batch(w, w->cur, w->nbuf, flush);
 
         if (err)
             return h5_fail(w, err == EIO ? 0 : err, "writing statistics failed");
-        w->rows += w->nbuf;
+        w->rows = w->frows;
     }
+    w->gathered += w->nbuf;
+    if (flush || w->gathered >= w->batch_rows)
+        w->gathered = 0;
     w->nbuf = 0;
     sink_set(w, w->cur);
     return 0;
@@ -1110,7 +1208,7 @@ static int hand_off(struct stats_h5_writer *w)
 
 int stats_h5_writer_flush(struct stats_h5_writer *w)
 {
-    int rc = hand_off(w);
+    int rc = hand_off(w, 1);
 
     return rc ? rc : wait_idle(w);
 }
@@ -1118,16 +1216,16 @@ int stats_h5_writer_flush(struct stats_h5_writer *w)
 /*
  * The registry has already put this dump's values in buf[cur] (row nbuf)
  * and its changed counts in the log: record the row's end of log and the
- * /dumps values, and hand the buffer off when it is full, when its log
- * could not take a dump that changed every count, or when the flush
- * interval has passed.
+ * /dumps values, and hand the buffer off when it is full or its log could
+ * not take a dump that changed every count, and with a file write when the
+ * flush interval has passed.
  */
 static int h5_dump(struct stats_writer *base, struct stats_registry *r,
                    const struct stats_dump_info *info)
 {
     struct stats_h5_writer *w = (struct stats_h5_writer *)base;
     unsigned char *row = w->buf[w->cur] + (size_t)w->nbuf * w->rowbytes;
-    int rc;
+    int rc, flush;
 
     if (w->failed) {
         /* Nothing more is written: the next dumps reuse row 0 and an
@@ -1142,9 +1240,10 @@ static int h5_dump(struct stats_writer *base, struct stats_registry *r,
     memcpy(row + w->cols[w->ncols - 1].doff, &info->tick, 8);
     w->nbuf++;
     r->sink_rowp = row + w->rowbytes;   /* at most the spare row */
-    if (w->nbuf == w->batch_rows || w->log_cap - r->log_n < w->wide_elems ||
-        mono_now() - w->last_flush >= w->flush_interval) {
-        if ((rc = hand_off(w)) != 0) {
+    flush = mono_now() - w->last_flush >= w->flush_interval;
+    if (w->nbuf == w->hand_rows || w->gathered + w->nbuf == w->batch_rows ||
+        w->log_cap - r->log_n < w->wide_elems || flush) {
+        if ((rc = hand_off(w, flush)) != 0) {
             r->sink_rowp = w->buf[w->cur];
             r->log_n = 0;
         }
@@ -1225,12 +1324,8 @@ static void free_writer(struct stats_h5_writer *w)
         free(w->cols[i].asmb);
     }
     free(w->cols);
-    for (i = 0; i < 2; i++) {
-        free(w->buf[i]);
-        free(w->log_idx[i]);
-        free(w->log_val[i]);
-        free(w->log_end[i]);
-    }
+    for (i = 0; i < MAX_SLOTS; i++)
+        free(w->slot[i]);
     free(w->colbuf);
     free(w->counts);
     free(w->shuf);
@@ -1283,6 +1378,7 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
     for (fd = 0; fd < RUN__COUNT; fd++)
         w->run[fd] = -1;
     w->batch_rows = opt->batch_rows ? opt->batch_rows : 1;
+    w->hand_rows = w->batch_rows < HANDOFF_ROWS ? w->batch_rows : HANDOFF_ROWS;
     w->flush_interval = opt->flush_interval_s;
     w->start_wall = wall_now();
     w->last_flush = mono_now();
@@ -1335,7 +1431,7 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
      * is handed off early when the next dump might not fit).
      */
     w->wide_elems = stats_registry_wide_elems(r);
-    w->log_cap = (size_t)w->batch_rows * LOG_PER_ROW;
+    w->log_cap = (size_t)w->hand_rows * LOG_PER_ROW;
     if (w->log_cap < 2 * w->wide_elems)
         w->log_cap = 2 * w->wide_elems;
     w->counts = calloc(w->wide_elems ? w->wide_elems : 1, sizeof(uint64_t));
@@ -1343,13 +1439,29 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
     w->colbuf = buffer_alloc((size_t)w->batch_rows * w->densebytes);
     if (!w->colbuf)
         w->counts = (free(w->counts), NULL);
-    for (fd = 0; fd < 2; fd++) {
-        w->buf[fd] = buffer_alloc(((size_t)w->batch_rows + 1) * w->rowbytes);
-        w->log_idx[fd] = malloc(w->log_cap * sizeof(uint32_t));
-        w->log_val[fd] = malloc(w->log_cap * sizeof(uint64_t));
-        w->log_end[fd] = malloc((size_t)w->batch_rows * sizeof(size_t));
-        if (!w->buf[fd] || !w->log_idx[fd] || !w->log_val[fd] || !w->log_end[fd])
-            w->counts = (free(w->counts), NULL);
+    /* Slots: rows, then the log's values, indexes and row ends (8-byte
+       items first, so every part is aligned), in one block each. */
+    {
+        size_t rows_b = ((size_t)w->hand_rows + 1) * w->rowbytes;
+        size_t val_b = w->log_cap * sizeof(uint64_t), end_b = w->hand_rows * sizeof(size_t);
+
+        w->slot_bytes = (rows_b + val_b + end_b + w->log_cap * sizeof(uint32_t) + 4095) &
+                        ~(size_t)4095;
+        w->nslots = (int)(SLOTS_BYTES / w->slot_bytes);
+        w->nslots = w->nslots < 2 ? 2 : w->nslots > MAX_SLOTS ? MAX_SLOTS : w->nslots;
+        for (fd = 0; fd < w->nslots && w->counts; fd++) {
+            void *p = NULL;
+
+            if (posix_memalign(&p, 4096, w->slot_bytes) != 0) {
+                w->counts = (free(w->counts), NULL);
+                break;
+            }
+            w->slot[fd] = p;
+            w->buf[fd] = p;
+            w->log_val[fd] = (uint64_t *)(w->slot[fd] + rows_b);
+            w->log_end[fd] = (size_t *)(w->slot[fd] + rows_b + val_b);
+            w->log_idx[fd] = (uint32_t *)(w->slot[fd] + rows_b + val_b + end_b);
+        }
     }
     if (!w->counts) {
         rc = h5_fail(w, ENOMEM, "cannot allocate the dump buffers");

@@ -51,6 +51,15 @@ if cmp -s "$TMP/dump.auto" "$TMP/dump.zlib" && cmp -s "$TMP/dump.auto" "$TMP/dum
 else bad "h5dump prints the same data for all three" \
     "$(diff "$TMP/dump.auto" "$TMP/dump.zlib" | grep -v 'TIME\|time' | head -c 400)"; fi
 
+# File batches of 1200 dumps gathered from the simulation's hand-offs of
+# 512 (512 + 512 + 176), with a reset in the middle.
+mkdir -p "$TMP/gather"
+expect_status 0 "driver writes 2000 dumps in batches of 1200" -- \
+    "$DRIVER" "$TMP/gather" --dumps 2000 --batch 1200 --flush-interval 1000 \
+    --reset-after 1300 --noisy
+check_py "batches gathered from hand-offs check out" -- "$CHECK" "$TMP/gather/stats.h5" \
+    --dumps 2000 --reset-after 1300 --noisy --pythonpath "$PYPATH"
+
 # The writer thread off: the same encodings from the simulation thread.
 mkdir -p "$TMP/sync"
 expect_status 0 "driver writes auto chunks without a writer thread" -- \
