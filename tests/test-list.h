@@ -255,4 +255,7 @@
     TEST(iommu_amdvi, test_amdvi_ats_flush) \
     SUITE(stats_rowdeflate)                                                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
-    TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible)
+    TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible) \
+    SUITE(iommu_amdvi_levels)                                                \
+    TEST(iommu_amdvi_levels, test_amdvi_levels_skip_2m_1g_4k)                \
+    TEST(iommu_amdvi_levels, test_amdvi_levels_skipped_bits_fault)
