@@ -353,6 +353,10 @@ static struct stats_hist *hist_finish(struct stats_registry *r, struct stats_sta
 
     h->bins = calloc(h->nbins, sizeof(uint64_t));
     s->snap_counts = calloc((size_t)h->nbins + 2, sizeof(uint64_t));
+    h->dirty = 0;
+    h->dirty_shift = 0;
+    while (((h->nbins - 1) >> h->dirty_shift) >= 64)
+        h->dirty_shift++;
     if (!h->bins || !s->snap_counts) {
         stats_registry_fail(r, SIM_ENOMEM, s->path, "registering a histogram");
         stat_free(s);
@@ -560,6 +564,7 @@ int stats_registry_freeze(struct stats_registry *r)
 static void hist_clear(struct stats_hist *h)
 {
     memset(h->bins, 0, (size_t)h->nbins * sizeof(uint64_t));
+    h->dirty = ~UINT64_C(0);        /* every bin may have changed */
     h->count = h->underflow = h->overflow = 0;
     h->shift = h->sum_d = h->sumsq_d = 0.0;
     h->min = h->max = 0.0;
@@ -697,7 +702,21 @@ static void snapshot(struct stats_registry *r, struct stats_stat *s,
             s->hist_fn(s->fn_ctx, h);
             snap_counts(r, s->snap_counts + 1, s->ref_bins, h->nbins, s->wide_base + 1);
         } else {
-            snap_counts(r, s->snap_counts + 1, h->bins, h->nbins, s->wide_base + 1);
+            /* Only the groups of bins recorded into since the last dump. */
+            uint64_t d = h->dirty;
+
+            h->dirty = 0;
+            while (d) {
+                size_t lo = (size_t)__builtin_ctzll(d) << h->dirty_shift;
+                size_t n = (size_t)1 << h->dirty_shift;
+
+                d &= d - 1;
+                if (lo >= h->nbins)
+                    break;
+                n = h->nbins - lo < n ? h->nbins - lo : n;
+                snap_counts(r, s->snap_counts + 1 + lo, h->bins + lo, n,
+                            s->wide_base + 1 + (uint32_t)lo);
+            }
         }
         snap_one(r, s, h->underflow, 0);
         snap_one(r, s, h->overflow, h->nbins + 1);

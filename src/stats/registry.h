@@ -111,6 +111,12 @@ struct stats_hist {
     double lo, hi;          /* first and last edge */
     double width;           /* linear: bin width */
     uint64_t count, underflow, overflow;
+    /* Bins changed since the last dump, a bit per group of 2^dirty_shift
+       bins (at most 64 groups): a dump then looks only at those, not at
+       every bin (one OR per sample; histograms by reference leave it 0
+       and are compared whole). */
+    uint64_t dirty;
+    uint8_t dirty_shift;
     double shift;           /* first sample since reset */
     double sum_d, sumsq_d;  /* sum of (x - shift) and of its square */
     double min, max;
@@ -469,7 +475,9 @@ static inline void stats_hist_sample(struct stats_hist *h, double x)
     } else if (h->scale == STATS_HIST_LINEAR) {
         uint32_t i = (uint32_t)((x - h->lo) / h->width);
 
-        h->bins[i < h->nbins ? i : h->nbins - 1]++;
+        i = i < h->nbins ? i : h->nbins - 1;
+        h->bins[i]++;
+        h->dirty |= UINT64_C(1) << (i >> h->dirty_shift);
     } else {
         uint64_t bits;
         int32_t octave;
@@ -480,6 +488,7 @@ static inline void stats_hist_sample(struct stats_hist *h, double x)
         i = ((uint32_t)octave << h->sub_shift) |
             (uint32_t)((bits & ((UINT64_C(1) << 52) - 1)) >> (52 - h->sub_shift));
         h->bins[i]++;
+        h->dirty |= UINT64_C(1) << (i >> h->dirty_shift);
     }
 }
 

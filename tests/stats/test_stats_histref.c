@@ -133,7 +133,7 @@ void test_stats_sink_delta_log(void)
     struct stats_registry r;
     struct stats_vector *v, *sv;
     uint64_t short_want[5] = { 0 };
-    struct stats_hist *hl, *hg;
+    struct stats_hist *hl, *hg, *hw;
     uint64_t *mirror, x = 88172645463325252ULL;
     uint32_t idx[1024];
     uint64_t val[1024];
@@ -144,8 +144,10 @@ void test_stats_sink_delta_log(void)
     sv = stats_register_vector(&r, "m", "short", "", "", el, 5);
     hl = stats_register_hist_linear(&r, "m", "lin", "", "", 0, 100, 10);
     hg = stats_register_hist_log2(&r, "m", "log", "", "", 1, 8, 4);
+    /* 200 bins: changes are tracked per group of 4 (registry.h, dirty). */
+    hw = stats_register_hist_linear(&r, "m", "wide", "", "", 0, 200, 200);
     CU_ASSERT_EQUAL_FATAL(stats_registry_freeze(&r), 0);
-    CU_ASSERT_EQUAL(stats_registry_wide_elems(&r), 12 + 12 + 34);
+    CU_ASSERT_EQUAL(stats_registry_wide_elems(&r), 12 + 12 + 34 + 202);
     mirror = calloc(stats_registry_wide_elems(&r), sizeof(uint64_t));
     CU_ASSERT_PTR_NOT_NULL_FATAL(mirror);
     r.log_idx = idx;
@@ -160,6 +162,7 @@ void test_stats_sink_delta_log(void)
             short_want[x % 5] += 3;
             stats_hist_sample(hl, (double)(x % 130));
             stats_hist_sample(hg, (double)(x % 400) / 2.0);
+            stats_hist_sample(hw, (double)(x % 211));
         }
         if (d == 25) {
             stats_registry_reset(&r, (sim_tick_t)d);
@@ -175,8 +178,23 @@ void test_stats_sink_delta_log(void)
         }
         if (memcmp(mirror, stats_snap_vector(stats_find(&r, "m.v")), 12 * 8) ||
             memcmp(mirror + 12, stats_snap_hist_counts(stats_find(&r, "m.lin")), 12 * 8) ||
-            memcmp(mirror + 24, stats_snap_hist_counts(stats_find(&r, "m.log")), 34 * 8))
+            memcmp(mirror + 24, stats_snap_hist_counts(stats_find(&r, "m.log")), 34 * 8) ||
+            memcmp(mirror + 58, stats_snap_hist_counts(stats_find(&r, "m.wide")), 202 * 8))
             CU_FAIL("replayed log differs from the snapshot");
+        /* The snapshot equals the live bins, whichever the dump compared. */
+        {
+            const struct stats_hist *const hs[3] = { hl, hg, hw };
+            const char *const names[3] = { "m.lin", "m.log", "m.wide" };
+            int h;
+
+            for (h = 0; h < 3; h++) {
+                const uint64_t *c = stats_snap_hist_counts(stats_find(&r, names[h]));
+
+                if (c[0] != hs[h]->underflow || c[hs[h]->nbins + 1] != hs[h]->overflow ||
+                    memcmp(c + 1, hs[h]->bins, hs[h]->nbins * 8) != 0)
+                    CU_FAIL("a histogram's snapshot differs from its bins");
+            }
+        }
         if (memcmp(short_want, stats_snap_vector(stats_find(&r, "m.short")), 5 * 8))
             CU_FAIL("a dense vector's snapshot differs from what was recorded");
     }
