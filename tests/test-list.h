@@ -253,6 +253,13 @@
     TEST(iommu_amdvi, test_amdvi_npcache_map_events) \
     TEST(iommu_amdvi, test_amdvi_object_nic_strict) \
     TEST(iommu_amdvi, test_amdvi_ats_flush) \
+    SUITE(iommu_smmuv3)                                                      \
+    TEST(iommu_smmuv3, test_smmuv3_hierarchy_sequence)                       \
+    TEST(iommu_smmuv3, test_smmuv3_nested_walk_reads)                        \
+    TEST(iommu_smmuv3, test_smmuv3_sync_ordering)                            \
+    TEST(iommu_smmuv3, test_smmuv3_stall_and_terminate)                      \
+    TEST(iommu_smmuv3, test_smmuv3_atc_inv)                                  \
+    TEST(iommu_smmuv3, test_smmuv3_domain_strict_unmap)                      \
     SUITE(stats_rowdeflate)                                                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible) \

@@ -1,0 +1,639 @@
+/*
+ * test_smmuv3.c - the SMMUv3 model (src/iommu/models/smmuv3.h): the cache
+ * hierarchy on a hand-built access sequence, nested walk reads cold and
+ * with warm stage-2 walk caches, CMD_SYNC ordering with the effect of each
+ * invalidation at its processing end, stall and terminate fault modes, ATC
+ * invalidation, and the OS's strict unmap. Every expected number is derived
+ * in the comments from the rules in smmuv3.h (latencies add along the path;
+ * a walk reads one entry per level not skipped by a walk cache; commands
+ * run one at a time in order).
+ */
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "iommu/models/smmuv3.h"
+
+void test_smmuv3_hierarchy_sequence(void);
+void test_smmuv3_nested_walk_reads(void);
+void test_smmuv3_sync_ordering(void);
+void test_smmuv3_stall_and_terminate(void);
+void test_smmuv3_atc_inv(void);
+void test_smmuv3_domain_strict_unmap(void);
+
+#define NS 1000u                    /* ticks are picoseconds */
+#define U (1 * NS)                  /* micro TLB */
+#define T (3 * NS)                  /* main TLB */
+#define IFC (8 * NS)                /* each way of the link */
+#define CFG (3 * NS)                /* config cache */
+#define STLB (3 * NS)               /* SMMU TLB */
+#define WC (4 * NS)                 /* walk caches */
+#define M (100 * NS)                /* one memory read */
+#define STALL (5000 * NS)           /* software's stall handling */
+
+struct fixture {
+    struct sim sim;
+    struct mem mem;
+    struct smmuv3 s;
+};
+
+static void cfg_default(struct smmuv3_cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->utlb = (struct smmuv3_cache_cfg){ true, 2, 0, IOTLB_LRU, U };
+    c->tlb = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, T };
+    c->smmu_tlb = (struct smmuv3_cache_cfg){ true, 8, 0, IOTLB_LRU, STLB };
+    c->cfg_cache = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, CFG };
+    c->wc_enable = true;
+    for (unsigned st = 0; st < 2; st++)
+        for (unsigned l = 0; l < 3; l++)
+            c->wc_entries[st][l] = 4;
+    c->wc_levels[0] = c->wc_levels[1] = 7;
+    c->wc_ways = 0;
+    c->wc_policy = IOTLB_LRU;
+    c->wc_lat = WC;
+    c->ifc_slots = 16;
+    c->xlate_slots = 64;
+    c->ptw_slots = 16;
+    c->ifc_smmu_lat = IFC;
+    c->smmu_ifc_lat = IFC;
+    c->max_streams = 8;
+    c->ssids_per_stream = 4;
+    c->strtab_base = UINT64_C(0x7000000000);
+    c->cdtab_base = UINT64_C(0x7100000000);
+    c->fault_mode = SMMUV3_FAULT_TERMINATE;
+    c->stall_latency = STALL;
+    c->evtq_entries = 16;
+    c->cmdq_entries = 128;
+    c->path = "smmu";
+}
+
+static void setup(struct fixture *f, const struct smmuv3_cfg *c)
+{
+    struct mem_cfg mc;
+    char err[256];
+
+    sim_init(&f->sim);
+    memset(&mc, 0, sizeof(mc));
+    mc.latency = M;
+    mc.channels = 1;
+    mc.interleave = 4096;
+    mc.path = "mem";
+    CU_ASSERT_EQUAL_FATAL(mem_init(&f->mem, &f->sim, &mc, err, sizeof(err)), 0);
+    err[0] = 0;
+    CU_ASSERT_EQUAL_FATAL(smmuv3_create(&f->s, &f->sim, &f->mem, c, err, sizeof(err)), 0);
+}
+
+static void teardown(struct fixture *f)
+{
+    smmuv3_destroy(&f->s);
+    mem_destroy(&f->mem);
+    sim_destroy(&f->sim);
+}
+
+static void done_cb(struct iommu_req *r)
+{
+    (void)r;
+}
+
+/* One transaction, run to completion; returns its latency. */
+static sim_tick_t xlate(struct fixture *f, struct iommu *mmu, uint64_t iova, unsigned access,
+                        struct iommu_req *out)
+{
+    struct iommu_req r;
+
+    memset(&r, 0, sizeof(r));
+    r.iova = iova;
+    r.access = access;
+    r.done = done_cb;
+    CU_ASSERT_EQUAL(iommu_translate_timed(mmu, &r), 0);
+    sim_run(&f->sim);
+    if (out)
+        *out = r;
+    return r.completed - r.issued;
+}
+
+/* A stage-1 stream: sid 0, ssid 0, ASID 5 over @pt. */
+static struct iommu *stage1_stream(struct fixture *f, const struct pgtable *pt)
+{
+    struct smmuv3_ste ste = { SMMUV3_STE_S1, 0, NULL, false };
+    struct smmuv3_cd cd = { true, 5, pt };
+    struct iommu *mmu;
+    char err[256];
+
+    CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f->s, 0, &mmu, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(smmuv3_ste_set(&f->s, 0, &ste), 0);
+    CU_ASSERT_EQUAL(smmuv3_cd_set(&f->s, 0, 0, &cd), 0);
+    return mmu;
+}
+
+/*
+ * The hierarchy: micro TLB 2 entries, main TLB 4, SMMU TLB 8 (all fully
+ * associative LRU), walk caches S1L0..S1L2. Sequence, one at a time:
+ *   1 A=0x1000   all miss; config miss (STE + CD: 2 reads); walk cold: 4
+ *                reads; walk caches L2, L1, L0 looked up, all miss
+ *   2 B=0x2000   uTLB, TLB, SMMU TLB miss; walk: S1L2 hit -> 1 read
+ *   3 C=0x3000   same as B; uTLB {B,C} (A evicted)
+ *   4 A          uTLB miss, main TLB hit; uTLB {A,C}
+ *   5 D=1GiB     miss everywhere; walk: S1L2 miss, S1L1 miss, S1L0 hit ->
+ *                3 reads; uTLB {D,A}; main TLB {A,B,C,D} full
+ *   6 A          uTLB hit
+ *   7 E=0x5000   uTLB, TLB miss (TLB evicts its LRU, B), SMMU TLB miss;
+ *                walk: S1L2 hit -> 1 read
+ *   8 B          uTLB, TLB miss; SMMU TLB hit: no walk
+ * uTLB: 8 lookups, 1 hit. Main TLB: 7 lookups (the uTLB misses), 1 hit.
+ * SMMU TLB: 6 lookups (steps 1,2,3,5,7,8), 1 hit. Walks 5, reads
+ * 4+1+1+3+1 = 10. S1L2: 5 lookups, 3 hits; S1L1: 2 lookups, 0 hits;
+ * S1L0: 2 lookups, 1 hit. Config cache: 2 lookups per SMMU visit (STE,
+ * CD): 12, of which 10 hits; one STE and one CD fetch.
+ */
+void test_smmuv3_hierarchy_sequence(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct pgtable pt;
+    struct iommu *mmu;
+    struct iommu_req r;
+    struct smmuv3_ifc *ifc;
+    const uint64_t A = 0x1000, B = 0x2000, C = 0x3000, D = UINT64_C(1) << 30, E = 0x5000;
+    sim_tick_t lat;
+
+    cfg_default(&c);
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+    CU_ASSERT_EQUAL(pgtable_map(&pt, 0, UINT64_C(0x80000000), 0x10000, IOMMU_RW), 0);
+    CU_ASSERT_EQUAL(pgtable_map(&pt, D, UINT64_C(0x90000000), 0x1000, IOMMU_RW), 0);
+    mmu = stage1_stream(&f, &pt);
+    ifc = smmuv3_ifc_of(mmu);
+
+    /* Step 1's latency: U + T + IFC + CFG + 2M + STLB + WC + 4M + IFC. */
+    lat = xlate(&f, mmu, A, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x80001000));
+    CU_ASSERT_EQUAL(lat, U + T + IFC + CFG + 2 * M + STLB + WC + 4 * M + IFC);
+    lat = xlate(&f, mmu, B, IOMMU_RO, NULL);
+    /* Step 2: U + T + IFC + CFG (hit) + STLB + WC + 1M + IFC. */
+    CU_ASSERT_EQUAL(lat, U + T + IFC + CFG + STLB + WC + M + IFC);
+    xlate(&f, mmu, C, IOMMU_RO, NULL);
+    lat = xlate(&f, mmu, A, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U + T);                   /* step 4: main TLB hit */
+    xlate(&f, mmu, D, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x90000000));
+    lat = xlate(&f, mmu, A, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U);                       /* step 6: micro TLB hit */
+    xlate(&f, mmu, E, IOMMU_RO, NULL);
+    lat = xlate(&f, mmu, B, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U + T + IFC + CFG + STLB + IFC);   /* step 8: SMMU TLB hit */
+
+    CU_ASSERT_EQUAL(ifc->utlb.st.lookups, 8);
+    CU_ASSERT_EQUAL(ifc->utlb.st.hits, 1);
+    CU_ASSERT_EQUAL(ifc->tlb.st.lookups, 7);
+    CU_ASSERT_EQUAL(ifc->tlb.st.hits, 1);
+    CU_ASSERT_EQUAL(f.s.smmu_tlb.st.lookups, 6);
+    CU_ASSERT_EQUAL(f.s.smmu_tlb.st.hits, 1);
+    CU_ASSERT_EQUAL(f.s.st.walks, 5);
+    CU_ASSERT_EQUAL(f.s.st.walk_reads, 10);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[0][3], 5);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[0][3], 3);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[0][2], 2);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[0][2], 0);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[0][1], 2);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[0][1], 1);
+    CU_ASSERT_EQUAL(f.s.cfg_cache.st.lookups, 12);
+    CU_ASSERT_EQUAL(f.s.cfg_cache.st.hits, 10);
+    CU_ASSERT_EQUAL(f.s.st.ste_fetches, 1);
+    CU_ASSERT_EQUAL(f.s.st.cd_fetches, 1);
+    CU_ASSERT_EQUAL(f.s.st.translations, 8);
+    CU_ASSERT_EQUAL(f.s.st.xlate_lat.count, 8);
+    CU_ASSERT_EQUAL(f.s.st.walk_lat.count, 5);
+
+    /* Misses to one page merge onto one walk: two concurrent requests to
+     * F = 0x6000 (cold in every TLB) make one walk, one merged. */
+    {
+        struct iommu_req r1, r2;
+
+        memset(&r1, 0, sizeof(r1));
+        r1.iova = 0x6000;
+        r1.access = IOMMU_RO;
+        r1.done = done_cb;
+        r2 = r1;
+        r2.iova = 0x6008;
+        CU_ASSERT_EQUAL(iommu_translate_timed(mmu, &r1), 0);
+        CU_ASSERT_EQUAL(iommu_translate_timed(mmu, &r2), 0);
+        sim_run(&f.sim);
+        CU_ASSERT_EQUAL(f.s.st.walks, 6);
+        CU_ASSERT_EQUAL(f.s.st.merged, 1);
+        CU_ASSERT_EQUAL(r1.status, 0);
+        CU_ASSERT_EQUAL(r2.status, 0);
+        CU_ASSERT_EQUAL(r2.entry.translated_addr, UINT64_C(0x80006000));
+        CU_ASSERT_EQUAL(r1.completed, r2.completed);
+    }
+    teardown(&f);
+    pgtable_destroy(&pt);
+}
+
+/*
+ * Nested, 4 KiB granules, stage-2 mapped with 4 KiB pages only. Stage-1
+ * tables live at IPAs 0x10000000 + 4 KiB x node, all inside one 2 MiB
+ * region; the data IPAs are 0x80000000 and 0x80001000 (another 2 MiB
+ * region).
+ *  - Cold: each of the 4 stage-1 reads needs a 4-read stage-2 walk first,
+ *    and the final IPA another: 4 x (4 + 1) + 4 = 24.
+ *  - Then, stage-1 walk caches disabled (wc_s1_levels = 0) and stage-2 ones
+ *    warm: the second IOVA (1 GiB up, its own stage-1 L2 and L3 tables)
+ *    still reads 4 stage-1 entries, but each of the 5 stage-2 walks hits
+ *    S2L2 (its IPA's 2 MiB region was walked by the first translation) and
+ *    reads 1 entry: 4 + 5 x 1 = 9.
+ *  - With stage-1 caches enabled too, a page next to the first (same L3
+ *    table): S1L2 hit leaves 1 stage-1 read, whose IPA costs 1 stage-2 read,
+ *    and the final IPA 1: 3 reads.
+ */
+void test_smmuv3_nested_walk_reads(void)
+{
+    for (int warm_s1 = 0; warm_s1 < 2; warm_s1++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable s1, s2;
+        struct smmuv3_ste ste = { SMMUV3_STE_NESTED, 3, NULL, false };
+        struct smmuv3_cd cd = { true, 9, NULL };
+        struct iommu *mmu;
+        struct iommu_req r;
+        char err[256];
+        uint64_t before;
+
+        cfg_default(&c);
+        c.smmu_tlb.enable = false;
+        c.wc_levels[0] = warm_s1 ? 7 : 0;
+        setup(&f, &c);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x200000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s1, 0x1000, UINT64_C(0x80000000), 0x2000, IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s1, UINT64_C(1) << 30, UINT64_C(0x80001000), 0x1000,
+                                    IOMMU_RW), 0);
+        /* Stage 2: the stage-1 tables' 2 MiB and the data, 4 KiB pages. */
+        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x10000000), UINT64_C(0x300000000),
+                                    UINT64_C(0x200000), IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x80000000), UINT64_C(0x400000000),
+                                    0x4000, IOMMU_RW), 0);
+        ste.s2 = &s2;
+        cd.tt = &s1;
+        CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 1, &mmu, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 1, &ste), 0);
+        CU_ASSERT_EQUAL(smmuv3_cd_set(&f.s, 1, 0, &cd), 0);
+
+        xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
+        CU_ASSERT_EQUAL(r.status, 0);
+        CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400000000));
+        CU_ASSERT_EQUAL(f.s.st.walk_reads, 24);
+        before = f.s.st.walk_reads;
+        if (!warm_s1) {
+            xlate(&f, mmu, UINT64_C(1) << 30, IOMMU_RO, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
+            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 9);
+            CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 5);
+        } else {
+            xlate(&f, mmu, 0x2000, IOMMU_RO, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
+            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 3);
+        }
+        teardown(&f);
+        pgtable_destroy(&s1);
+        pgtable_destroy(&s2);
+    }
+}
+
+struct sync_rec {
+    sim_tick_t when;
+    int calls;
+};
+
+static void on_sync(void *ctx, sim_tick_t when)
+{
+    struct sync_rec *s = ctx;
+
+    s->when = when;
+    s->calls++;
+}
+
+struct probe {
+    struct fixture *f;
+    struct iommu *mmu;
+    struct iommu_req r;
+    struct sim_event ev;
+};
+
+static void probe_fire(struct sim_event *ev, void *arg)
+{
+    struct probe *p = arg;
+
+    (void)ev;
+    iommu_translate_timed(p->mmu, &p->r);
+}
+
+static void probe_at(struct probe *p, struct fixture *f, struct iommu *mmu, uint64_t iova,
+                     sim_tick_t when)
+{
+    memset(p, 0, sizeof(*p));
+    p->f = f;
+    p->mmu = mmu;
+    p->r.iova = iova;
+    p->r.access = IOMMU_RO;
+    p->r.done = done_cb;
+    sim_event_init(&p->ev, probe_fire, p, SIM_PRIO_DEFAULT);
+    sim_event_schedule(&f->sim, &p->ev, when);
+}
+
+/*
+ * K = 3 TLBI_NH_VA (50 ns each) and a SYNC (20 ns), submitted together at
+ * t0 after the three pages were unmapped. The SYNC completes at t0 + 3 x 50
+ * + 20 = t0 + 170 ns, never before the third invalidation (t0 + 150 ns).
+ * Each invalidation takes effect at its own end (t0 + 50, 100, 150): a
+ * translation of page 3 at t0 + 120 ns still hits the micro TLB (stale,
+ * U later), one of page 1 at t0 + 120 ns misses it and faults. After the
+ * sync, none of the three pages hits anything.
+ */
+void test_smmuv3_sync_ordering(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct pgtable pt;
+    struct iommu *mmu;
+    struct smmuv3_ifc *ifc;
+    struct smmuv3_cmd cmds[4];
+    struct sync_rec rec = { 0, 0 };
+    struct probe p3, p1;
+    sim_tick_t t0, done;
+    uint64_t utlb_hits, tlb_hits, stlb_hits;
+
+    cfg_default(&c);
+    c.utlb.entries = 4;
+    c.cmd_time[SMMUV3_CMD_TLBI_NH_VA] = 50 * NS;
+    c.cmd_time[SMMUV3_CMD_SYNC] = 20 * NS;
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+    CU_ASSERT_EQUAL(pgtable_map(&pt, 0x1000, UINT64_C(0x80001000), 0x3000, IOMMU_RW), 0);
+    mmu = stage1_stream(&f, &pt);
+    ifc = smmuv3_ifc_of(mmu);
+    for (uint64_t p = 1; p <= 3; p++) {
+        struct iommu_req r;
+
+        xlate(&f, mmu, p << 12, IOMMU_RO, &r);
+        CU_ASSERT_EQUAL(r.status, 0);
+    }
+    CU_ASSERT_EQUAL(pgtable_unmap(&pt, 0x1000, 0x3000, NULL, NULL, NULL), 0);
+    t0 = sim_now(&f.sim);
+    memset(cmds, 0, sizeof(cmds));
+    for (unsigned i = 0; i < 3; i++) {
+        cmds[i].type = SMMUV3_CMD_TLBI_NH_VA;
+        cmds[i].asid = 5;
+        cmds[i].addr = (uint64_t)(i + 1) << 12;
+    }
+    cmds[3].type = SMMUV3_CMD_SYNC;
+    cmds[3].sync_done = on_sync;
+    cmds[3].ctx = &rec;
+    done = smmuv3_cmdq_submit(&f.s, cmds, 4, t0);
+    CU_ASSERT_EQUAL(done, t0 + 170 * NS);
+    probe_at(&p3, &f, mmu, 0x3000, t0 + 120 * NS);
+    probe_at(&p1, &f, mmu, 0x1000, t0 + 120 * NS);
+    sim_run(&f.sim);
+    CU_ASSERT_EQUAL(rec.calls, 1);
+    CU_ASSERT_EQUAL(rec.when, t0 + 170 * NS);
+    CU_ASSERT(rec.when >= t0 + 150 * NS);
+    CU_ASSERT_EQUAL(p3.r.status, 0);                /* stale hit before its TLBI */
+    CU_ASSERT_EQUAL(p3.r.completed, t0 + 120 * NS + U);
+    CU_ASSERT_EQUAL(p1.r.status, SIM_EFAULT);       /* invalidated at t0 + 50 */
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_TLBI_NH_VA], 3);
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_SYNC], 1);
+
+    utlb_hits = ifc->utlb.st.hits;
+    tlb_hits = ifc->tlb.st.hits;
+    stlb_hits = f.s.smmu_tlb.st.hits;
+    for (uint64_t p = 1; p <= 3; p++) {
+        struct iommu_req r;
+
+        xlate(&f, mmu, p << 12, IOMMU_RO, &r);
+        CU_ASSERT_EQUAL(r.status, SIM_EFAULT);
+    }
+    CU_ASSERT_EQUAL(ifc->utlb.st.hits, utlb_hits);
+    CU_ASSERT_EQUAL(ifc->tlb.st.hits, tlb_hits);
+    CU_ASSERT_EQUAL(f.s.smmu_tlb.st.hits, stlb_hits);
+    /* Terminate mode: every fault (p1's and the three) terminated. */
+    CU_ASSERT_EQUAL(f.s.st.terminated, 4);
+    CU_ASSERT_EQUAL(f.s.st.stalled, 0);
+    teardown(&f);
+    pgtable_destroy(&pt);
+}
+
+struct stall_ctx {
+    struct pgtable *pt;
+    bool retry;
+    int calls;
+    sim_tick_t when;
+    struct fixture *f;
+};
+
+/* The OS's fault handler: map the page (demand paging), then resume. */
+static bool on_stall(void *ctx, const struct smmuv3_event *ev)
+{
+    struct stall_ctx *s = ctx;
+
+    s->calls++;
+    s->when = sim_now(&s->f->sim);
+    if (s->retry)
+        pgtable_map(s->pt, ev->iova & ~(uint64_t)0xfff, UINT64_C(0xa0000000), 0x1000,
+                    IOMMU_RW);
+    return s->retry;
+}
+
+/*
+ * A write to an unmapped page of an empty stage-1 table. The fault walk
+ * reads the root entry only (not present): the fault is known at
+ *   tf = U + T + IFC + CFG + 2M (STE, CD) + STLB + WC + 1M.
+ * Terminate: the error arrives at tf + IFC. Stall: the handler runs at
+ * tf + STALL, maps the page and resumes; the retry walks again (no walk
+ * cache was filled by the faulting walk: WC + 4M) and answers at
+ * tf + STALL + WC + 4M + IFC, successfully. A stall handler that refuses
+ * terminates at tf + STALL + IFC.
+ */
+void test_smmuv3_stall_and_terminate(void)
+{
+    const sim_tick_t tf = U + T + IFC + CFG + 2 * M + STLB + WC + M;
+
+    for (int mode = 0; mode < 3; mode++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable pt;
+        struct iommu *mmu;
+        struct iommu_req r;
+        struct smmuv3_event ev;
+        struct stall_ctx sc;
+        sim_tick_t lat;
+
+        cfg_default(&c);
+        c.fault_mode = mode ? SMMUV3_FAULT_STALL : SMMUV3_FAULT_TERMINATE;
+        setup(&f, &c);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+        mmu = stage1_stream(&f, &pt);
+        sc = (struct stall_ctx){ &pt, mode == 1, 0, 0, &f };
+        smmuv3_set_stall_handler(&f.s, on_stall, &sc);
+        lat = xlate(&f, mmu, 0x7000, IOMMU_WO, &r);
+        CU_ASSERT_TRUE(smmuv3_evtq_pop(&f.s, &ev));
+        CU_ASSERT_EQUAL(ev.type, SMMUV3_EVT_F_TRANSLATION);
+        CU_ASSERT_EQUAL(ev.iova, 0x7000);
+        CU_ASSERT_TRUE(ev.is_write);
+        CU_ASSERT_EQUAL(ev.when, tf);
+        CU_ASSERT_FALSE(smmuv3_evtq_pop(&f.s, &ev));
+        CU_ASSERT_EQUAL(f.s.st.faults, 1);
+        if (mode == 0) {
+            CU_ASSERT_EQUAL(r.status, SIM_EFAULT);
+            CU_ASSERT_EQUAL(lat, tf + IFC);
+            CU_ASSERT_EQUAL(f.s.st.terminated, 1);
+            CU_ASSERT_EQUAL(f.s.st.stalled, 0);
+            CU_ASSERT_EQUAL(sc.calls, 0);
+        } else if (mode == 1) {
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0xa0000000));
+            CU_ASSERT_EQUAL(sc.when, tf + STALL);
+            CU_ASSERT_EQUAL(lat, tf + STALL + WC + 4 * M + IFC);
+            CU_ASSERT_EQUAL(f.s.st.stalled, 1);
+            CU_ASSERT_EQUAL(f.s.st.stall_resumed, 1);
+            CU_ASSERT_EQUAL(f.s.st.terminated, 0);
+            CU_ASSERT_TRUE(ev.stalled);
+        } else {
+            CU_ASSERT_EQUAL(r.status, SIM_EFAULT);
+            CU_ASSERT_EQUAL(lat, tf + STALL + IFC);
+            CU_ASSERT_EQUAL(f.s.st.stalled, 1);
+            CU_ASSERT_EQUAL(f.s.st.stall_terminated, 1);
+        }
+        CU_ASSERT_EQUAL(mmu->st.timed_faults, mode == 1 ? 0 : 1);
+        teardown(&f);
+        pgtable_destroy(&pt);
+    }
+}
+
+struct atc_rec {
+    int events;
+    sim_tick_t when;
+    uint64_t iova, mask;
+};
+
+static void on_devtlb(struct iommu_notifier *n, const struct iommu_event *ev)
+{
+    struct atc_rec *a = n->opaque;
+    struct smmuv3_ifc *ifc = smmuv3_ifc_of(n->owner);
+
+    a->events++;
+    a->when = sim_now(ifc->s->sim);
+    a->iova = ev->entry.iova;
+    a->mask = ev->entry.addr_mask;
+    CU_ASSERT_EQUAL(ev->type, IOMMU_NOTIFIER_DEVIOTLB_UNMAP);
+}
+
+/*
+ * ATC_INV (30 ns at the SMMU) of [0x4000, 0x6000) to a device whose TLB
+ * takes 500 ns to complete an invalidation, then SYNC (20 ns): the device
+ * hears DEVIOTLB_UNMAP at t0 + 30 ns, and the sync waits for its completion:
+ * max(t0 + 30 + 20, t0 + 30 + 500) = t0 + 530 ns.
+ */
+void test_smmuv3_atc_inv(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct pgtable pt;
+    struct iommu *mmu;
+    struct iommu_notifier n;
+    struct atc_rec a = { 0, 0, 0, 0 };
+    struct sync_rec rec = { 0, 0 };
+    struct smmuv3_cmd cmds[2];
+    char err[256];
+    sim_tick_t done;
+
+    cfg_default(&c);
+    c.cmd_time[SMMUV3_CMD_ATC_INV] = 30 * NS;
+    c.cmd_time[SMMUV3_CMD_SYNC] = 20 * NS;
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+    mmu = stage1_stream(&f, &pt);
+    memset(&n, 0, sizeof(n));
+    n.notify = on_devtlb;
+    n.flags = IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
+    n.start = 0;
+    n.end = UINT64_MAX;
+    n.latency = 500 * NS;
+    n.opaque = &a;
+    CU_ASSERT_EQUAL_FATAL(iommu_notifier_register(mmu, &n, err, sizeof(err)), 0);
+    memset(cmds, 0, sizeof(cmds));
+    cmds[0].type = SMMUV3_CMD_ATC_INV;
+    cmds[0].sid = 0;
+    cmds[0].addr = 0x4000;
+    cmds[0].size = 0x2000;
+    cmds[1].type = SMMUV3_CMD_SYNC;
+    cmds[1].sync_done = on_sync;
+    cmds[1].ctx = &rec;
+    done = smmuv3_cmdq_submit(&f.s, cmds, 2, 0);
+    CU_ASSERT_EQUAL(done, 530 * NS);
+    sim_run(&f.sim);
+    CU_ASSERT_EQUAL(a.events, 1);
+    CU_ASSERT_EQUAL(a.when, 30 * NS);
+    CU_ASSERT_EQUAL(a.iova, 0x4000);
+    CU_ASSERT_EQUAL(a.mask, 0x1fff);
+    CU_ASSERT_EQUAL(rec.when, 530 * NS);
+    CU_ASSERT_EQUAL(f.s.st.atc_notify, 1);
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_ATC_INV], 1);
+    iommu_notifier_unregister(mmu, &n);
+    teardown(&f);
+    pgtable_destroy(&pt);
+}
+
+/*
+ * The OS's view, stage 1: map 16 KiB, translate, strict unmap of one page
+ * at t: TLBI_NH_VA (50 ns) + SYNC (20 ns) -> done at t + 70 ns; lazy unmap
+ * queues nothing (done at t). After the strict unmap's sync the page
+ * faults; flush_all is TLBI_NH_ASID (40 ns) + SYNC: t' + 60 ns.
+ */
+void test_smmuv3_domain_strict_unmap(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct iommu_domain *dom;
+    struct iommu *mmu;
+    struct iommu_req r;
+    struct iommu_tlb_entry e;
+    char err[256];
+    sim_tick_t t, done;
+
+    cfg_default(&c);
+    c.cmd_time[SMMUV3_CMD_TLBI_NH_VA] = 50 * NS;
+    c.cmd_time[SMMUV3_CMD_TLBI_NH_ASID] = 40 * NS;
+    c.cmd_time[SMMUV3_CMD_SYNC] = 20 * NS;
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_domains_init(&f.s, SMMUV3_STE_S1, 4, 0, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_domain_get(&f.s, 2, &dom, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_attach(&f.s, 3, 2, &mmu, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(dom, 0x10000, UINT64_C(0x50000000), 0x4000, IOMMU_RW,
+                                     0, &done), 0);
+    e = iommu_domain_lookup(dom, 0x11000);
+    CU_ASSERT_EQUAL(e.translated_addr, UINT64_C(0x50001000));
+    xlate(&f, mmu, 0x11000, IOMMU_WO, &r);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x50001000));
+    t = sim_now(&f.sim);
+    CU_ASSERT_EQUAL(iommu_domain_unmap(dom, 0x11000, 0x1000, 0, t, &done), 0);
+    CU_ASSERT_EQUAL(done, t + 70 * NS);
+    CU_ASSERT_EQUAL(iommu_domain_unmap(dom, 0x12000, 0x1000, IOMMU_UNMAP_DEFER_FLUSH,
+                                       t, &done), 0);
+    CU_ASSERT_EQUAL(done, t);
+    sim_run(&f.sim);
+    xlate(&f, mmu, 0x11000, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, SIM_EFAULT);
+    t = sim_now(&f.sim);
+    CU_ASSERT_EQUAL(iommu_domain_flush_all(dom, t), t + 60 * NS);
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_TLBI_NH_VA], 1);
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_TLBI_NH_ASID], 1);
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_SYNC], 2);
+    CU_ASSERT_EQUAL(iommu_domain_unmap(dom, 0x11000, 0x1000, 0, t, &done), SIM_ENOENT);
+    sim_run(&f.sim);
+    teardown(&f);
+}
