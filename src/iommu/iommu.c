@@ -272,6 +272,21 @@ sim_tick_t iommu_notify_one(struct iommu_notifier *n, const struct iommu_event *
     return done;
 }
 
+sim_tick_t iommu_users_backlog(const struct iommu *mmu)
+{
+    sim_tick_t now = sim_now(mmu->sim), max = 0;
+
+    for (unsigned i = 0; i < mmu->num_indexes; i++)
+        for (const struct iommu_notifier *n = mmu->lists[i]; n; n = n->next)
+            if (n->serialise) {
+                sim_tick_t s = sim_resource_next_start(n->serialise);
+
+                if (s > now && s - now > max)
+                    max = s - now;
+            }
+    return max;
+}
+
 sim_tick_t iommu_notify(struct iommu *mmu, unsigned iommu_idx,
                         const struct iommu_event *ev)
 {

@@ -314,6 +314,17 @@ sim_tick_t iommu_notify(struct iommu *mmu, unsigned iommu_idx,
 sim_tick_t iommu_notify_one(struct iommu_notifier *n, const struct iommu_event *ev);
 
 /*
+ * The longest wait a notification sent now would find on the serialise
+ * resources of @mmu's notifiers (0 if none is busy). A model that runs its
+ * users inside a timed unit of its own (VT-d's invalidation queue,
+ * virtio-iommu's request queue) takes it before notifying: with U the
+ * tick iommu_notify() returns, U - now - backlog is the users' own work,
+ * which lengthens the unit's processing, while U itself already holds the
+ * lock's queue and must not be added to it again.
+ */
+sim_tick_t iommu_users_backlog(const struct iommu *mmu);
+
+/*
  * An in-place change of a mapping (B7): UNMAP of @old then MAP of @new, in
  * that order, so that no consumer ever holds both.
  */

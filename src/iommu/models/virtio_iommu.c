@@ -35,16 +35,27 @@ static const char *vpath(const struct virtio_iommu *v)
 
 /*
  * Kick the queue at @at with one request of host work @work (0: a bare
- * kick, flush_all's): the requests added without a kick go with it, as
- * Linux's __viommu_sync_req kicks once for everything in the virtqueue.
- * Returns the completion tick. @issued: the kick's own request count.
+ * kick, flush_all's; the users' own work included): the requests added
+ * without a kick go with it, as Linux's __viommu_sync_req kicks once for
+ * everything in the virtqueue. @users_done: the tick the users' lock has
+ * their work done (0: none). Returns the completion tick. @issued: the
+ * kick's own request count.
  */
 static sim_tick_t queue_kick(struct virtio_iommu *v, sim_tick_t at, sim_tick_t work,
-                             unsigned issued)
+                             unsigned issued, sim_tick_t users_done)
 {
     sim_tick_t start = v->queue_free > at ? v->queue_free : at;
     sim_tick_t service = v->cfg.round_trip + work + v->pending_work;
     sim_tick_t done = start + service;
+
+    /* The users' lock may hold them beyond the request's own time: the
+     * later end, not the sum (virtio_iommu.h). */
+    if (v->pending_users_done > users_done)
+        users_done = v->pending_users_done;
+    if (users_done > done) {
+        service = users_done - start;
+        done = users_done;
+    }
 
     v->queue_free = done;
     v->st.kicks++;
@@ -58,6 +69,7 @@ static sim_tick_t queue_kick(struct virtio_iommu *v, sim_tick_t at, sim_tick_t w
     v->st.completed += issued + v->pending;
     v->pending = 0;
     v->pending_work = 0;
+    v->pending_users_done = 0;
     v->pending_issue_sum = 0.0;
     return done;
 }
@@ -67,17 +79,16 @@ static sim_tick_t queue_kick(struct virtio_iommu *v, sim_tick_t at, sim_tick_t w
 /*
  * Announce mapping @m as events of @type to every endpoint attached to
  * domain @d (or only to @only when non-NULL): one event per power-of-two
- * aligned block that tiles the range. Returns the notifier users' work,
- * in ticks from now (0 without users): until the last of them is done,
- * as iommu_notify() reports it. Users that must handle events one at a
+ * aligned block that tiles the range. Returns the tick at which the last
+ * notifier user is done, as iommu_notify() reports it (lock waits
+ * included; now without users). Users that must handle events one at a
  * time say so with their own serialise resource, which then makes N
- * events cost N latencies; without one, the core takes them as parallel
- * and so does the request.
+ * events cost N latencies; without one, the core takes them as parallel.
  */
 static sim_tick_t announce(struct virtio_iommu *v, unsigned d, unsigned type,
                            const struct viommu_mapping *m, struct viommu_endpoint *only)
 {
-    sim_tick_t now = sim_now(v->sim), end = now;
+    sim_tick_t end = sim_now(v->sim);
     uint64_t s = m->start;
 
     for (;;) {
@@ -112,7 +123,32 @@ static sim_tick_t announce(struct virtio_iommu *v, unsigned d, unsigned type,
             break;
         s += mask + 1;
     }
-    return end - now;
+    return end;
+}
+
+/* Before a request's first fan-out to domain @d (or endpoint @only):
+ * when its users could start, behind their locks' backlog. */
+static void users_begin(struct virtio_iommu *v, int d, const struct viommu_endpoint *only)
+{
+    sim_tick_t backlog = 0;
+
+    for (unsigned i = 0; i < v->ep_hi; i++) {
+        const struct viommu_endpoint *ep = &v->ep[i];
+        sim_tick_t b;
+
+        if (!ep->v || (only ? ep != only : ep->domain != d))
+            continue;
+        b = iommu_users_backlog(&ep->mmu);
+        if (b > backlog)
+            backlog = b;
+    }
+    v->users_t0 = sim_now(v->sim) + backlog;
+}
+
+/* The users' own work of a request whose users finished at @end. */
+static sim_tick_t users_work(const struct virtio_iommu *v, sim_tick_t end)
+{
+    return end > v->users_t0 ? end - v->users_t0 : 0;
 }
 
 /* --- Domain ops: the requests of the driver's map and unmap --------------- */
@@ -147,9 +183,10 @@ static int vd_map(struct iommu_domain *dom, uint64_t iova, uint64_t pa, uint64_t
         return 0;
     }
     m = viommu_tree_find(&vd->tree, iova);
+    users_begin(v, (int)dom->id, NULL);
     users = announce(v, dom->id, IOMMU_NOTIFIER_MAP, m, NULL);
     v->st.requests[VIOMMU_REQ_MAP]++;
-    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_MAP] + users, 1);
+    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_MAP] + users_work(v, users), 1, users);
     return 0;
 }
 
@@ -177,6 +214,7 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
     m = viommu_tree_ceil(&vd->tree, iova);
     if (!m || m->start > end)
         return SIM_ENOENT;
+    users_begin(v, (int)dom->id, NULL);
     while (m && m->start <= end) {
         uint64_t next = m->end + 1;
         bool last = m->end == UINT64_MAX;
@@ -201,13 +239,16 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
          * the flush queue's flush_iotlb_all. */
         v->st.deferred_unmaps++;
         v->pending++;
-        v->pending_work += v->cfg.work[VIOMMU_REQ_UNMAP] + users;
+        v->pending_work += v->cfg.work[VIOMMU_REQ_UNMAP] + users_work(v, users);
+        if (users > v->pending_users_done)
+            v->pending_users_done = users;
         v->pending_issue_sum += (double)at;
         return 0;
     }
     /* Strict: the UNMAP is synchronous and the host invalidates as part of
      * it; there is no separate invalidation to wait for. */
-    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_UNMAP] + users, 1);
+    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_UNMAP] + users_work(v, users), 1,
+                       users);
     return 0;
 }
 
@@ -227,7 +268,7 @@ static sim_tick_t vd_flush_all(struct iommu_domain *dom, sim_tick_t at)
         v->st.empty_flushes++;
         return at;
     }
-    return queue_kick(v, at, 0, 0);
+    return queue_kick(v, at, 0, 0, 0);
 }
 
 static struct iommu_tlb_entry entry_of(const struct virtio_iommu *v,
@@ -500,7 +541,7 @@ int virtio_iommu_probe(struct virtio_iommu *v, uint32_t rid, sim_tick_t at, sim_
         return r;
     v->ep[rid].probed = true;
     v->st.requests[VIOMMU_REQ_PROBE]++;
-    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_PROBE], 1);
+    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_PROBE], 1, 0);
     return 0;
 }
 
@@ -521,14 +562,15 @@ static void attach_map(void *arg, const struct viommu_mapping *m)
         c->users = t;
 }
 
-/* Unattach @ep from its domain: B10 for its notifiers; the users' work. */
+/* Unattach @ep from its domain: B10 for its notifiers. Returns the tick
+ * their users are done (waits included). */
 static sim_tick_t leave_domain(struct virtio_iommu *v, struct viommu_endpoint *ep)
 {
-    sim_tick_t now = sim_now(v->sim), t = iommu_unmap_all(&ep->mmu);
+    sim_tick_t t = iommu_unmap_all(&ep->mmu);
 
     v->dom[ep->domain].endpoints--;
     ep->domain = -1;
-    return t > now ? t - now : 0;
+    return t;
 }
 
 int virtio_iommu_attach(struct virtio_iommu *v, uint32_t rid, unsigned domain,
@@ -537,7 +579,7 @@ int virtio_iommu_attach(struct virtio_iommu *v, uint32_t rid, unsigned domain,
     char err[160];
     struct viommu_endpoint *ep;
     struct viommu_domain *vd;
-    sim_tick_t work = v->cfg.work[VIOMMU_REQ_ATTACH];
+    sim_tick_t work = v->cfg.work[VIOMMU_REQ_ATTACH], users = 0;
     unsigned replayed = 0;
     int r;
 
@@ -551,21 +593,23 @@ int virtio_iommu_attach(struct virtio_iommu *v, uint32_t rid, unsigned domain,
     vd = &v->dom[domain];
     if (ep->domain == (int)domain)
         return 0;                   /* the driver does not send it again */
+    users_begin(v, -1, ep);     /* its users: the UNMAP of B10, the replay */
     if (ep->domain >= 0)
-        work += leave_domain(v, ep);            /* ATTACH moves the endpoint */
+        users = leave_domain(v, ep);            /* ATTACH moves the endpoint */
     ep->domain = (int)domain;
     if (vd->endpoints++ == 0 && vd->tree.count) {
         /* The domain becomes live on the device: Linux sends the mappings
          * it kept (viommu_replay_mappings), one MAP each, same kick. */
-        struct attach_ctx c = { v, domain, ep, 0 };
+        struct attach_ctx c = { v, domain, ep, users };
 
         viommu_tree_for_each(&vd->tree, 0, UINT64_MAX, attach_map, &c);
         replayed = (unsigned)vd->tree.count;
-        work += c.users + (sim_tick_t)replayed * v->cfg.work[VIOMMU_REQ_MAP];
+        work += (sim_tick_t)replayed * v->cfg.work[VIOMMU_REQ_MAP];
+        users = c.users;
         v->st.requests[VIOMMU_REQ_MAP] += replayed;
     }
     v->st.requests[VIOMMU_REQ_ATTACH]++;
-    *done = queue_kick(v, at, work, 1 + replayed);
+    *done = queue_kick(v, at, work + users_work(v, users), 1 + replayed, users);
     return 0;
 }
 
@@ -579,8 +623,10 @@ int virtio_iommu_detach(struct virtio_iommu *v, uint32_t rid, sim_tick_t at,
         return SIM_ERANGE;
     if (!v->ep[rid].v || v->ep[rid].domain < 0)
         return SIM_ENOENT;
+    users_begin(v, -1, &v->ep[rid]);
     users = leave_domain(v, &v->ep[rid]);
     v->st.requests[VIOMMU_REQ_DETACH]++;
-    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_DETACH] + users, 1);
+    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_DETACH] + users_work(v, users), 1,
+                       users);
     return 0;
 }

@@ -20,6 +20,14 @@
  *
  *     round_trip + host work of each request in the kick + notifier users' work
  *
+ * where the users' work is their own (their notifiers' latencies). A user
+ * with a serialising resource (a VFIO container lock) may also be held by
+ * its lock until a tick U that the notification booked, waits included: a
+ * kick completes at max(start + service, U), never start + service +
+ * (U - now), which would count again the wait for a lock busy with the
+ * previous requests' users, already in the queue (a burst of K maps would
+ * then complete in O(K^2)).
+ *
  * The host calls its notifier users (a VFIO shadow mapper, a vhost IOTLB)
  * synchronously while handling MAP and UNMAP (QEMU's virtio_iommu_map and
  * virtio_iommu_unmap), so their work is inside the request and the queue.
@@ -109,7 +117,13 @@ struct virtio_iommu {
     /* lazy UNMAPs added but not kicked */
     unsigned pending;
     sim_tick_t pending_work;        /* their host and notifier work */
+    sim_tick_t pending_users_done;  /* when their users' lock had them done */
     double pending_issue_sum;       /* the sum of their issue ticks */
+    /* When the users of the request being handled could start: now + the
+     * longest backlog of their locks (iommu_users_backlog), taken before
+     * its first fan-out. With U the users' end, U - users_t0 is their own
+     * work, the request's host work beyond its own (the service above). */
+    sim_tick_t users_t0;
     struct viommu_stats st;
 };
 

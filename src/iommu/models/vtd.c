@@ -126,7 +126,13 @@ static void walk_done(struct walk_req *wr)
     struct iommu_tlb_entry e = { .addr_mask = 0xfff };
     sim_tick_t now = sim_now(v->sim);
 
-    if (wr->status == 0) {
+    if (w->seq != v->inval_seq) {
+        /* Overtaken by an invalidation (the tables it read may have
+         * changed): answer from the tables now, fill nothing, as hardware
+         * drops a fill that races an invalidation. */
+        e = vtd_dom_lookup(v, m->domain, wr->iova);
+        v->st.walks_overtaken++;
+    } else if (wr->status == 0) {
         e.addr_mask = wr->res.addr_mask;
         e.translated_addr = wr->res.translated_addr;
         e.perm = wr->res.perm;
@@ -189,6 +195,7 @@ static void start_miss(struct vtd *v, struct iommu_req *req)
     w = v->free_walks;              /* pool size == MSHRs: never empty here */
     v->free_walks = w->next_free;
     w->m = m;
+    w->seq = v->inval_seq;
     memset(&w->wr, 0, sizeof(w->wr));
     w->wr.s1 = &v->dom[did].pt;
     w->wr.s2 = v->s2_live ? &v->s2 : NULL;
@@ -509,6 +516,22 @@ sim_tick_t vtd_notify_domain(struct vtd *v, unsigned did, const struct iommu_eve
     return end;
 }
 
+void vtd_users_begin(struct vtd *v, unsigned did, int rid)
+{
+    sim_tick_t backlog = 0;
+    unsigned i;
+
+    for (i = 0; i < v->dev_hi; i++)
+        if (v->dev[i].v && (rid >= 0 ? v->dev[i].rid == (uint32_t)rid
+                                     : v->dev[i].did == (int)did)) {
+            sim_tick_t b = iommu_users_backlog(&v->dev[i].mmu);
+
+            if (b > backlog)
+                backlog = b;
+        }
+    v->users_t0 = sim_now(v->sim) + backlog;
+}
+
 struct map_ctx {
     struct vtd *v;
     unsigned did;
@@ -539,16 +562,19 @@ static void cc_inval_domain(struct vtd *v, unsigned did)
 
 /*
  * The hardware's processing of one descriptor (vtd_qi's process callback):
- * what it empties, and the events it sends, whose users' time it returns.
+ * what it empties, and the events it sends; returns the tick at which the
+ * users of those events are done (0: no users' work) and their own work,
+ * waits excluded, in *work.
  * A page-selective IOTLB invalidation also drops the domain's paging-
  * structure cache entries (IH = 0, spec 6.5.2.3); the walker's PWCs only
  * invalidate per domain, which over-invalidates (timing only).
  */
-static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d)
+static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d, sim_tick_t *work)
 {
     struct vtd *v = owner;
     sim_tick_t now = sim_now(v->sim), end = now;
 
+    vtd_users_begin(v, d->did, d->type == VTD_DESC_DEVTLB ? (int)d->rid : -1);
     switch (d->type) {
     case VTD_DESC_CC:
         if (d->gran == VTD_CC_GLOBAL)
@@ -559,14 +585,17 @@ static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d)
             iotlb_inval_domain(&v->cc, d->rid);
         break;
     case VTD_DESC_IOTLB_GLOBAL:
+        v->inval_seq++;
         iotlb_inval_global(&v->tlb);
         walk_pwc_inval_all(&v->walker);
         break;
     case VTD_DESC_IOTLB_DOMAIN:
+        v->inval_seq++;
         iotlb_inval_domain(&v->tlb, d->did);
         walk_pwc_inval_domain(&v->walker, d->did);
         break;
     case VTD_DESC_IOTLB_PAGE:
+        v->inval_seq++;
         iotlb_inval_range(&v->tlb, d->did, d->addr, am_mask(d->am));
         walk_pwc_inval_domain(&v->walker, d->did);
         break;
@@ -595,7 +624,8 @@ static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d)
         end = c.end;
     }
     v->st.notify_ticks += end - now;
-    return end - now;
+    *work = end > v->users_t0 ? end - v->users_t0 : 0;
+    return end > now ? end : 0;     /* absolute: vtd_qi.h composes the two */
 }
 
 /* --- Set-up, domains, requesters ------------------------------------------- */

@@ -109,6 +109,7 @@ struct vtd_dom {
 struct vtd_walk {
     struct walk_req wr;
     struct iotlb_mshr *m;
+    uint64_t seq;               /* v->inval_seq when the walk was started */
     struct vtd_walk *next_free;
 };
 
@@ -133,6 +134,7 @@ struct vtd_stats {
     uint64_t ctx_fetches, ctx_reads;    /* context-cache misses resolved, reads */
     uint64_t ctx_faults;        /* requests without a present context entry */
     uint64_t fetch_stalls, mshr_stalls;
+    uint64_t walks_overtaken;   /* walks an invalidation overtook (answered afresh) */
     uint64_t replays, replay_maps;
     uint64_t ev_map, ev_unmap, ev_deviotlb;     /* events the model sent */
     uint64_t notify_ticks;      /* users' work caused by maps, unmaps, flushes */
@@ -158,6 +160,18 @@ struct vtd {
     unsigned nfetches;
     struct iommu_req *stall_head, *stall_tail;          /* waiting for an MSHR */
     struct iommu_req *fstall_head, *fstall_tail;        /* waiting for a fetch */
+    /* When the users of the notifications being sent could start: now +
+     * the longest backlog of their locks (iommu_users_backlog), taken by
+     * vtd_users_begin() before the first one. With U the users' end, U -
+     * users_t0 is their own work, which lengthens a descriptor's
+     * processing (vtd_qi.h). */
+    sim_tick_t users_t0;
+    /* IOTLB invalidations processed so far. A walk reads the tables when
+     * it starts; one that an invalidation overtook answers from the tables
+     * as they are when it ends and fills nothing (B11: no request issued
+     * after an unmap, merged into that walk or hitting its fill, may get
+     * the old translation). */
+    uint64_t inval_seq;
     struct vtd_stats st;
 };
 
@@ -194,8 +208,12 @@ int vtd_attach(struct vtd *v, uint32_t rid, unsigned id, struct iommu **out,
  * stage 2 when nested), as translate(IOMMU_NONE) answers it. */
 struct iommu_tlb_entry vtd_dom_lookup(struct vtd *v, unsigned did, uint64_t iova);
 
+/* Set v->users_t0 for notifications to domain @did (rid < 0) or to
+ * requester @rid only, sent now. */
+void vtd_users_begin(struct vtd *v, unsigned did, int rid);
+
 /* Send @ev to every address space attached to domain @did; returns the
- * tick at which every user is done (now if none). */
+ * tick at which every user is done (now if none), lock waits included. */
 sim_tick_t vtd_notify_domain(struct vtd *v, unsigned did, const struct iommu_event *ev);
 
 /* Does the guest flush after each map? Caching mode with second-level

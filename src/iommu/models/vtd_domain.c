@@ -6,8 +6,8 @@
  *    caching mode with second-level tables, follow it with a page-selective
  *    invalidation and wait (Linux: __mapping_notify_one ->
  *    iommu_flush_iotlb_psi(..., map = 1)); processing it is where the
- *    virtual IOMMU sees the map and sends MAP events (B13), so the users'
- *    work lengthens that descriptor and the wait.
+ *    virtual IOMMU sees the map and sends MAP events (B13), so the
+ *    descriptor and the wait complete no earlier than the users' work.
  *  - strict unmap: clear the PTEs (UNMAP events to the users now: B11),
  *    then one page-selective invalidation covering the range with an
  *    address mask (the smallest naturally aligned power-of-two block, as
@@ -128,22 +128,30 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
     int r;
 
     *done = at;
+    vtd_users_begin(v, dom->id, -1);
     r = pgtable_unmap(&VDOM_OF(dom)->pt, iova, size, unmap_leaf, &c, &bytes);
     if (r)
         return r;
     if (!bytes)
         return SIM_ENOENT;
     v->st.unmaps++;
-    users = c.end - now;
-    v->st.notify_ticks += users;
+    v->st.notify_ticks += c.end - now;
+    users = c.end > v->users_t0 ? c.end - v->users_t0 : 0;     /* their own work */
     if (flags & IOMMU_UNMAP_DEFER_FLUSH) {
+        /* The users' work from @at, or later if their lock holds them. */
         *done = at + users;
+        if (c.end > *done)
+            *done = c.end;
         return 0;
     }
     /* The users' work (a shadow unmap ioctl) is part of processing the
-     * guest's invalidation: QEMU runs the notifiers there. */
+     * guest's invalidation: QEMU runs the notifiers there. c.end already
+     * holds their lock waits, so the descriptor is done at
+     * max(its processing + their work, c.end) (vtd_qi.h), never
+     * processing + (c.end - now). */
     psi_desc(v, dom->id, iova, size, &d);
-    d.extra = users;
+    d.users_done = c.end > now ? c.end : 0;
+    d.users_work = users;
     vtd_qi_post(&v->qi, &d, at);
     if (v->cfg.device_tlb)
         post_devtlb(v, dom->id, &d, at);

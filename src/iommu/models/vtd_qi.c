@@ -59,7 +59,7 @@ unsigned vtd_qi_pending(const struct vtd_qi *q, sim_tick_t t)
 
 sim_tick_t vtd_qi_post(struct vtd_qi *q, const struct vtd_desc *d, sim_tick_t at)
 {
-    sim_tick_t sub = at, start, ticks, done;
+    sim_tick_t sub = at, start, ticks, done, users, work;
     unsigned occ;
 
     if (sub < sim_now(q->sim))
@@ -78,10 +78,26 @@ sim_tick_t vtd_qi_post(struct vtd_qi *q, const struct vtd_desc *d, sim_tick_t at
         q->st.occ_max = occ;
 
     start = sub > q->free_at ? sub : q->free_at;
-    ticks = q->cfg.time[d->type] + d->extra;
-    if (q->process)
-        ticks += q->process(q->owner, d);
-    done = start + ticks;
+    ticks = q->cfg.time[d->type];
+    /* The users run inside this descriptor's processing, after its own
+     * part: their own work lengthens it, and their lock may hold them
+     * until `users` (waits included): the later of the two, never a wait
+     * added to a duration (vtd_qi.h). */
+    users = d->users_done;
+    work = d->users_work;
+    if (q->process) {
+        sim_tick_t w = 0, u = q->process(q->owner, d, &w);
+
+        if (u > users)
+            users = u;
+        work += w;
+    }
+    done = start + ticks + work;
+    if (users > done)
+        done = users;
+    ticks = done - start;
+    /* Processing is in order: the unit takes the next descriptor once this
+     * one has completed, which keeps done_at[] non-decreasing. */
     q->free_at = done;
     q->done_at[q->tail] = done;
     q->tail = (q->tail + 1) % q->cfg.length;

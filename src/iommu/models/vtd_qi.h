@@ -19,12 +19,26 @@
  *
  * Timing model: one processing unit. A descriptor posted by the driver at
  * tick `at` starts when the unit is free (after every earlier descriptor)
- * and takes its type's processing time plus the time of whatever its
- * processing causes: the notifier users' work (a VFIO shadow mapper's map or
- * unmap ioctl runs inside QEMU's processing of the guest's descriptor), as
- * returned by the owner's process callback or booked in desc->extra. So in
- * an idle queue, K descriptors of time T followed by a wait of time W
- * complete at at + K T + W. Completion ticks of the last `length`
+ * and takes its type's processing time. Whatever its processing causes, the
+ * notifier users' work (a VFIO shadow mapper's map or unmap ioctl runs
+ * inside QEMU's processing of the guest's descriptor), is timed by the
+ * users themselves, on their own serialising resource (the container
+ * lock): the owner's process callback, or desc->users_*, gives their own
+ * work W (latencies, no waits) and the absolute tick U at which the lock
+ * had them done, lock waits included, as booked when they were notified.
+ * The users run inside the descriptor's processing, after its own part, so
+ *
+ *     done = max(start + time[type] + W, U)
+ *
+ * which for users on one lock is exactly max(start + time, lock free) + W:
+ * the users' work starts when both the unit and their lock are free. Never
+ * start + time + (U - now): U - now holds the wait for a lock that is busy
+ * with the previous descriptors' users, which the queue has already
+ * counted, so a burst of K maps would complete in O(K^2). So in an idle
+ * queue, K descriptors of time T followed by a wait of time W complete at
+ * at + K T + W, and K caching-mode maps posted together, each a
+ * page-selective descriptor and a wait, into one lock-serialised user of
+ * work L complete (T_page + L + T_wait) apart. Completion ticks of the last `length`
  * descriptors are kept (they are non-decreasing, the unit being FIFO), which
  * gives the ring occupancy a descriptor finds and the tick at which a slot
  * frees when the ring is full. Cost per descriptor: O(1) plus a backward
@@ -77,7 +91,9 @@ struct vtd_desc {
     uint32_t rid;               /* requester id (CC device, DEVTLB) */
     uint64_t addr;              /* page-aligned, aligned to 2^am pages */
     uint64_t span_lo, span_len; /* VTD_DESC_F_MAP: the range the map placed */
-    sim_tick_t extra;           /* users' work the submitter already caused */
+    sim_tick_t users_done;      /* tick the work the submitter already caused
+                                 * (notifier users) is done; 0: none */
+    sim_tick_t users_work;      /* that work's own length, waits excluded */
 };
 
 struct vtd_qi_cfg {
@@ -86,9 +102,12 @@ struct vtd_qi_cfg {
     sim_tick_t time[VTD_DESC_NTYPES];   /* processing time per type */
 };
 
-/* The owner's effect of descriptor @d; returns the ticks of the work it
- * caused beyond the descriptor's own (notifier users), 0 if none. */
-typedef sim_tick_t (*vtd_qi_process_fn)(void *owner, const struct vtd_desc *d);
+/* The owner's effect of descriptor @d; returns the absolute tick at which
+ * the work it caused beyond the descriptor's own (notifier users, their lock
+ * waits included) is done, or 0 if none, and that work's own length
+ * (latencies, no waits) in *work. */
+typedef sim_tick_t (*vtd_qi_process_fn)(void *owner, const struct vtd_desc *d,
+                                        sim_tick_t *work);
 
 struct vtd_qi_stats {
     uint64_t desc[VTD_DESC_NTYPES];     /* descriptors processed, by type */
@@ -98,7 +117,8 @@ struct vtd_qi_stats {
     double occ_sum;                     /* pending descriptors found on posting */
     uint64_t occ_max;
     uint64_t full_stalls;               /* posts that waited for a free slot */
-    double busy;                        /* ticks the unit spent processing */
+    double busy;                        /* ticks the unit spent processing
+                                         * (with the users' work inside) */
 };
 
 struct vtd_qi {
