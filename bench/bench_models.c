@@ -24,7 +24,7 @@
  * takes its one path, and the target is then the rate alone.
  *
  * Adding a model is one row in `rows` (its model-table name, descriptor
- * name, parameters, the IOTLB object whose hit_rate is reported); a model
+ * name, parameters, the readout that gives its IOTLB hit rate); a model
  * of the table without a row is listed as FAIL ("no row"), so a new
  * model cannot silently go unmeasured.
  *
@@ -59,9 +59,10 @@
 
 /*
  * One model's set-up. params: NAME, VALUE pairs ending with NULL; "@iotlb",
- * "@walker" and "@mem" as a value name the support objects. iotlb: the
- * path of the IOTLB object whose hit_rate is the model's (NULL: the model
- * has none). identity: the model does not translate (IOMMU_DOMAIN_IDENTITY):
+ * "@walker" and "@mem" as a value name the support objects. hit_path,
+ * hit_readout: the object (b.iotlb: the IOTLB object the model references;
+ * b.iommu: the model itself) and its readout that give the model's IOTLB
+ * hit rate (hit_path NULL: the model has no IOTLB). identity: the model does not translate (IOMMU_DOMAIN_IDENTITY):
  * nothing is mapped and requests address [base, base + NPAGES pages) of the
  * guarded memory directly; pages from ns_from on are the non-secure world's
  * (set through params) and are accessed with non-secure attributes, the
@@ -71,7 +72,7 @@ struct model_row {
     const char *model;              /* its name in iommu_models[] */
     const char *object;             /* its descriptor in the registry */
     const char *const *params;
-    const char *iotlb;
+    const char *hit_path, *hit_readout;
     int identity;
     uint64_t base;                  /* identity: first address requested */
     unsigned ns_from;               /* identity: first non-secure page */
@@ -88,11 +89,11 @@ static const char *const tz_mpc_params[] = {
     "base", "4GiB", "ns_base", "4196416KiB", "ns_size", "2112KiB", NULL };
 
 static const struct model_row rows[] = {
-    { "generic", "GenericIOMMU", generic_params, "b.iotlb", 0, 0, 0 },
-    { "vtd", "VTdIOMMU", vtd_params, "b.iotlb", 0, 0, 0 },
-    { "tz_mpc", "TzMpc", tz_mpc_params, NULL, 1, UINT64_C(4) << 30, NPAGES / 2 },
-    { "amdvi", "AmdViIOMMU", amdvi_params, "b.iotlb", 0, 0, 0 },
-    { "virtio_iommu", "VirtioIOMMU", virtio_params, NULL, 0, 0, 0 },
+    { "generic", "GenericIOMMU", generic_params, "b.iotlb", "hit_rate", 0, 0, 0 },
+    { "vtd", "VTdIOMMU", vtd_params, "b.iotlb", "hit_rate", 0, 0, 0 },
+    { "tz_mpc", "TzMpc", tz_mpc_params, NULL, NULL, 1, UINT64_C(4) << 30, NPAGES / 2 },
+    { "amdvi", "AmdViIOMMU", amdvi_params, "b.iotlb", "hit_rate", 0, 0, 0 },
+    { "virtio_iommu", "VirtioIOMMU", virtio_params, NULL, NULL, 0, 0, 0 },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -193,9 +194,10 @@ static int add(struct sim_world *w, const char *name, const char *path,
     return sim_world_add(w, m, path, texts, err, errlen);
 }
 
+/* Readout @name of @o; -1 if it has none (readouts here are never negative). */
 static double readout(const struct sim_object *o, const char *name)
 {
-    for (unsigned i = 0; i < o->model->nreadouts; i++)
+    for (unsigned i = 0; name && i < o->model->nreadouts; i++)
         if (strcmp(o->model->readouts[i].name, name) == 0)
             return o->model->ops->read(o, i);
     return -1.0;
@@ -224,7 +226,12 @@ static int mbench_setup(struct mbench *b, const struct model_row *row, char *err
     if ((r = sim_world_start(&b->w, err, errlen)))
         return r;
     mmu = sim_world_find(&b->w, "b.iommu");
-    b->tlb = row->iotlb ? sim_world_find(&b->w, row->iotlb) : NULL;
+    b->tlb = row->hit_path ? sim_world_find(&b->w, row->hit_path) : NULL;
+    if (row->hit_path && (!b->tlb || readout(b->tlb, row->hit_readout) < 0.0)) {
+        snprintf(err, errlen, "%s: no readout %s.%s for the hit rate", row->model,
+                 row->hit_path, row->hit_readout ? row->hit_readout : "(none)");
+        return SIM_EINVAL;
+    }
     if ((r = iommu_object_domain(mmu, 0, &dom, err, errlen)) ||
         (r = iommu_object_attach(mmu, 0, 0, &b->as, err, errlen)))
         return r;
@@ -284,7 +291,7 @@ static int bench_model(const struct model_row *row, uint64_t n, unsigned reps)
         }
         if ((double)n / dt > best) {
             best = (double)n / dt;
-            hit = b->tlb ? readout(b->tlb, "hit_rate") : -1.0;
+            hit = b->tlb ? readout(b->tlb, row->hit_readout) : -1.0;
             events = sim_events_processed(&b->w.sim) - ev0;
         }
     }

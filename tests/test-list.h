@@ -263,9 +263,6 @@
     SUITE(stats_rowdeflate)                                                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible) \
-    SUITE(iommu_amdvi_levels)                                                \
-    TEST(iommu_amdvi_levels, test_amdvi_levels_skip_2m_1g_4k)                \
-    TEST(iommu_amdvi_levels, test_amdvi_levels_skipped_bits_fault)           \
     SUITE(iommu_vstack)                                                      \
     TEST(iommu_vstack, test_vstack_vtd_cm_burst_timing)                      \
     TEST(iommu_vstack, test_vstack_virtio_burst_timing)                      \
@@ -274,4 +271,5 @@
     TEST(iommu_vstack, test_vstack_vtd_default_replay_granules) \
     SUITE(iommu_amdvi_levels)                                                \
     TEST(iommu_amdvi_levels, test_amdvi_levels_skip_2m_1g_4k)                \
-    TEST(iommu_amdvi_levels, test_amdvi_levels_skipped_bits_fault)
+    TEST(iommu_amdvi_levels, test_amdvi_levels_skipped_bits_fault)           \
+    TEST(iommu_amdvi_levels, test_amdvi_levels_reinsert_one_level_at_a_time)

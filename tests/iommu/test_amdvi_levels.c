@@ -22,6 +22,7 @@
 
 void test_amdvi_levels_skip_2m_1g_4k(void);
 void test_amdvi_levels_skipped_bits_fault(void);
+void test_amdvi_levels_reinsert_one_level_at_a_time(void);
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
@@ -160,4 +161,47 @@ void test_amdvi_levels_skipped_bits_fault(void)
     }
     amdvi_destroy(&v);
     sim_destroy(&s);
+}
+
+/*
+ * A map that needs a level a PDE skips puts back the level just below that
+ * PDE (its entry 0 takes the old table, whose IOVAs have zero bits there),
+ * then goes on down: one level at a time, until its path leaves the old
+ * table's (docs/models/amdvi.md). 6 levels, skipping: a 2 MiB page at
+ * IOVA 2 MiB gives L6[0] -> L2 (one skipping PDE, 2 reads). A 4 KiB page
+ * at IOVA 2^39 (level-4 index 1, level-5 and level-3 indexes 0) needs
+ * level 4: L5 is put back under L6[0] (L5[0] -> L2 still skips), then L4
+ * under L5[0] (L4[0] -> L2 skips L3); the path leaves at L4[1], a new PDE
+ * that skips L3 and L2 to a level-1 table. Both pages are then 4 reads
+ * (L6, L5, L4 and the leaf's table) with 2 skipping PDEs; without skipping
+ * 5 and 6 reads, none skipping.
+ */
+void test_amdvi_levels_reinsert_one_level_at_a_time(void)
+{
+    for (int skip = 0; skip < 2; skip++) {
+        struct sim s;
+        struct amdvi v;
+        struct iommu_domain *d;
+        struct iommu *as;
+        char err[256];
+        sim_tick_t done;
+        const uint64_t far = UINT64_C(1) << 39;
+
+        make(&s, &v, 6, skip);
+        CU_ASSERT_EQUAL_FATAL(amdvi_domain_get(&v, 0, &d, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(amdvi_attach(&v, 0, 0, &as, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(iommu_domain_map(d, 2 * MiB, 8 * GiB, 2 * MiB, IOMMU_RW, 0,
+                                               &done), 0);
+        CU_ASSERT_EQUAL(amdvi_walk_reads(&v, 0, 2 * MiB), skip ? 2 : 5);
+        CU_ASSERT_EQUAL_FATAL(iommu_domain_map(d, far, 16 * GiB, 0x1000, IOMMU_RW, 0, &done),
+                              0);
+        CU_ASSERT_EQUAL(amdvi_walk_reads(&v, 0, 2 * MiB), skip ? 4 : 5);
+        CU_ASSERT_EQUAL(amdvi_walk_reads(&v, 0, far), skip ? 4 : 6);
+        CU_ASSERT_EQUAL(v.st.skipped_pdes, skip ? 2 : 0);
+        CU_ASSERT_EQUAL(iommu_translate(as, 2 * MiB + 3, IOMMU_RO, 0).translated_addr,
+                        8 * GiB);
+        CU_ASSERT_EQUAL(iommu_translate(as, far + 5, IOMMU_RO, 0).translated_addr, 16 * GiB);
+        amdvi_destroy(&v);
+        sim_destroy(&s);
+    }
 }
