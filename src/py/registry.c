@@ -11,6 +11,7 @@
 #include "iommu/models/generic.h"      /* GenericIOMMU (issue 5) */
 #include "iommu/models/tz_mpc.h"       /* TzMpc (issue 10) */
 #include "iommu/models/amdvi.h"        /* AmdViIOMMU (issue 10) */
+#include "iommu/models/smmuv3.h"       /* SMMUv3 (issue 10) */
 #include "iommu/models/vtd.h"          /* VTdIOMMU (issue 9) */
 #include "iommu/models/virtio_iommu.h" /* VirtioIOMMU (issue 9) */
 #include "iommu/objects.h"             /* IOTLB, Walker (issue 5) */
@@ -42,6 +43,7 @@ static const struct sim_model *const models[] = {
     &generic_model_object,
     &tz_mpc_model_object,           /* TzMpc (issue 10) */
     &amdvi_model_object,            /* AmdViIOMMU (issue 10) */
+    &smmuv3_model_object,           /* SMMUv3 (issue 10) */
     &vtd_model_object,              /* Intel VT-d (issue 9) */
     &virtio_iommu_model_object,     /* VirtioIOMMU (issue 9) */
     /* Devices (issue 6): after the IOMMU they attach to. */

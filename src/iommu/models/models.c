@@ -7,6 +7,7 @@
 
 #include "iommu/models/generic.h"
 #include "iommu/models/amdvi.h"
+#include "iommu/models/smmuv3.h"
 #include "iommu/models/tz_mpc.h"
 #include "iommu/models/vtd.h"
 #include "iommu/models/virtio_iommu.h"
@@ -18,6 +19,8 @@ const struct iommu_model_info iommu_models[] = {
       &tz_mpc_iommu_ops },
     { "amdvi", "AMD-Vi: device table, level-skipping I/O page tables, IOTLB + PDC, "
       "timed command buffer, NpCache", &amdvi_iommu_ops },
+    { "smmuv3", "Arm SMMUv3: stream table, STE/CD, gem5's TLB hierarchy and walk caches, "
+      "timed command queue, stall/terminate faults, ATC invalidation", &smmuv3_iommu_ops },
     { "vtd", "Intel VT-d: context cache, legacy/scalable (nested) translation, timed "
       "queued invalidation, caching mode", &vtd_iommu_ops },
     { "virtio_iommu", "virtio-iommu: MAP/UNMAP requests to the host, per-domain mapping "

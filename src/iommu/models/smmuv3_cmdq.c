@@ -172,8 +172,8 @@ int smmuv3_cmdq_init(struct smmuv3 *s)
 
 void smmuv3_cmdq_destroy(struct smmuv3 *s)
 {
-    if (s->sim && sim_event_is_scheduled(&s->q.ev))
-        sim_event_deschedule(s->sim, &s->q.ev);
+    /* A pending effect event dies with the simulation (the world destroys
+     * its objects once the event set is no longer run). */
     free(s->q.ring);
     free(s->q.end);
     s->q.ring = NULL;

@@ -1,0 +1,56 @@
+#!/bin/sh
+# test_smmuv3.sh - the SMMUv3 descriptor from the command line, and
+# configs/smmuv3_gem5_defaults.py (gem5's defaults) on a short run, checked
+# against relations that follow from the structure (docs/models/smmuv3.md):
+#  - every translation looks up the micro TLB first: utlb_lookups =
+#    translations (a NIC's stream is stage 1, never bypass);
+#  - the main TLB sees exactly the micro TLB's misses: tlb_lookups =
+#    utlb_lookups - utlb_hits;
+#  - the SMMU TLB is off (gem5's default): smmu_tlb_lookups = 0;
+#  - strict: each unmap is one TLBI_NH_VA and one CMD_SYNC (no ATS device):
+#    cmd_tlbi_nh_va = cmd_sync = unmaps > 0;
+#  - lazy: no per-unmap TLBI_NH_VA; each flush is a TLBI_NH_ASID + SYNC.
+# Bad parameters are config errors (exit 2) on one line naming them.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
+cd "$TMP" || exit 1
+case $IOMMUSIM in /*) ;; *) IOMMUSIM="$OLDPWD/$IOMMUSIM" ;; esac
+case $top_srcdir in /*) SRC=$top_srcdir ;; *) SRC="$OLDPWD/$top_srcdir" ;; esac
+CFG="$SRC/configs/smmuv3_gem5_defaults.py"
+
+expect_status 0 "--describe SMMUv3" -- "$IOMMUSIM" --describe SMMUv3
+for p in utlb_entries tlb_assoc smmu_tlb_enable cfg_lat walk_S1L2 wc_s2_levels \
+         ptw_slots ifc_smmu_lat prefetch_enable fault_mode stall_latency sync_time; do
+    expect_grep "$TMP/out" "^  $p " "--describe documents $p"
+done
+
+check() { n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+val() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/out"; }
+
+expect_status 0 "gem5 defaults, strict" -- "$IOMMUSIM" "$CFG" --until 200us
+tr=$(val translations); ul=$(val utlb_lookups); uh=$(val utlb_hits); tl=$(val tlb_lookups)
+un=$(val unmaps); va=$(val cmd_tlbi_nh_va); sy=$(val cmd_sync); sl=$(val smmu_tlb_lookups)
+check "translations happen ($tr)" test "${tr:-0}" -gt 0
+check "utlb_lookups = translations ($ul, $tr)" test "$ul" -eq "$tr"
+check "tlb_lookups = utlb misses ($tl = $ul - $uh)" test "$tl" -eq $((ul - uh))
+check "SMMU TLB off: no lookups ($sl)" test "$sl" -eq 0
+check "strict: unmaps > 0 ($un)" test "${un:-0}" -gt 0
+check "strict: one TLBI_NH_VA per unmap ($va, $un)" test "$va" -eq "$un"
+check "strict: one SYNC per unmap ($sy, $un)" test "$sy" -eq "$un"
+
+expect_status 0 "gem5 defaults, lazy" -- "$IOMMUSIM" "$CFG" --until 200us --policy lazy
+check "lazy: no TLBI_NH_VA ($(val cmd_tlbi_nh_va))" test "$(val cmd_tlbi_nh_va)" -eq 0
+check "lazy: a SYNC per NH_ASID flush" test "$(val cmd_sync)" -eq "$(val cmd_tlbi_nh_asid)"
+
+cat > bad.py <<'PY'
+import iommusim as sim
+root = sim.Root()
+root.sys = s = sim.System()
+s.mem = sim.Memory()
+s.smmu = sim.SMMUv3(memory=s.mem, tlb_entries=2048, tlb_assoc=3)
+sim.simulate(until="1us")
+PY
+expect_status 2 "main TLB geometry error" -- "$IOMMUSIM" bad.py
+expect_grep "$TMP/err" "tlb_assoc" "the error names tlb_assoc"
+
+finish
