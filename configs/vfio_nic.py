@@ -145,3 +145,9 @@ for var in VARIANTS:
         vq = s.viommu.read("queue_util") * T * 1e9 / pk
     print(f"{var:>11} {thr / 1e9:7.2f} {thr / offered:10.3f} {n.read('completed'):8.0f} "
           f"{os_ns:9.1f} {vm:11.1f} {vu:13.1f} {vq:9.1f} {notif:9.2f} {wait:12.1f}")
+# One line for scripts (bench/bench_vfio_nic): the measured span's packets,
+# every variant together: completed (through the whole DMA path) and
+# offered (arrivals at the line rate, dropped ones included).
+done_all = sum(getattr(root, v).nic.read("completed") for v in VARIANTS)
+offered_all = sum(getattr(root, v).nic.read("offered") for v in VARIANTS)
+print(f"total completed {done_all:.0f} offered {offered_all:.0f} over {T * 1e3:.3f} ms")
