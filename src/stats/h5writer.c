@@ -120,6 +120,9 @@ struct stats_h5_writer {
     hid_t file, fapl;
     struct column *cols;        /* stats, then the two /dumps columns last */
     size_t ncols;
+    struct column **wcols;      /* the columns rebuild_wide fills (wide
+                                   counts, histogram summaries), in order */
+    size_t nwcols;
     uint64_t rows;              /* rows in the file (under mu when threaded) */
     uint64_t frows;             /* the same, kept by whoever writes (the
                                    writer thread) without the lock */
@@ -925,8 +928,8 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
 
         for (; k < end; k++)
             w->counts[idx[k]] = val[k];
-        for (i = 0; i < w->ncols; i++) {
-            struct column *c = &w->cols[i];
+        for (i = 0; i < w->nwcols; i++) {
+            struct column *c = w->wcols[i];
             size_t rb = c->cols * 8;
             const uint64_t *cnt = w->counts + c->wide_base;
 
@@ -1324,6 +1327,7 @@ static void free_writer(struct stats_h5_writer *w)
         free(w->cols[i].asmb);
     }
     free(w->cols);
+    free(w->wcols);
     for (i = 0; i < MAX_SLOTS; i++)
         free(w->slot[i]);
     free(w->colbuf);
@@ -1436,6 +1440,15 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
         w->log_cap = 2 * w->wide_elems;
     w->counts = calloc(w->wide_elems ? w->wide_elems : 1, sizeof(uint64_t));
     w->rowbytes = r->dense_bytes + 8 * (size_t)w->nown;
+    if ((w->wcols = calloc(w->ncols, sizeof(*w->wcols))) != NULL) {
+        size_t i;
+
+        for (i = 0; i < w->ncols; i++)
+            if (w->cols[i].wide || w->cols[i].pct)
+                w->wcols[w->nwcols++] = &w->cols[i];
+    } else {
+        w->counts = (free(w->counts), NULL);
+    }
     w->colbuf = buffer_alloc((size_t)w->batch_rows * w->densebytes);
     if (!w->colbuf)
         w->counts = (free(w->counts), NULL);
