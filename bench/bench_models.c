@@ -59,20 +59,25 @@
 
 /*
  * One model's set-up. params: NAME, VALUE pairs ending with NULL; "@iotlb",
- * "@walker" and "@mem" as a value name the support objects. hit_path,
- * hit_readout: the object (b.iotlb: the IOTLB object the model references;
- * b.iommu: the model itself) and its readout that give the model's IOTLB
- * hit rate (hit_path NULL: the model has no IOTLB). identity: the model does not translate (IOMMU_DOMAIN_IDENTITY):
- * nothing is mapped and requests address [base, base + NPAGES pages) of the
- * guarded memory directly; pages from ns_from on are the non-secure world's
- * (set through params) and are accessed with non-secure attributes, the
- * rest with secure ones, so that every request is allowed.
+ * "@walker" and "@mem" as a value name the support objects. hit_path: the
+ * object whose readouts give the model's IOTLB hit rate (b.iotlb: the
+ * IOTLB object the model references; b.iommu: the model itself; NULL: the
+ * model has no IOTLB): hits[0] is a ratio readout when lookups is NULL,
+ * else the rate is (hits[0] + hits[1]) / lookups (a model with a TLB
+ * hierarchy: the translations answered without a walk). identity: the
+ * model does not translate (IOMMU_DOMAIN_IDENTITY): nothing is mapped and
+ * requests address [base, base + NPAGES pages) of the guarded memory
+ * directly; pages from ns_from on are the non-secure world's (set through
+ * params) and are accessed with non-secure attributes, the rest with
+ * secure ones, so that every request is allowed.
  */
 struct model_row {
     const char *model;              /* its name in iommu_models[] */
     const char *object;             /* its descriptor in the registry */
     const char *const *params;
-    const char *hit_path, *hit_readout;
+    const char *hit_path;
+    const char *hits[2];
+    const char *lookups;
     int identity;
     uint64_t base;                  /* identity: first address requested */
     unsigned ns_from;               /* identity: first non-secure page */
@@ -84,16 +89,24 @@ static const char *const vtd_params[] = {
     "iotlb", "@iotlb", "walker", "@walker", "memory", "@mem", NULL };
 static const char *const amdvi_params[] = { "iotlb", "@iotlb", NULL };
 static const char *const virtio_params[] = { NULL };
+/* SMMUv3: gem5's structure, its main TLB sized like the others' IOTLB (1024
+ * entries, fully associative, LRU), the 32-entry micro TLB as in gem5. */
+static const char *const smmuv3_params[] = {
+    "memory", "@mem", "tlb_entries", "1024", "tlb_assoc", "0", "tlb_policy", "lru", NULL };
 /* The upper half of the 1056 pages (528 on) is non-secure: 4 GiB + 2112 KiB. */
 static const char *const tz_mpc_params[] = {
     "base", "4GiB", "ns_base", "4196416KiB", "ns_size", "2112KiB", NULL };
 
 static const struct model_row rows[] = {
-    { "generic", "GenericIOMMU", generic_params, "b.iotlb", "hit_rate", 0, 0, 0 },
-    { "vtd", "VTdIOMMU", vtd_params, "b.iotlb", "hit_rate", 0, 0, 0 },
-    { "tz_mpc", "TzMpc", tz_mpc_params, NULL, NULL, 1, UINT64_C(4) << 30, NPAGES / 2 },
-    { "amdvi", "AmdViIOMMU", amdvi_params, "b.iotlb", "hit_rate", 0, 0, 0 },
-    { "virtio_iommu", "VirtioIOMMU", virtio_params, NULL, NULL, 0, 0, 0 },
+    { "generic", "GenericIOMMU", generic_params, "b.iotlb", { "hit_rate" }, NULL, 0, 0, 0 },
+    { "vtd", "VTdIOMMU", vtd_params, "b.iotlb", { "hit_rate" }, NULL, 0, 0, 0 },
+    { "tz_mpc", "TzMpc", tz_mpc_params, NULL, { NULL }, NULL, 1, UINT64_C(4) << 30,
+      NPAGES / 2 },
+    { "amdvi", "AmdViIOMMU", amdvi_params, "b.iotlb", { "hit_rate" }, NULL, 0, 0, 0 },
+    { "virtio_iommu", "VirtioIOMMU", virtio_params, NULL, { NULL }, NULL, 0, 0, 0 },
+    /* Answered without a walk: a micro-TLB hit or, after its miss, a main-TLB hit. */
+    { "smmuv3", "SMMUv3", smmuv3_params, "b.iommu", { "utlb_hits", "tlb_hits" },
+      "utlb_lookups", 0, 0, 0 },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -203,6 +216,22 @@ static double readout(const struct sim_object *o, const char *name)
     return -1.0;
 }
 
+/* The model's IOTLB hit rate (see struct model_row); -1 if a readout is missing. */
+static double hit_rate(const struct mbench *b)
+{
+    const struct model_row *row = b->row;
+    double h0 = readout(b->tlb, row->hits[0]), h1 = 0.0, n;
+
+    if (!row->lookups)
+        return h0;
+    n = readout(b->tlb, row->lookups);
+    if (row->hits[1])
+        h1 = readout(b->tlb, row->hits[1]);
+    if (h0 < 0.0 || h1 < 0.0 || n < 0.0)
+        return -1.0;
+    return n > 0.0 ? (h0 + h1) / n : 0.0;
+}
+
 static const char *const iotlb_params[] = {
     "entries", "1024", "ways", "0", "policy", "lru", "mshrs", "16", NULL };
 
@@ -227,9 +256,9 @@ static int mbench_setup(struct mbench *b, const struct model_row *row, char *err
         return r;
     mmu = sim_world_find(&b->w, "b.iommu");
     b->tlb = row->hit_path ? sim_world_find(&b->w, row->hit_path) : NULL;
-    if (row->hit_path && (!b->tlb || readout(b->tlb, row->hit_readout) < 0.0)) {
-        snprintf(err, errlen, "%s: no readout %s.%s for the hit rate", row->model,
-                 row->hit_path, row->hit_readout ? row->hit_readout : "(none)");
+    if (row->hit_path && (!b->tlb || hit_rate(b) < 0.0)) {
+        snprintf(err, errlen, "%s: %s lacks the readouts of the hit rate", row->model,
+                 row->hit_path);
         return SIM_EINVAL;
     }
     if ((r = iommu_object_domain(mmu, 0, &dom, err, errlen)) ||
@@ -291,7 +320,7 @@ static int bench_model(const struct model_row *row, uint64_t n, unsigned reps)
         }
         if ((double)n / dt > best) {
             best = (double)n / dt;
-            hit = b->tlb ? readout(b->tlb, row->hit_readout) : -1.0;
+            hit = b->tlb ? hit_rate(b) : -1.0;
             events = sim_events_processed(&b->w.sim) - ev0;
         }
     }

@@ -11,7 +11,11 @@
 #    independent uniform references). 1e5 lookups give a standard error of
 #    sqrt(p (1 - p) / 1e5) = 0.0005; misses in flight (at most 64 of 1024)
 #    shift it by less than 0.001. Asserted: |hit_rate - C/N| < 0.005, hence
-#    also the issue's >= 95% hits;
+#    also the issue's >= 95% hits. A TLB hierarchy (SMMUv3: a 32-entry micro
+#    TLB in front of a 1024-entry main TLB) counts a translation answered by
+#    either: the micro TLB is filled only from main-TLB hits and walks, which
+#    also fill the main TLB, and is refilled on nearly every request, so its
+#    pages are almost always still in the main TLB: the same C/N;
 #  - a model without one (virtio-iommu, the MPC) says n/a.
 # Bad usage is exit 2 with a one-line error.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
