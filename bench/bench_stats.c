@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +78,7 @@ static double cpu_s(clockid_t id);
 /* Last run_once: CPU seconds of the simulation thread and of the rest of
    the process (the writer thread). */
 static double g_sim_cpu, g_writer_cpu;
+static double g_file_mb;        /* last run's stats.h5, MB */
 
 static double now_s(void)
 {
@@ -201,6 +203,11 @@ static double run_once(const char *dir, double density, uint64_t us, int periodi
         return -1;
     }
     t1 = now_s();
+    {
+        struct stat st;
+
+        g_file_mb = w && stat(path, &st) == 0 ? (double)st.st_size / 1e6 : 0.0;
+    }
     g_sim_cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     g_writer_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - p0 - g_sim_cpu;
     sim_destroy(&b->sim);
@@ -384,19 +391,21 @@ int main(int argc, char **argv)
             }
         }
         if (g_only >= 0) {
-            printf("only %s D=%g wall_s=%.4f sim_cpu_s=%.4f writer_cpu_us_per_dump=%.3f\n",
-                   g_only ? "periodic" : "final", densities[i], g_only ? best_p : best_f,
-                   g_only ? sim_p : sim_f, g_only ? 1e6 * wr_p / (double)(dp ? dp : 1) : 0.0);
+            printf("only %s D=%g wall_s=%.4f sim_cpu_s=%.4f writer_cpu_us_per_dump=%.3f "
+                   "file_mb=%.1f\n", g_only ? "periodic" : "final", densities[i],
+                   g_only ? best_p : best_f, g_only ? sim_p : sim_f,
+                   g_only ? 1e6 * wr_p / (double)(dp ? dp : 1) : 0.0, g_file_mb);
             continue;
         }
         /* sim_extra_us: the simulation thread's extra CPU per dump, the
            share of the wall ratio no second core can hide. */
         printf("stats D=%g final_s=%.4f periodic_s=%.4f dumps=%llu us_per_dump=%.3f "
-               "ratio=%.3f sim_cpu_ratio=%.3f sim_extra_us=%.3f writer_cpu_us=%.3f\n",
+               "ratio=%.3f sim_cpu_ratio=%.3f sim_extra_us=%.3f writer_cpu_us=%.3f "
+               "file_mb=%.1f\n",
                densities[i], best_f, best_p, (unsigned long long)dp,
                1e6 * (best_p - best_f) / (double)(dp > df ? dp - df : 1), best_p / best_f,
                sim_p / sim_f, 1e6 * (sim_p - sim_f) / (double)(dp > df ? dp - df : 1),
-               1e6 * wr_p / (double)(dp ? dp : 1));
+               1e6 * wr_p / (double)(dp ? dp : 1), g_file_mb);
         printf("%s periodic/final <= 1.10 at %g events per simulated us: %.3f%s\n",
                best_p / best_f <= 1.10 ? "PASS" : "FAIL", densities[i], best_p / best_f,
                quick ? " (QUICK run, not a measurement)" : "");
