@@ -123,10 +123,11 @@ int sim_resource_release(struct sim_resource *r)
     return 0;
 }
 
-sim_tick_t sim_resource_reserve(struct sim_resource *r, sim_tick_t service,
-                                sim_tick_t *wait)
+/* Reserve for work arriving at @now (sim_now, or a later arrival tick). */
+static inline sim_tick_t reserve_from(struct sim_resource *r, sim_tick_t now,
+                                      sim_tick_t service, sim_tick_t *wait)
 {
-    sim_tick_t now = sim_now(r->sim), start;
+    sim_tick_t start;
     unsigned i, best = 0;
 
     if (r->mode == SIM_RESOURCE_ACQUIRE)
@@ -149,6 +150,27 @@ sim_tick_t sim_resource_reserve(struct sim_resource *r, sim_tick_t service,
     if (wait)
         *wait = start - now;
     return start + service;
+}
+
+sim_tick_t sim_resource_reserve(struct sim_resource *r, sim_tick_t service,
+                                sim_tick_t *wait)
+{
+    return reserve_from(r, sim_now(r->sim), service, wait);
+}
+
+sim_tick_t sim_resource_reserve_at(struct sim_resource *r, sim_tick_t arrival,
+                                   sim_tick_t service, sim_tick_t *wait)
+{
+    sim_tick_t now = sim_now(r->sim);
+
+    return reserve_from(r, arrival > now ? arrival : now, service, wait);
+}
+
+sim_tick_t sim_resource_next_start_at(const struct sim_resource *r, sim_tick_t arrival)
+{
+    sim_tick_t s = sim_resource_next_start(r);
+
+    return arrival > s ? arrival : s;
 }
 
 sim_tick_t sim_resource_next_start(const struct sim_resource *r)

@@ -106,12 +106,24 @@ sim_tick_t sim_resource_reserve(struct sim_resource *r, sim_tick_t service,
                                 sim_tick_t *wait);
 
 /*
+ * Reserve mode: the same for work arriving at @arrival (a tick before now
+ * counts as now), e.g. a notifier user that runs inside a model's queued
+ * processing, which starts later than the event is sent; *wait is measured
+ * from @arrival.
+ */
+sim_tick_t sim_resource_reserve_at(struct sim_resource *r, sim_tick_t arrival,
+                                   sim_tick_t service, sim_tick_t *wait);
+
+/*
  * Reserve mode: the tick at which work arriving now would start, i.e. the
  * start the next sim_resource_reserve() books. For holders whose service
  * time depends on when they start (a VFIO container-lock holder issues
  * host IOMMU work timed from its start). Changes nothing.
  */
 sim_tick_t sim_resource_next_start(const struct sim_resource *r);
+
+/* The same for work arriving at @arrival (before now: now). */
+sim_tick_t sim_resource_next_start_at(const struct sim_resource *r, sim_tick_t arrival);
 
 /* Bring the time integrals up to now (acquire mode) before reading stats. */
 void sim_resource_sync(struct sim_resource *r);

@@ -245,7 +245,7 @@ sim_tick_t iommu_notify_one(struct iommu_notifier *n, const struct iommu_event *
     struct iommu *mmu = n->owner;
     struct iommu_event tmp = *ev;
     uint64_t entry_end = ev->entry.iova + ev->entry.addr_mask;
-    sim_tick_t now = sim_now(mmu->sim), done;
+    sim_tick_t now = sim_now(mmu->sim), done, at;
 
     if (n->start > entry_end || n->end < ev->entry.iova) {
         mmu->st.skipped_range++;
@@ -264,27 +264,15 @@ sim_tick_t iommu_notify_one(struct iommu_notifier *n, const struct iommu_event *
     n->delivered++;
     mmu->st.deliveries++;
     n->notify(n, &tmp);
+    /* The user's work begins when the event reaches it (iommu_notify_tick):
+     * now, or later when the model handles it inside queued processing. */
+    at = iommu_notify_tick(mmu);
     if (n->serialise)
-        done = sim_resource_reserve(n->serialise, n->latency, NULL);
+        done = sim_resource_reserve_at(n->serialise, at, n->latency, NULL);
     else
-        done = now + n->latency;
+        done = at + n->latency;
     mmu->st.consumer_ticks += (double)n->latency;
     return done;
-}
-
-sim_tick_t iommu_users_backlog(const struct iommu *mmu)
-{
-    sim_tick_t now = sim_now(mmu->sim), max = 0;
-
-    for (unsigned i = 0; i < mmu->num_indexes; i++)
-        for (const struct iommu_notifier *n = mmu->lists[i]; n; n = n->next)
-            if (n->serialise) {
-                sim_tick_t s = sim_resource_next_start(n->serialise);
-
-                if (s > now && s - now > max)
-                    max = s - now;
-            }
-    return max;
 }
 
 sim_tick_t iommu_notify(struct iommu *mmu, unsigned iommu_idx,

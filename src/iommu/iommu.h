@@ -237,6 +237,9 @@ struct iommu {
     unsigned notify_flags;          /* union over all notifiers (B4) */
     struct iommu_notifier **lists;  /* per iommu_idx */
     sim_tick_t replay_translate_cost; /* simulated cost of one replay translate */
+    /* When the events a model is sending reach the users (0: now); the
+     * model sets it around its iommu_notify() calls (iommu_notify_tick). */
+    sim_tick_t notify_at;
     struct iommu_stats st;
 };
 
@@ -314,15 +317,18 @@ sim_tick_t iommu_notify(struct iommu *mmu, unsigned iommu_idx,
 sim_tick_t iommu_notify_one(struct iommu_notifier *n, const struct iommu_event *ev);
 
 /*
- * The longest wait a notification sent now would find on the serialise
- * resources of @mmu's notifiers (0 if none is busy). A model that runs its
- * users inside a timed unit of its own (VT-d's invalidation queue,
- * virtio-iommu's request queue) takes it before notifying: with U the
- * tick iommu_notify() returns, U - now - backlog is the users' own work,
- * which lengthens the unit's processing, while U itself already holds the
- * lock's queue and must not be added to it again.
+ * The tick the events being sent reach their users: mmu->notify_at when a
+ * model set it later than now (it runs its users inside timed processing
+ * of its own: VT-d's invalidation queue, virtio-iommu's request queue),
+ * else now. The core books a user's work on its serialise resource from
+ * that tick; a user that times its own work (VfioShadow) starts from it.
  */
-sim_tick_t iommu_users_backlog(const struct iommu *mmu);
+static inline sim_tick_t iommu_notify_tick(const struct iommu *mmu)
+{
+    sim_tick_t now = sim_now(mmu->sim);
+
+    return mmu->notify_at > now ? mmu->notify_at : now;
+}
 
 /*
  * An in-place change of a mapping (B7): UNMAP of @old then MAP of @new, in

@@ -24,10 +24,10 @@ static struct vfio_shadow *vs_of(struct iommu_consumer *c)
 
 /* --- Events ----------------------------------------------------------------- */
 
-static void vs_map(struct vfio_shadow *v, const struct iommu_tlb_entry *e)
+static void vs_map(struct vfio_shadow *v, const struct iommu_tlb_entry *e, sim_tick_t at)
 {
     uint64_t size = e->addr_mask + 1, pages = size / PAGE;
-    sim_tick_t start = sim_resource_next_start(&v->lock);
+    sim_tick_t start = sim_resource_next_start_at(&v->lock, at);
     sim_tick_t t = start + v->cfg.map_cost + pages * v->cfg.pin_cost, done = t;
     int r;
 
@@ -75,10 +75,10 @@ static void vs_unmap_leaf(void *arg, uint64_t iova, const struct pgtable_result 
     c->pages += (old->addr_mask + 1) / PAGE;
 }
 
-static void vs_unmap(struct vfio_shadow *v, const struct iommu_tlb_entry *e)
+static void vs_unmap(struct vfio_shadow *v, const struct iommu_tlb_entry *e, sim_tick_t at)
 {
     uint64_t span = pgtable_span(&v->dma), start_iova = e->iova, size;
-    sim_tick_t start = sim_resource_next_start(&v->lock);
+    sim_tick_t start = sim_resource_next_start_at(&v->lock, at);
     struct unmap_ctx c = { v, start + v->cfg.unmap_cost, 0 };
 
     v->st.unmaps++;
@@ -104,11 +104,15 @@ static void vs_unmap(struct vfio_shadow *v, const struct iommu_tlb_entry *e)
 static void vs_notify(struct iommu_notifier *n, const struct iommu_event *ev)
 {
     struct vfio_shadow *v = n->opaque;
+    /* The work starts when the event reaches us (a model may deliver it
+     * inside queued processing that starts later than now) and the
+     * container lock is free: the core books it from the same tick. */
+    sim_tick_t at = iommu_notify_tick(n->owner);
 
     if (ev->type == IOMMU_NOTIFIER_MAP)
-        vs_map(v, &ev->entry);
+        vs_map(v, &ev->entry, at);
     else
-        vs_unmap(v, &ev->entry);
+        vs_unmap(v, &ev->entry, at);
 }
 
 /* --- Ops ------------------------------------------------------------------- */

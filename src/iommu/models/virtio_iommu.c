@@ -6,7 +6,8 @@
  * The request queue is one FIFO server whose next free tick is
  * queue_free: a kick issued at `at` starts at max(at, queue_free) and
  * holds the server for round_trip plus the work of every request it
- * carries. Nothing is stored per request (a kick's service time is known
+ * carries, and then until the notifier users the requests reached are
+ * done. Nothing is stored per request (a kick's service time is known
  * when it is issued), so a request costs O(1) besides its tree update and
  * its fan-out, and allocates nothing once the trees have grown.
  */
@@ -35,11 +36,12 @@ static const char *vpath(const struct virtio_iommu *v)
 
 /*
  * Kick the queue at @at with one request of host work @work (0: a bare
- * kick, flush_all's; the users' own work included): the requests added
- * without a kick go with it, as Linux's __viommu_sync_req kicks once for
- * everything in the virtqueue. @users_done: the tick the users' lock has
- * their work done (0: none). Returns the completion tick. @issued: the
- * kick's own request count.
+ * kick, flush_all's): the requests added without a kick go with it, as
+ * Linux's __viommu_sync_req kicks once for everything in the virtqueue.
+ * @users_done: the tick the notifier users, whose events reached them
+ * after the round trip and the host work (users_begin), are done, their
+ * lock waits included (0: none). Returns the completion tick. @issued:
+ * the kick's own request count.
  */
 static sim_tick_t queue_kick(struct virtio_iommu *v, sim_tick_t at, sim_tick_t work,
                              unsigned issued, sim_tick_t users_done)
@@ -115,7 +117,9 @@ static sim_tick_t announce(struct virtio_iommu *v, unsigned d, unsigned type,
 
             if (!ep->v || ep->domain != (int)d || (only && ep != only))
                 continue;
+            ep->mmu.notify_at = v->users_at;
             t = iommu_notify(&ep->mmu, 0, &ev);
+            ep->mmu.notify_at = 0;
             if (t > end)
                 end = t;
         }
@@ -126,29 +130,13 @@ static sim_tick_t announce(struct virtio_iommu *v, unsigned d, unsigned type,
     return end;
 }
 
-/* Before a request's first fan-out to domain @d (or endpoint @only):
- * when its users could start, behind their locks' backlog. */
-static void users_begin(struct virtio_iommu *v, int d, const struct viommu_endpoint *only)
+/* Before a request's fan-out: its events reach the users once a kick at
+ * @at has done the round trip, the work queued before it and @work. */
+static void users_begin(struct virtio_iommu *v, sim_tick_t at, sim_tick_t work)
 {
-    sim_tick_t backlog = 0;
+    sim_tick_t start = v->queue_free > at ? v->queue_free : at;
 
-    for (unsigned i = 0; i < v->ep_hi; i++) {
-        const struct viommu_endpoint *ep = &v->ep[i];
-        sim_tick_t b;
-
-        if (!ep->v || (only ? ep != only : ep->domain != d))
-            continue;
-        b = iommu_users_backlog(&ep->mmu);
-        if (b > backlog)
-            backlog = b;
-    }
-    v->users_t0 = sim_now(v->sim) + backlog;
-}
-
-/* The users' own work of a request whose users finished at @end. */
-static sim_tick_t users_work(const struct virtio_iommu *v, sim_tick_t end)
-{
-    return end > v->users_t0 ? end - v->users_t0 : 0;
+    v->users_at = start + v->cfg.round_trip + v->pending_work + work;
 }
 
 /* --- Domain ops: the requests of the driver's map and unmap --------------- */
@@ -183,10 +171,11 @@ static int vd_map(struct iommu_domain *dom, uint64_t iova, uint64_t pa, uint64_t
         return 0;
     }
     m = viommu_tree_find(&vd->tree, iova);
-    users_begin(v, (int)dom->id, NULL);
+    users_begin(v, at, v->cfg.work[VIOMMU_REQ_MAP]);
     users = announce(v, dom->id, IOMMU_NOTIFIER_MAP, m, NULL);
+    v->users_at = 0;
     v->st.requests[VIOMMU_REQ_MAP]++;
-    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_MAP] + users_work(v, users), 1, users);
+    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_MAP], 1, users);
     return 0;
 }
 
@@ -214,7 +203,12 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
     m = viommu_tree_ceil(&vd->tree, iova);
     if (!m || m->start > end)
         return SIM_ENOENT;
-    users_begin(v, (int)dom->id, NULL);
+    /* A deferred UNMAP's users hear it from @at (it waits in the virtqueue
+     * for the next kick; its events are sent now, B11). */
+    if (flags & IOMMU_UNMAP_DEFER_FLUSH)
+        v->users_at = at;
+    else
+        users_begin(v, at, v->cfg.work[VIOMMU_REQ_UNMAP]);
     while (m && m->start <= end) {
         uint64_t next = m->end + 1;
         bool last = m->end == UINT64_MAX;
@@ -229,6 +223,7 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
         viommu_tree_remove(&vd->tree, m->start);
         m = last ? NULL : viommu_tree_ceil(&vd->tree, next);
     }
+    v->users_at = 0;
     if (!vd->endpoints) {
         v->st.local_unmaps++;     /* Linux: the device removed them at DETACH */
         return 0;
@@ -239,7 +234,7 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
          * the flush queue's flush_iotlb_all. */
         v->st.deferred_unmaps++;
         v->pending++;
-        v->pending_work += v->cfg.work[VIOMMU_REQ_UNMAP] + users_work(v, users);
+        v->pending_work += v->cfg.work[VIOMMU_REQ_UNMAP];
         if (users > v->pending_users_done)
             v->pending_users_done = users;
         v->pending_issue_sum += (double)at;
@@ -247,8 +242,7 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
     }
     /* Strict: the UNMAP is synchronous and the host invalidates as part of
      * it; there is no separate invalidation to wait for. */
-    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_UNMAP] + users_work(v, users), 1,
-                       users);
+    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_UNMAP], 1, users);
     return 0;
 }
 
@@ -566,7 +560,11 @@ static void attach_map(void *arg, const struct viommu_mapping *m)
  * their users are done (waits included). */
 static sim_tick_t leave_domain(struct virtio_iommu *v, struct viommu_endpoint *ep)
 {
-    sim_tick_t t = iommu_unmap_all(&ep->mmu);
+    sim_tick_t t;
+
+    ep->mmu.notify_at = v->users_at;
+    t = iommu_unmap_all(&ep->mmu);
+    ep->mmu.notify_at = 0;
 
     v->dom[ep->domain].endpoints--;
     ep->domain = -1;
@@ -593,7 +591,9 @@ int virtio_iommu_attach(struct virtio_iommu *v, uint32_t rid, unsigned domain,
     vd = &v->dom[domain];
     if (ep->domain == (int)domain)
         return 0;                   /* the driver does not send it again */
-    users_begin(v, -1, ep);     /* its users: the UNMAP of B10, the replay */
+    if (vd->endpoints == 0 && vd->tree.count)
+        work += (sim_tick_t)vd->tree.count * v->cfg.work[VIOMMU_REQ_MAP];
+    users_begin(v, at, work);   /* its users: the UNMAP of B10, the replay */
     if (ep->domain >= 0)
         users = leave_domain(v, ep);            /* ATTACH moves the endpoint */
     ep->domain = (int)domain;
@@ -604,12 +604,12 @@ int virtio_iommu_attach(struct virtio_iommu *v, uint32_t rid, unsigned domain,
 
         viommu_tree_for_each(&vd->tree, 0, UINT64_MAX, attach_map, &c);
         replayed = (unsigned)vd->tree.count;
-        work += (sim_tick_t)replayed * v->cfg.work[VIOMMU_REQ_MAP];
         users = c.users;
         v->st.requests[VIOMMU_REQ_MAP] += replayed;
     }
     v->st.requests[VIOMMU_REQ_ATTACH]++;
-    *done = queue_kick(v, at, work + users_work(v, users), 1 + replayed, users);
+    v->users_at = 0;
+    *done = queue_kick(v, at, work, 1 + replayed, users);
     return 0;
 }
 
@@ -623,10 +623,10 @@ int virtio_iommu_detach(struct virtio_iommu *v, uint32_t rid, sim_tick_t at,
         return SIM_ERANGE;
     if (!v->ep[rid].v || v->ep[rid].domain < 0)
         return SIM_ENOENT;
-    users_begin(v, -1, &v->ep[rid]);
+    users_begin(v, at, v->cfg.work[VIOMMU_REQ_DETACH]);
     users = leave_domain(v, &v->ep[rid]);
+    v->users_at = 0;
     v->st.requests[VIOMMU_REQ_DETACH]++;
-    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_DETACH] + users_work(v, users), 1,
-                       users);
+    *done = queue_kick(v, at, v->cfg.work[VIOMMU_REQ_DETACH], 1, users);
     return 0;
 }

@@ -20,13 +20,14 @@
  *
  *     round_trip + host work of each request in the kick + notifier users' work
  *
- * where the users' work is their own (their notifiers' latencies). A user
- * with a serialising resource (a VFIO container lock) may also be held by
- * its lock until a tick U that the notification booked, waits included: a
- * kick completes at max(start + service, U), never start + service +
- * (U - now), which would count again the wait for a lock busy with the
- * previous requests' users, already in the queue (a burst of K maps would
- * then complete in O(K^2)).
+ * where the users' work starts once the host has handled the request
+ * (their events reach them at start + round_trip + host work) and, for a
+ * user with a serialising resource (a VFIO container lock), once that is
+ * free: the kick completes at max(start + round_trip + host work, U), U
+ * the tick the users are done. Never start + service + (U - now), which
+ * would count again the wait for a lock busy with the previous requests'
+ * users, already in the queue (a burst of K maps would then complete in
+ * O(K^2)).
  *
  * The host calls its notifier users (a VFIO shadow mapper, a vhost IOTLB)
  * synchronously while handling MAP and UNMAP (QEMU's virtio_iommu_map and
@@ -119,11 +120,9 @@ struct virtio_iommu {
     sim_tick_t pending_work;        /* their host and notifier work */
     sim_tick_t pending_users_done;  /* when their users' lock had them done */
     double pending_issue_sum;       /* the sum of their issue ticks */
-    /* When the users of the request being handled could start: now + the
-     * longest backlog of their locks (iommu_users_backlog), taken before
-     * its first fan-out. With U the users' end, U - users_t0 is their own
-     * work, the request's host work beyond its own (the service above). */
-    sim_tick_t users_t0;
+    /* When the events of the request being handled reach their users (0:
+     * now): after the kick's round trip and host work (see above). */
+    sim_tick_t users_at;
     struct viommu_stats st;
 };
 

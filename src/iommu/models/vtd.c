@@ -508,28 +508,16 @@ sim_tick_t vtd_notify_domain(struct vtd *v, unsigned did, const struct iommu_eve
     }
     for (i = 0; i < v->dev_hi; i++)
         if (v->dev[i].v && v->dev[i].did == (int)did) {
-            sim_tick_t t = iommu_notify(&v->dev[i].mmu, 0, ev);
+            struct iommu *mmu = &v->dev[i].mmu;
+            sim_tick_t t;
 
+            mmu->notify_at = v->users_at;
+            t = iommu_notify(mmu, 0, ev);
+            mmu->notify_at = 0;
             if (t > end)
                 end = t;
         }
     return end;
-}
-
-void vtd_users_begin(struct vtd *v, unsigned did, int rid)
-{
-    sim_tick_t backlog = 0;
-    unsigned i;
-
-    for (i = 0; i < v->dev_hi; i++)
-        if (v->dev[i].v && (rid >= 0 ? v->dev[i].rid == (uint32_t)rid
-                                     : v->dev[i].did == (int)did)) {
-            sim_tick_t b = iommu_users_backlog(&v->dev[i].mmu);
-
-            if (b > backlog)
-                backlog = b;
-        }
-    v->users_t0 = sim_now(v->sim) + backlog;
 }
 
 struct map_ctx {
@@ -562,19 +550,19 @@ static void cc_inval_domain(struct vtd *v, unsigned did)
 
 /*
  * The hardware's processing of one descriptor (vtd_qi's process callback):
- * what it empties, and the events it sends; returns the tick at which the
- * users of those events are done (0: no users' work) and their own work,
- * waits excluded, in *work.
+ * what it empties, and the events it sends, which reach their users at
+ * @users_at; returns the tick at which those users are done (0: no
+ * users' work).
  * A page-selective IOTLB invalidation also drops the domain's paging-
  * structure cache entries (IH = 0, spec 6.5.2.3); the walker's PWCs only
  * invalidate per domain, which over-invalidates (timing only).
  */
-static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d, sim_tick_t *work)
+static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d, sim_tick_t users_at)
 {
     struct vtd *v = owner;
     sim_tick_t now = sim_now(v->sim), end = now;
 
-    vtd_users_begin(v, d->did, d->type == VTD_DESC_DEVTLB ? (int)d->rid : -1);
+    v->users_at = users_at;
     switch (d->type) {
     case VTD_DESC_CC:
         if (d->gran == VTD_CC_GLOBAL)
@@ -608,7 +596,9 @@ static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d, sim_tick_t 
 
         if (dv) {
             v->st.ev_deviotlb++;
+            dv->mmu.notify_at = users_at;
             end = iommu_notify(&dv->mmu, 0, &ev);
+            dv->mmu.notify_at = 0;
         }
         break;
     }
@@ -623,8 +613,8 @@ static sim_tick_t vtd_process(void *owner, const struct vtd_desc *d, sim_tick_t 
                          map_leaf, &c);
         end = c.end;
     }
+    v->users_at = 0;
     v->st.notify_ticks += end - now;
-    *work = end > v->users_t0 ? end - v->users_t0 : 0;
     return end > now ? end : 0;     /* absolute: vtd_qi.h composes the two */
 }
 

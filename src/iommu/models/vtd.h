@@ -160,12 +160,9 @@ struct vtd {
     unsigned nfetches;
     struct iommu_req *stall_head, *stall_tail;          /* waiting for an MSHR */
     struct iommu_req *fstall_head, *fstall_tail;        /* waiting for a fetch */
-    /* When the users of the notifications being sent could start: now +
-     * the longest backlog of their locks (iommu_users_backlog), taken by
-     * vtd_users_begin() before the first one. With U the users' end, U -
-     * users_t0 is their own work, which lengthens a descriptor's
-     * processing (vtd_qi.h). */
-    sim_tick_t users_t0;
+    /* When the events being sent reach their users (0: now): inside a
+     * descriptor's processing, its start + its own time (vtd_qi.h). */
+    sim_tick_t users_at;
     /* IOTLB invalidations processed so far. A walk reads the tables when
      * it starts; one that an invalidation overtook answers from the tables
      * as they are when it ends and fills nothing (B11: no request issued
@@ -208,12 +205,9 @@ int vtd_attach(struct vtd *v, uint32_t rid, unsigned id, struct iommu **out,
  * stage 2 when nested), as translate(IOMMU_NONE) answers it. */
 struct iommu_tlb_entry vtd_dom_lookup(struct vtd *v, unsigned did, uint64_t iova);
 
-/* Set v->users_t0 for notifications to domain @did (rid < 0) or to
- * requester @rid only, sent now. */
-void vtd_users_begin(struct vtd *v, unsigned did, int rid);
-
-/* Send @ev to every address space attached to domain @did; returns the
- * tick at which every user is done (now if none), lock waits included. */
+/* Send @ev to every address space attached to domain @did, reaching the
+ * users at v->users_at (0: now); returns the tick at which every user is
+ * done (now if none), lock waits included. */
 sim_tick_t vtd_notify_domain(struct vtd *v, unsigned did, const struct iommu_event *ev);
 
 /* Does the guest flush after each map? Caching mode with second-level

@@ -122,36 +122,33 @@ static int vd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
     struct vtd *v = dom->model;
     sim_tick_t now = sim_now(v->sim);
     struct unmap_ctx c = { v, dom->id, now };
+    bool defer = flags & IOMMU_UNMAP_DEFER_FLUSH;
     struct vtd_desc d;
     uint64_t bytes = 0;
-    sim_tick_t users;
     int r;
 
     *done = at;
-    vtd_users_begin(v, dom->id, -1);
+    /* The UNMAP events reach the users while the invalidation is processed
+     * (QEMU runs the notifiers there), after the descriptor's own time; a
+     * deferred unmap's users hear it from @at. The events are sent now,
+     * before the PTEs change (B11); only their time is the queue's. */
+    psi_desc(v, dom->id, iova, size, &d);
+    v->users_at = defer ? at : vtd_qi_start(&v->qi, at) + v->qi.cfg.time[d.type];
     r = pgtable_unmap(&VDOM_OF(dom)->pt, iova, size, unmap_leaf, &c, &bytes);
+    v->users_at = 0;
     if (r)
         return r;
     if (!bytes)
         return SIM_ENOENT;
     v->st.unmaps++;
     v->st.notify_ticks += c.end - now;
-    users = c.end > v->users_t0 ? c.end - v->users_t0 : 0;     /* their own work */
-    if (flags & IOMMU_UNMAP_DEFER_FLUSH) {
-        /* The users' work from @at, or later if their lock holds them. */
-        *done = at + users;
-        if (c.end > *done)
-            *done = c.end;
+    if (defer) {
+        *done = c.end > at ? c.end : at;
         return 0;
     }
-    /* The users' work (a shadow unmap ioctl) is part of processing the
-     * guest's invalidation: QEMU runs the notifiers there. c.end already
-     * holds their lock waits, so the descriptor is done at
-     * max(its processing + their work, c.end) (vtd_qi.h), never
-     * processing + (c.end - now). */
-    psi_desc(v, dom->id, iova, size, &d);
+    /* The descriptor is done when its users are (c.end holds their lock
+     * waits, counted once: vtd_qi.h). */
     d.users_done = c.end > now ? c.end : 0;
-    d.users_work = users;
     vtd_qi_post(&v->qi, &d, at);
     if (v->cfg.device_tlb)
         post_devtlb(v, dom->id, &d, at);

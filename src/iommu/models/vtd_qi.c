@@ -57,21 +57,36 @@ unsigned vtd_qi_pending(const struct vtd_qi *q, sim_tick_t t)
     return k;
 }
 
+/* When a post at @at is submitted: a full ring makes the driver spin until
+ * the oldest slot is consumed. In register mode the one "slot" is the
+ * command register, polled until the previous command is done, which is
+ * the same arithmetic. */
+static sim_tick_t submit_tick(const struct vtd_qi *q, sim_tick_t at)
+{
+    sim_tick_t sub = at, now = sim_now(q->sim);
+
+    if (sub < now)
+        sub = now;
+    if (q->posted >= q->cfg.length && q->done_at[q->tail] > sub)
+        sub = q->done_at[q->tail];
+    return sub;
+}
+
+sim_tick_t vtd_qi_start(const struct vtd_qi *q, sim_tick_t at)
+{
+    sim_tick_t sub = submit_tick(q, at);
+
+    return sub > q->free_at ? sub : q->free_at;
+}
+
 sim_tick_t vtd_qi_post(struct vtd_qi *q, const struct vtd_desc *d, sim_tick_t at)
 {
-    sim_tick_t sub = at, start, ticks, done, users, work;
+    sim_tick_t base = at > sim_now(q->sim) ? at : sim_now(q->sim);
+    sim_tick_t sub = submit_tick(q, at), start, ticks, done;
     unsigned occ;
 
-    if (sub < sim_now(q->sim))
-        sub = sim_now(q->sim);
-    /* A full ring: the driver spins until the oldest slot is consumed. In
-     * register mode the one "slot" is the command register, polled until
-     * the previous command is done, which is the same arithmetic. */
-    if (q->posted >= q->cfg.length && q->done_at[q->tail] > sub) {
-        if (!q->cfg.registers)
-            q->st.full_stalls++;
-        sub = q->done_at[q->tail];
-    }
+    if (sub > base && !q->cfg.registers)
+        q->st.full_stalls++;        /* the ring was full */
     occ = vtd_qi_pending(q, sub);
     q->st.occ_sum += occ;
     if (occ > q->st.occ_max)
@@ -79,22 +94,19 @@ sim_tick_t vtd_qi_post(struct vtd_qi *q, const struct vtd_desc *d, sim_tick_t at
 
     start = sub > q->free_at ? sub : q->free_at;
     ticks = q->cfg.time[d->type];
+    done = start + ticks;
     /* The users run inside this descriptor's processing, after its own
-     * part: their own work lengthens it, and their lock may hold them
-     * until `users` (waits included): the later of the two, never a wait
-     * added to a duration (vtd_qi.h). */
-    users = d->users_done;
-    work = d->users_work;
+     * part: their events reach them at `done` and their lock books them
+     * from then; the descriptor ends when they do (vtd_qi.h), their lock
+     * wait counted once. */
+    if (d->users_done > done)
+        done = d->users_done;
     if (q->process) {
-        sim_tick_t w = 0, u = q->process(q->owner, d, &w);
+        sim_tick_t u = q->process(q->owner, d, start + ticks);
 
-        if (u > users)
-            users = u;
-        work += w;
+        if (u > done)
+            done = u;
     }
-    done = start + ticks + work;
-    if (users > done)
-        done = users;
     ticks = done - start;
     /* Processing is in order: the unit takes the next descriptor once this
      * one has completed, which keeps done_at[] non-decreasing. */

@@ -23,19 +23,19 @@
  * notifier users' work (a VFIO shadow mapper's map or unmap ioctl runs
  * inside QEMU's processing of the guest's descriptor), is timed by the
  * users themselves, on their own serialising resource (the container
- * lock): the owner's process callback, or desc->users_*, gives their own
- * work W (latencies, no waits) and the absolute tick U at which the lock
- * had them done, lock waits included, as booked when they were notified.
- * The users run inside the descriptor's processing, after its own part, so
+ * lock). The users run inside the descriptor's processing, after its own
+ * part: the events reach them at start + time[type] (the process callback
+ * gets that tick and delivers the events from it, iommu_notify_tick), and
+ * their lock books their work from then, so U, the tick they are done,
+ * is max(start + time, lock free) + their work. The descriptor completes
  *
- *     done = max(start + time[type] + W, U)
+ *     done = max(start + time[type], U)
  *
- * which for users on one lock is exactly max(start + time, lock free) + W:
- * the users' work starts when both the unit and their lock are free. Never
- * start + time + (U - now): U - now holds the wait for a lock that is busy
- * with the previous descriptors' users, which the queue has already
- * counted, so a burst of K maps would complete in O(K^2). So in an idle
- * queue, K descriptors of time T followed by a wait of time W complete at
+ * and never at start + time + (U - now): that would count the users' wait
+ * for their lock a second time, so a burst of K maps would complete in
+ * O(K^2). desc->users_done carries U for users the submitter notified
+ * itself (an unmap's UNMAP events, sent from the tick vtd_qi_start()
+ * predicts plus the descriptor's time). So in an idle queue, K descriptors of time T followed by a wait of time W complete at
  * at + K T + W, and K caching-mode maps posted together, each a
  * page-selective descriptor and a wait, into one lock-serialised user of
  * work L complete (T_page + L + T_wait) apart. Completion ticks of the last `length`
@@ -93,7 +93,6 @@ struct vtd_desc {
     uint64_t span_lo, span_len; /* VTD_DESC_F_MAP: the range the map placed */
     sim_tick_t users_done;      /* tick the work the submitter already caused
                                  * (notifier users) is done; 0: none */
-    sim_tick_t users_work;      /* that work's own length, waits excluded */
 };
 
 struct vtd_qi_cfg {
@@ -102,12 +101,12 @@ struct vtd_qi_cfg {
     sim_tick_t time[VTD_DESC_NTYPES];   /* processing time per type */
 };
 
-/* The owner's effect of descriptor @d; returns the absolute tick at which
- * the work it caused beyond the descriptor's own (notifier users, their lock
- * waits included) is done, or 0 if none, and that work's own length
- * (latencies, no waits) in *work. */
+/* The owner's effect of descriptor @d, whose events reach their users at
+ * @users_at (its processing start + its own time); returns the tick at
+ * which the work it caused (notifier users, their lock waits included) is
+ * done, or 0 if none. */
 typedef sim_tick_t (*vtd_qi_process_fn)(void *owner, const struct vtd_desc *d,
-                                        sim_tick_t *work);
+                                        sim_tick_t users_at);
 
 struct vtd_qi_stats {
     uint64_t desc[VTD_DESC_NTYPES];     /* descriptors processed, by type */
@@ -144,6 +143,10 @@ void vtd_qi_destroy(struct vtd_qi *q);
  * effect now and returns the tick at which the hardware has processed it.
  */
 sim_tick_t vtd_qi_post(struct vtd_qi *q, const struct vtd_desc *d, sim_tick_t at);
+
+/* The tick a descriptor posted at @at would start processing (after a
+ * full ring's wait and every earlier descriptor). Changes nothing. */
+sim_tick_t vtd_qi_start(const struct vtd_qi *q, sim_tick_t at);
 
 /*
  * qi_submit_sync(): post @n descriptors (may be 0) at @at, then (queued
