@@ -168,7 +168,7 @@ enum {
 #undef E_
     R_TERMINATED, R_STALLED, R_STALL_RESUMED, R_STALL_TERMINATED, R_EVENTS,
     R_EVTQ_OVERFLOWS, R_CMDQ_FULL, R_ATC_NOTIFY, R_PF_WALKS, R_PF_FILLS,
-    R_XLATE_SLOT_WAITS, R_MAPS, R_UNMAPS, R_COUNT
+    R_XLATE_SLOT_WAITS, R_MAPS, R_UNMAPS, R_HIT_RATE, R_COUNT
 };
 
 static const struct sim_readout sm_readouts[] = {
@@ -211,6 +211,8 @@ static const struct sim_readout sm_readouts[] = {
     [R_XLATE_SLOT_WAITS] = { "xlate_slot_waits", "requests", "waits for an SMMU slot" },
     [R_MAPS] = { "maps", "calls", "domain map calls" },
     [R_UNMAPS] = { "unmaps", "calls", "domain unmap calls" },
+    [R_HIT_RATE] = { "hit_rate", "ratio", "translations answered by a TLB (micro, main or "
+                     "SMMU) over all translations" },
 };
 
 struct smmuv3_object {
@@ -410,6 +412,10 @@ static double sm_read(const struct sim_object *obj, unsigned idx)
     case R_XLATE_SLOT_WAITS: return (double)st->xlate_slot_waits;
     case R_MAPS:           return (double)st->maps;
     case R_UNMAPS:         return (double)st->unmaps;
+    case R_HIT_RATE:
+        return st->translations ? (ifc_sum(s, R_UTLB_HITS) + ifc_sum(s, R_TLB_HITS) +
+                                   (double)s->smmu_tlb.st.hits) / (double)st->translations
+                                : 0.0;
     default:               return ifc_sum(s, idx);
     }
 }
