@@ -260,6 +260,9 @@
     TEST(iommu_smmuv3, test_smmuv3_stall_and_terminate)                      \
     TEST(iommu_smmuv3, test_smmuv3_atc_inv)                                  \
     TEST(iommu_smmuv3, test_smmuv3_domain_strict_unmap)                      \
+    TEST(iommu_smmuv3, test_smmuv3_config_cache)                             \
+    TEST(iommu_smmuv3, test_smmuv3_prefetch)                                 \
+    TEST(iommu_smmuv3, test_smmuv3_stream_configs)                           \
     SUITE(stats_rowdeflate)                                                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible) \

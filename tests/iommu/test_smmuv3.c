@@ -20,6 +20,9 @@ void test_smmuv3_sync_ordering(void);
 void test_smmuv3_stall_and_terminate(void);
 void test_smmuv3_atc_inv(void);
 void test_smmuv3_domain_strict_unmap(void);
+void test_smmuv3_config_cache(void);
+void test_smmuv3_prefetch(void);
+void test_smmuv3_stream_configs(void);
 
 #define NS 1000u                    /* ticks are picoseconds */
 #define U (1 * NS)                  /* micro TLB */
@@ -636,4 +639,162 @@ void test_smmuv3_domain_strict_unmap(void)
     CU_ASSERT_EQUAL(iommu_domain_unmap(dom, 0x11000, 0x1000, 0, t, &done), SIM_ENOENT);
     sim_run(&f.sim);
     teardown(&f);
+}
+
+/*
+ * Configuration: a two-level stream table costs one more read per STE
+ * fetch (the L1 descriptor): the cold latency of test_smmuv3_hierarchy's
+ * step 1 plus M. CMD_CFGI_STE (10 ns) drops the STE and its CDs: the next
+ * miss at the SMMU fetches both again (2 reads + L1 = 3 config reads), so
+ * a miss that would cost CFG + STLB + WC + 1M (walk caches warm) costs
+ * 3M more. CMD_CFGI_CD drops only the CD: 1 read more.
+ */
+void test_smmuv3_config_cache(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct pgtable pt;
+    struct iommu *mmu;
+    struct smmuv3_cmd cmd;
+    sim_tick_t lat;
+
+    cfg_default(&c);
+    c.st_two_level = true;
+    c.st_split = 8;
+    c.cmd_time[SMMUV3_CMD_CFGI_STE] = 10 * NS;
+    c.cmd_time[SMMUV3_CMD_CFGI_CD] = 10 * NS;
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+    CU_ASSERT_EQUAL(pgtable_map(&pt, 0, UINT64_C(0x80000000), 0x10000, IOMMU_RW), 0);
+    mmu = stage1_stream(&f, &pt);
+    lat = xlate(&f, mmu, 0x1000, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U + T + IFC + CFG + 3 * M + STLB + WC + 4 * M + IFC);
+    CU_ASSERT_EQUAL(f.s.st.cfg_reads, 3);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.type = SMMUV3_CMD_CFGI_STE;
+    cmd.sid = 0;
+    smmuv3_cmdq_submit(&f.s, &cmd, 1, sim_now(&f.sim));
+    sim_run(&f.sim);
+    lat = xlate(&f, mmu, 0x2000, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U + T + IFC + CFG + 3 * M + STLB + WC + M + IFC);
+    CU_ASSERT_EQUAL(f.s.st.ste_fetches, 2);
+    CU_ASSERT_EQUAL(f.s.st.cd_fetches, 2);
+    cmd.type = SMMUV3_CMD_CFGI_CD;
+    cmd.ssid = 0;
+    smmuv3_cmdq_submit(&f.s, &cmd, 1, sim_now(&f.sim));
+    sim_run(&f.sim);
+    lat = xlate(&f, mmu, 0x3000, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U + T + IFC + CFG + M + STLB + WC + M + IFC);
+    CU_ASSERT_EQUAL(f.s.st.ste_fetches, 2);
+    CU_ASSERT_EQUAL(f.s.st.cd_fetches, 3);
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_CFGI_STE], 1);
+    CU_ASSERT_EQUAL(f.s.st.cmds[SMMUV3_CMD_CFGI_CD], 1);
+    teardown(&f);
+    pgtable_destroy(&pt);
+}
+
+/*
+ * Next-page prefetch: a walk of page 1 is followed by a walk of page 2 (its
+ * 4 KiB neighbour) into the main TLB, so page 2 then hits the main TLB
+ * (U + T) with no walk of its own; the prefetch walk hits S1L2 (1 read).
+ */
+void test_smmuv3_prefetch(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct pgtable pt;
+    struct iommu *mmu;
+    struct smmuv3_ifc *ifc;
+    sim_tick_t lat;
+
+    cfg_default(&c);
+    c.prefetch = true;
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+    CU_ASSERT_EQUAL(pgtable_map(&pt, 0, UINT64_C(0x80000000), 0x10000, IOMMU_RW), 0);
+    mmu = stage1_stream(&f, &pt);
+    ifc = smmuv3_ifc_of(mmu);
+    xlate(&f, mmu, 0x1000, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(ifc->pf_walks, 1);
+    CU_ASSERT_EQUAL(ifc->pf_fills, 1);
+    CU_ASSERT_EQUAL(f.s.walker.st.walks, 2);
+    CU_ASSERT_EQUAL(f.s.walker.st.reads, 4 + 1);
+    lat = xlate(&f, mmu, 0x2000, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U + T);
+    CU_ASSERT_EQUAL(f.s.st.walks, 1);
+    teardown(&f);
+    pgtable_destroy(&pt);
+}
+
+/*
+ * Stream configurations: bypass answers identity after the config fetch
+ * (1 STE read, no CD): U + T are skipped (nothing is cached for bypass), so
+ * IFC + CFG + M + IFC. Abort and an invalid STE terminate (counted, an
+ * event each, C_BAD_STE for the invalid one). A stage-2-only stream (VMID
+ * 7) translates through its table; TLBI_S2_IPA of its page drops it from
+ * the micro TLB: the next access misses it.
+ */
+void test_smmuv3_stream_configs(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct pgtable s2;
+    struct iommu *byp, *abt, *inv, *st2;
+    struct smmuv3_ste ste;
+    struct smmuv3_event ev;
+    struct smmuv3_cmd cmd;
+    struct iommu_req r;
+    char err[256];
+    sim_tick_t lat;
+
+    cfg_default(&c);
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 1, &byp, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 2, &abt, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 3, &inv, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 4, &st2, err, sizeof(err)), 0);
+    memset(&ste, 0, sizeof(ste));
+    ste.config = SMMUV3_STE_BYPASS;
+    CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 1, &ste), 0);
+    ste.config = SMMUV3_STE_ABORT;
+    CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 2, &ste), 0);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x100000000)), 0);
+    CU_ASSERT_EQUAL(pgtable_map(&s2, 0x40000, UINT64_C(0x90000000), 0x1000, IOMMU_RW), 0);
+    ste.config = SMMUV3_STE_S2;
+    ste.vmid = 7;
+    ste.s2 = &s2;
+    CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 4, &ste), 0);
+
+    lat = xlate(&f, byp, 0x123456000, IOMMU_WO, &r);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x123456000));
+    CU_ASSERT_EQUAL(lat, IFC + CFG + M + IFC);
+    CU_ASSERT_EQUAL(f.s.st.bypass, 1);
+    xlate(&f, abt, 0x1000, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, SIM_EFAULT);
+    CU_ASSERT_EQUAL(f.s.st.aborts, 1);
+    xlate(&f, inv, 0x1000, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, SIM_EFAULT);
+    CU_ASSERT_TRUE(smmuv3_evtq_pop(&f.s, &ev));
+    CU_ASSERT_EQUAL(ev.type, SMMUV3_EVT_F_STE_ABORT);
+    CU_ASSERT_TRUE(smmuv3_evtq_pop(&f.s, &ev));
+    CU_ASSERT_EQUAL(ev.type, SMMUV3_EVT_C_BAD_STE);
+    CU_ASSERT_EQUAL(ev.sid, 3);
+    CU_ASSERT_EQUAL(f.s.st.terminated, 2);
+
+    xlate(&f, st2, 0x40000, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x90000000));
+    lat = xlate(&f, st2, 0x40000, IOMMU_RO, NULL);
+    CU_ASSERT_EQUAL(lat, U);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.type = SMMUV3_CMD_TLBI_S2_IPA;
+    cmd.vmid = 7;
+    cmd.addr = 0x40000;
+    smmuv3_cmdq_submit(&f.s, &cmd, 1, sim_now(&f.sim));
+    sim_run(&f.sim);
+    lat = xlate(&f, st2, 0x40000, IOMMU_RO, NULL);
+    CU_ASSERT(lat > U + T);
+    teardown(&f);
+    pgtable_destroy(&s2);
 }
