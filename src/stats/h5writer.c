@@ -12,7 +12,12 @@
  * row-major batch buffer; the batch goes to the file in one write per
  * dataset every batch_rows dumps or flush_interval_s host seconds. A live
  * reader therefore lags by at most that interval, and at most batch_rows
- * dumps are lost to a crash (they would be in the .tmp only anyway).
+ * dumps are lost to a crash (they would be in the .tmp only anyway). The
+ * simulation fills small buffers (HANDOFF_ROWS dumps, a ring of slots) and
+ * the writer thread gathers them into the batch, turning rows into one
+ * block per dataset and rebuilding the vector and histogram rows from the
+ * dump's log of changed counts; compressed chunks are encoded here
+ * (put_chunk: rowdeflate.h by default), not by HDF5's filters.
  *
  * Ordering for live readers: within a flush every stat dataset is extended
  * and flushed before /dumps/tick, so a reader that takes n = len(tick) after

@@ -73,12 +73,13 @@ struct stats_h5_options {
 /*
  * flush_interval_s 1.0, batch_rows 4096, background 1, chunks AUTO.
  *
- * background: a batch is handed to a writer thread (double-buffered) and
- * the simulation goes on while HDF5 compresses and writes it; the writer
- * thread makes every HDF5 call between open and close. The simulation
- * itself stays single-threaded and deterministic: the thread only copies
- * finished rows to the file. If the thread falls behind, the next hand-off
- * waits for it. With 0, batches are written in the calling thread (what a
+ * background: every 128 dumps the buffered rows are handed to a writer
+ * thread (a ring of buffers) and the simulation goes on while the thread
+ * gathers them into batches, compresses and writes them; the writer thread
+ * makes every HDF5 call between open and close. The simulation itself stays
+ * single-threaded and deterministic: the thread only copies finished rows
+ * to the file. If the thread falls behind by the whole ring, the next
+ * hand-off waits for it. With 0, batches are written in the calling thread (what a
  * sweep that already fills every core may prefer: the work is the same).
  */
 #define STATS_H5_OPTIONS_DEFAULT { 1.0, 4096, 1, STATS_H5_CHUNKS_AUTO }
