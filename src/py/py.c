@@ -59,7 +59,11 @@ static int has_package(const char *dir)
     return access(path, R_OK) == 0;
 }
 
-/* Whether this process's binary lives in the build tree it was built in. */
+/*
+ * Whether this process's binary lives in the build tree it was built in:
+ * in the build directory itself, or in its .libs/, where libtool keeps the
+ * real program behind the build tree's `iommusim` wrapper script.
+ */
 static int running_from_build_tree(void)
 {
     char exe[PATH_MAX], build[PATH_MAX];
@@ -75,7 +79,10 @@ static int running_from_build_tree(void)
     *slash = '\0';
     if (!realpath(IOMMUSIM_BUILDDIR, build))
         return 0;
-    return strcmp(exe, build) == 0;
+    if (strcmp(exe, build) == 0)
+        return 1;
+    slash = strrchr(exe, '/');
+    return slash && strcmp(slash, "/.libs") == 0 && (*slash = '\0', strcmp(exe, build) == 0);
 }
 
 const char *py_package_dir(void)
