@@ -14,7 +14,8 @@ replacement, prefetch off. What gem5 does not have keeps iommusim's
 defaults: command times (gem5's are zero), the terminate fault mode.
 
 The NIC maps and unmaps one buffer per 1500-byte packet (strict: each unmap
-is a TLBI_NH_VA and a CMD_SYNC). The table printed shows hits and misses at
+is a TLBI_NH_VA and a CMD_SYNC; with --ats N the NIC has an N-entry device
+TLB, and each unmap also queues a CMD_ATC_INV that the sync waits for). The table printed shows hits and misses at
 each level of the hierarchy.
 """
 import argparse
@@ -25,6 +26,9 @@ ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--until", default="1ms", help="simulated time (default 1ms)")
 ap.add_argument("--rate", default="10Gbps", help="NIC line rate (default 10Gbps)")
 ap.add_argument("--policy", default="strict", help="strict or lazy (default strict)")
+ap.add_argument("--ats", type=int, default=0,
+                help="device TLB entries (ATS); 0: no ATS (default)")
+ap.add_argument("--stage", default="s1", help="s1, s2 or nested (default s1)")
 args = ap.parse_args()
 
 GEM5 = dict(
@@ -46,9 +50,10 @@ GEM5 = dict(
 root = sim.Root()
 root.sys = s = sim.System()
 s.mem = sim.Memory(latency="80ns", channels=4, bandwidth="25.6GB/s")
-s.smmu = sim.SMMUv3(memory=s.mem, **GEM5)
+s.smmu = sim.SMMUv3(memory=s.mem, stage=args.stage, **GEM5)
 s.nic = sim.DmaDevice(iommu=s.smmu, memory=s.mem, requester_id=1, pattern="nic",
-                      line_rate=args.rate, pkt_sizes="1500B", policy=args.policy)
+                      line_rate=args.rate, pkt_sizes="1500B", policy=args.policy,
+                      ats_entries=args.ats)
 
 ex = sim.simulate(until=args.until)
 
@@ -59,5 +64,6 @@ print(f"packets {s.nic.read('completed'):.0f} throughput_gbps "
 for k in ("translations", "faults", "utlb_lookups", "utlb_hits", "tlb_lookups", "tlb_hits",
           "smmu_tlb_lookups", "smmu_tlb_hits", "cfg_lookups", "cfg_hits", "walks",
           "walk_reads", "merged", "walk_S1L2_lookups", "walk_S1L2_hits", "unmaps",
-          "cmd_tlbi_nh_va", "cmd_tlbi_nh_asid", "cmd_sync", "mean_latency"):
+          "cmd_tlbi_nh_va", "cmd_tlbi_nh_asid", "cmd_tlbi_s2_ipa", "cmd_atc_inv",
+          "atc_notify", "cmd_sync", "mean_latency"):
     print(f"{k} {v.read(k):.0f}")

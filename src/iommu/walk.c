@@ -122,7 +122,8 @@ static int plan(struct walker *w, struct walk_req *r, bool count)
     r->nreads = 0;
     r->nfill = 0;
     memset(&r->res, 0, sizeof(r->res));
-    st = plan_stage(w, r, 0, r->s1, r->iova, count, &p1, &r1, &skip);
+    st = plan_stage(w, r, r->s1_is_s2 && !r->s2 ? 1 : 0, r->s1, r->iova, count, &p1, &r1,
+                    &skip);
     if (!r->s2) {
         for (i = skip; i < p1.n; i++)
             r->addr[r->nreads++] = p1.pte_addr[i];

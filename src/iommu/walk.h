@@ -66,6 +66,9 @@ struct walk_req {
     /* Set by the caller. */
     const struct pgtable *s1;       /* the (stage-1) table */
     const struct pgtable *s2;       /* stage 2 for a nested walk, else NULL */
+    bool s1_is_s2;                  /* s1 is a stage-2 table walked on its own (an
+                                     * SMMU stage-2-only stream): the stage-2 PWCs
+                                     * serve it; false for every other walk */
     uint32_t domain;                /* PWC tag */
     uint64_t iova;
     walk_done_fn done;

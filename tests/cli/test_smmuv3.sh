@@ -9,7 +9,12 @@
 #  - the SMMU TLB is off (gem5's default): smmu_tlb_lookups = 0;
 #  - strict: each unmap is one TLBI_NH_VA and one CMD_SYNC (no ATS device):
 #    cmd_tlbi_nh_va = cmd_sync = unmaps > 0;
-#  - lazy: no per-unmap TLBI_NH_VA; each flush is a TLBI_NH_ASID + SYNC.
+#  - lazy: no per-unmap TLBI_NH_VA; each flush is a TLBI_NH_ASID + SYNC;
+#  - with a device TLB (--ats): one CMD_ATC_INV per strict unmap, whose
+#    DEVIOTLB_UNMAP reaches the device (commands still queued at the end of
+#    the run have not yet: notify <= commands);
+#  - stage 2: one TLBI_S2_IPA per strict unmap; nested: no faults (the
+#    buffers are inside guest_memory).
 # Bad parameters are config errors (exit 2) on one line naming them.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
@@ -41,6 +46,21 @@ check "strict: one SYNC per unmap ($sy, $un)" test "$sy" -eq "$un"
 expect_status 0 "gem5 defaults, lazy" -- "$IOMMUSIM" "$CFG" --until 200us --policy lazy
 check "lazy: no TLBI_NH_VA ($(val cmd_tlbi_nh_va))" test "$(val cmd_tlbi_nh_va)" -eq 0
 check "lazy: a SYNC per NH_ASID flush" test "$(val cmd_sync)" -eq "$(val cmd_tlbi_nh_asid)"
+
+expect_status 0 "gem5 defaults, ATS" -- "$IOMMUSIM" "$CFG" --until 200us --ats 64
+check "ATS: one ATC_INV per strict unmap ($(val cmd_atc_inv), $(val unmaps))" \
+    test "$(val cmd_atc_inv)" -eq "$(val unmaps)"
+check "ATS: the device TLB heard them ($(val atc_notify) > 0)" test "$(val atc_notify)" -gt 0
+check "ATS: no more events than commands" test "$(val atc_notify)" -le "$(val cmd_atc_inv)"
+
+expect_status 0 "gem5 defaults, stage 2" -- "$IOMMUSIM" "$CFG" --until 200us --stage s2
+check "stage 2: one TLBI_S2_IPA per unmap" test "$(val cmd_tlbi_s2_ipa)" -eq "$(val unmaps)"
+check "stage 2: no faults" test "$(val faults)" -eq 0
+
+expect_status 0 "gem5 defaults, nested" -- "$IOMMUSIM" "$CFG" --until 200us --stage nested
+check "nested: no faults (buffers inside guest_memory)" test "$(val faults)" -eq 0
+check "nested: walks read more than stage 1's one-read warm walks" \
+    test "$(val walk_reads)" -gt "$(val walks)"
 
 cat > bad.py <<'PY'
 import iommusim as sim

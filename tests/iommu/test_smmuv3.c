@@ -731,8 +731,9 @@ void test_smmuv3_prefetch(void)
  * (1 STE read, no CD): U + T are skipped (nothing is cached for bypass), so
  * IFC + CFG + M + IFC. Abort and an invalid STE terminate (counted, an
  * event each, C_BAD_STE for the invalid one). A stage-2-only stream (VMID
- * 7) translates through its table; TLBI_S2_IPA of its page drops it from
- * the micro TLB: the next access misses it.
+ * 7) translates through its table, its walk served by the stage-2 walk
+ * caches; TLBI_S2_IPA of its page drops it from the micro TLB: the next
+ * access misses it.
  */
 void test_smmuv3_stream_configs(void)
 {
@@ -785,6 +786,11 @@ void test_smmuv3_stream_configs(void)
     xlate(&f, st2, 0x40000, IOMMU_RO, &r);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x90000000));
+    /* A stage-2-only walk looks up the stage-2 walk caches (S2L2, S2L1,
+     * S2L0: 3 lookups, cold), none of the stage-1 ones. */
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][3], 1);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][1], 1);
+    CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[0][3], 0);
     lat = xlate(&f, st2, 0x40000, IOMMU_RO, NULL);
     CU_ASSERT_EQUAL(lat, U);
     memset(&cmd, 0, sizeof(cmd));

@@ -528,6 +528,7 @@ static void walk_phase(struct sim_event *ev, void *arg)
     memset(&x->wr, 0, offsetof(struct walk_req, status));
     x->wr.s1 = x->ctx.s1 ? x->ctx.s1 : x->ctx.s2;
     x->wr.s2 = x->ctx.s1 ? x->ctx.s2 : NULL;
+    x->wr.s1_is_s2 = !x->ctx.s1;
     x->wr.domain = x->ctx.tag;
     x->wr.iova = req->iova;
     x->wr.done = walk_done;
@@ -569,6 +570,7 @@ static void prefetch(struct smmuv3 *s, struct smmuv3_ifc *f, const struct smmuv3
     memset(&f->pf, 0, offsetof(struct walk_req, status));
     f->pf.s1 = x->wr.s1;
     f->pf.s2 = x->wr.s2;
+    f->pf.s1_is_s2 = x->wr.s1_is_s2;
     f->pf.domain = x->ctx.tag;
     f->pf.iova = next;
     f->pf.done = prefetch_done;

@@ -90,10 +90,10 @@ void smmuv3_cmd_apply(struct smmuv3 *s, const struct smmuv3_cmd *c)
         /*
          * Stage-2-only entries of the VMID by IPA. Combined (nested) entries
          * are not indexed by IPA: software follows with TLBI_NH_* (IHI 0070
-         * 4.4.3). Stage-2 walk caches are dropped whole (coarse).
+         * 4.4.3). The leaf form, as Linux's unmap sends it: the walk caches
+         * keep their table entries (a stale one only mis-times a walk).
          */
         tlbs_inval(s, smmuv3_tag(SMMUV3_STE_S2, c->vmid, 0), false, true, c->addr, c->size);
-        walk_pwc_inval_all(&s->walker);
         break;
     case SMMUV3_CMD_TLBI_NSNH_ALL:
         tlbs_inval(s, 0, true, false, 0, 0);

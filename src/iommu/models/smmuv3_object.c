@@ -72,7 +72,7 @@ static const struct sim_param sm_params[] = {
                          "stage 2 of guest_memory)" },
     [P_MAX_DOMAINS] = { .name = "max_domains", .type = SIM_PT_INT, .def = "64", .min = "1",
                         .max = "32768", .doc = "domain ids 0 .. max_domains - 1" },
-    [P_GUEST_MEMORY] = { .name = "guest_memory", .type = SIM_PT_SIZE, .def = "4GiB",
+    [P_GUEST_MEMORY] = { .name = "guest_memory", .type = SIM_PT_SIZE, .def = "1TiB",
                          .min = "4KiB", .max = "256TiB",
                          .doc = "nested: the IPA range stage 2 maps to itself (largest "
                                 "blocks); stage-1 tables live in its upper half" },
@@ -195,7 +195,7 @@ static const struct sim_readout sm_readouts[] = {
     [R_WC_##id##_HITS] = { "walk_" #id "_hits", "lookups", "walk cache " #id " hits" },
     SMMU_WALK(E_)
 #undef E_
-#define E_(id, n, d) [R_CMD_##id] = { "cmd_" n, "commands", "CMD_" #id " processed" },
+#define E_(id, n, d) [R_CMD_##id] = { "cmd_" n, "commands", "CMD_" #id " queued" },
     SMMU_CMDS(E_)
 #undef E_
     [R_TERMINATED] = { "terminated", "requests", "faults that terminated at once" },
