@@ -685,10 +685,17 @@ static void snapshot(struct stats_registry *r, struct stats_stat *s,
     }
     case STATS_VECTOR:
         if (s->dst_width) {
-            /* Dense (internal.h): copied whole, into the row too. */
-            memcpy(s->snap_counts, s->u.vector.v, (size_t)s->dst_width * 8);
-            if (r->sink_rowp)
-                memcpy(r->sink_rowp + s->dst_off, s->u.vector.v, (size_t)s->dst_width * 8);
+            /* Dense (internal.h): copied whole, into the row too; a loop of
+               at most 8 words, where memcpy of a variable size is a call. */
+            uint32_t e;
+
+            for (e = 0; e < s->dst_width; e++) {
+                uint64_t x = s->u.vector.v[e];
+
+                s->snap_counts[e] = x;
+                if (r->sink_rowp)
+                    memcpy(r->sink_rowp + s->dst_off + 8 * e, &x, 8);
+            }
         } else {
             snap_counts(r, s->snap_counts, s->u.vector.v, s->u.vector.n, s->wide_base);
         }
