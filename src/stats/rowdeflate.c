@@ -9,9 +9,11 @@
  * first while the stream is packed least significant bit first, so the
  * tables hold them bit-reversed; extra bits go in as they are.
  *
- * Matching is greedy: at each position the longest match one row back (up
- * to 258 bytes, deflate's longest), else one element (8 bytes) back, else
- * a literal. Both compare eight bytes at a time.
+ * Matching: every row after the first is compared with the row before it
+ * eight bytes at a time; equal stretches become matches one row back (in
+ * pieces of at most 258 bytes, deflate's longest), the changed bytes of a
+ * word literals. The first row (and any tail that is not a whole row) is
+ * coded greedily with matches one element (8 bytes) or one byte back.
  *
  * Adler-32 follows the rows too: with A = 1 + sum d_i and B = n + sum
  * (n - i) d_i (mod 65521), a row's contribution is its byte sum S and its
