@@ -263,6 +263,7 @@
     TEST(iommu_smmuv3, test_smmuv3_config_cache)                             \
     TEST(iommu_smmuv3, test_smmuv3_prefetch)                                 \
     TEST(iommu_smmuv3, test_smmuv3_stream_configs)                           \
+    TEST(iommu_smmuv3, test_smmuv3_slots)                                    \
     SUITE(stats_rowdeflate)                                                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible) \

@@ -23,6 +23,7 @@ void test_smmuv3_domain_strict_unmap(void);
 void test_smmuv3_config_cache(void);
 void test_smmuv3_prefetch(void);
 void test_smmuv3_stream_configs(void);
+void test_smmuv3_slots(void);
 
 #define NS 1000u                    /* ticks are picoseconds */
 #define U (1 * NS)                  /* micro TLB */
@@ -803,4 +804,66 @@ void test_smmuv3_stream_configs(void)
     CU_ASSERT(lat > U + T);
     teardown(&f);
     pgtable_destroy(&s2);
+}
+
+/*
+ * Slots: one SMMU translation slot, two concurrent misses (A = 0x1000,
+ * B = 0x2000, issued together). Both reach the SMMU at U + T + IFC; A takes
+ * the slot and answers (frees it) at
+ *   tA = U + T + IFC + CFG + 2M + STLB + WC + 4M,
+ * completing at tA + IFC. B waits (one slot wait), then runs with the
+ * config cached and S1L2 filled by A's walk: tA + CFG + STLB + WC + M,
+ * completing IFC later. With one page-walk slot instead (and 64 SMMU
+ * slots), B finds the config A's lookups just filled, so B reaches its walk
+ * first, at s = U + T + IFC + CFG + STLB + WC, and walks cold (4 reads) to
+ * s + 4M; A asks for the walker at s + 2M (after its 2 config reads),
+ * waits, starts at s + 4M with S1L2 filled by B's walk: 1 read, s + 5M.
+ */
+void test_smmuv3_slots(void)
+{
+    for (int ptw = 0; ptw < 2; ptw++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable pt;
+        struct iommu *mmu;
+        struct iommu_req a, b;
+        const sim_tick_t tA = U + T + IFC + CFG + 2 * M + STLB + WC + 4 * M;
+
+        cfg_default(&c);
+        if (ptw)
+            c.ptw_slots = 1;
+        else
+            c.xlate_slots = 1;
+        setup(&f, &c);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&pt, 0, UINT64_C(0x80000000), 0x10000, IOMMU_RW), 0);
+        mmu = stage1_stream(&f, &pt);
+        memset(&a, 0, sizeof(a));
+        a.iova = 0x1000;
+        a.access = IOMMU_RO;
+        a.done = done_cb;
+        b = a;
+        b.iova = 0x2000;
+        CU_ASSERT_EQUAL(iommu_translate_timed(mmu, &a), 0);
+        CU_ASSERT_EQUAL(iommu_translate_timed(mmu, &b), 0);
+        sim_run(&f.sim);
+        CU_ASSERT_EQUAL(a.status, 0);
+        CU_ASSERT_EQUAL(b.status, 0);
+        if (!ptw) {
+            CU_ASSERT_EQUAL(a.completed, tA + IFC);
+            CU_ASSERT_EQUAL(b.completed, tA + CFG + STLB + WC + M + IFC);
+            CU_ASSERT_EQUAL(f.s.st.xlate_slot_waits, 1);
+        } else {
+            const sim_tick_t s0 = U + T + IFC + CFG + STLB + WC;
+
+            CU_ASSERT_EQUAL(b.completed, s0 + 4 * M + IFC);
+            CU_ASSERT_EQUAL(a.completed - a.issued, s0 + 5 * M + IFC);
+            CU_ASSERT_EQUAL(f.s.st.xlate_slot_waits, 0);
+            CU_ASSERT_EQUAL(f.s.walker.slots.st.requests, 2);
+            CU_ASSERT_EQUAL(f.s.walker.slots.st.immediate, 1);
+        }
+        CU_ASSERT_EQUAL(f.s.st.walk_reads, 5);
+        teardown(&f);
+        pgtable_destroy(&pt);
+    }
 }
