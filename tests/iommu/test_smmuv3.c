@@ -723,6 +723,10 @@ void test_smmuv3_prefetch(void)
     lat = xlate(&f, mmu, 0x2000, IOMMU_RO, NULL);
     CU_ASSERT_EQUAL(lat, U + T);
     CU_ASSERT_EQUAL(f.s.st.walks, 1);
+    /* The prefetcher's probe of the main TLB is not a device lookup: the
+     * main TLB saw the two device misses at the micro TLB, one hit. */
+    CU_ASSERT_EQUAL(ifc->tlb.st.lookups, 2);
+    CU_ASSERT_EQUAL(ifc->tlb.st.hits, 1);
     teardown(&f);
     pgtable_destroy(&pt);
 }

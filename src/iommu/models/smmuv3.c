@@ -564,9 +564,17 @@ static void prefetch(struct smmuv3 *s, struct smmuv3_ifc *f, const struct smmuv3
         f->pf_dropped++;
         return;
     }
-    /* Already cached: no walk (a probe that counts as a lookup, like gem5's). */
-    if (iotlb_lookup(&f->tlb, x->ctx.tag, 0, next, &h))
-        return;
+    /* Already cached: no walk. The probe is not a device lookup: its
+     * counts are taken back so that the main TLB's statistics stay the
+     * device's (it does refresh the entry's recency). */
+    {
+        struct iotlb_stats saved = f->tlb.st;
+        bool cached = iotlb_lookup(&f->tlb, x->ctx.tag, 0, next, &h);
+
+        f->tlb.st = saved;
+        if (cached)
+            return;
+    }
     memset(&f->pf, 0, offsetof(struct walk_req, status));
     f->pf.s1 = x->wr.s1;
     f->pf.s2 = x->wr.s2;

@@ -58,6 +58,11 @@ static void tlbs_inval(struct smmuv3 *s, uint32_t tag, bool all, bool range, uin
                 iotlb_inval_domain(t[k], tag);
             else if (!size)
                 iotlb_inval_page(t[k], tag, addr);
+            else if (size <= 16 * 4096 && !((addr | size) & 0xfff))
+                /* A few pages: a hash probe each, not a scan of the array
+                 * (a strict unmap's one-page TLBI on every 2048-entry TLB). */
+                for (uint64_t a = addr; a < addr + size; a += 4096)
+                    iotlb_inval_page(t[k], tag, a);
             else
                 iotlb_inval_range(t[k], tag, addr, size - 1);
         }
