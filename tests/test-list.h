@@ -276,4 +276,8 @@
     SUITE(iommu_amdvi_levels)                                                \
     TEST(iommu_amdvi_levels, test_amdvi_levels_skip_2m_1g_4k)                \
     TEST(iommu_amdvi_levels, test_amdvi_levels_skipped_bits_fault)           \
-    TEST(iommu_amdvi_levels, test_amdvi_levels_reinsert_one_level_at_a_time)
+    TEST(iommu_amdvi_levels, test_amdvi_levels_reinsert_one_level_at_a_time) \
+    SUITE(plugin_registry)                                                   \
+    TEST(plugin_registry, test_plugin_registry_add_and_truncate)             \
+    TEST(plugin_registry, test_plugin_registry_refusals)                     \
+    TEST(plugin_registry, test_plugin_iommu_table_add_and_truncate)

@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "config.h"
 #include "engine/param.h"
+#include "plugin/plugin.h"
 #include "py/py.h"
 #include "py/registry.h"
 
@@ -42,6 +43,10 @@ void cli_usage(FILE *out)
         "  --dump-config         print the resolved object tree as JSON and exit\n"
         "  --list-models         list the models a config can build\n"
         "  --describe MODEL      every parameter of MODEL: type, default, doc\n"
+        "  --plugin PATH         load an out-of-tree model (a shared object built with\n"
+        "                        pkg-config iommusim; repeatable; docs/plugins.md),\n"
+        "                        after those of IOMMUSIM_PLUGIN_PATH (a colon-separated\n"
+        "                        list of plugin files or directories of them)\n"
         "  --params-markdown     every model as Markdown (make docs: docs/params.md)\n"
         "  --progress            a progress line on stderr while simulating (default\n"
         "                        when stderr is a terminal); --no-progress: never\n"
@@ -86,6 +91,7 @@ static int parse_seed(const char *text, uint64_t *seed)
 enum {
     OPT_OUTDIR = 256, OPT_SEED, OPT_SET, OPT_DUMP, OPT_LIST, OPT_DESCRIBE,
     OPT_MARKDOWN, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_VERSION, OPT_STATS_PERIOD,
+    OPT_PLUGIN,
 };
 
 /* A simulated time ("10us", "0"): the parameter parser's rules, no cycles. */
@@ -116,6 +122,7 @@ int cli_run_main(int argc, char **argv)
         { "dump-config", no_argument, NULL, OPT_DUMP },
         { "list-models", no_argument, NULL, OPT_LIST },
         { "describe", required_argument, NULL, OPT_DESCRIBE },
+        { "plugin", required_argument, NULL, OPT_PLUGIN },
         { "params-markdown", no_argument, NULL, OPT_MARKDOWN },
         { "progress", no_argument, NULL, OPT_PROGRESS },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -127,6 +134,11 @@ int cli_run_main(int argc, char **argv)
     };
     struct py_opts o = { .outdir = "iommusim-out", .seed = 1, .verbosity = 1 };
     int progress = -1;              /* -1: when stderr is a terminal */
+    /* The listings run after every option was read, so that plugins named
+     * anywhere on the line are in them. */
+    int list = 0, markdown = 0;
+    const char *describe = NULL, *plugin_env = getenv("IOMMUSIM_PLUGIN_PATH");
+    char perr[640];
     struct stat sb;
     int c, code;
 
@@ -134,6 +146,13 @@ int cli_run_main(int argc, char **argv)
     if (!o.sets) {
         fprintf(stderr, "iommusim: out of memory\n");
         return 2;
+    }
+    /* Plugins add to the model tables before anything reads them: those of
+     * the environment first, then each --plugin as it comes. */
+    if (plugin_env && *plugin_env &&
+        iommusim_plugin_load_list(plugin_env, perr, sizeof(perr))) {
+        fprintf(stderr, "iommusim: IOMMUSIM_PLUGIN_PATH: %s\n", perr);
+        goto usage_error;
     }
     opterr = 0;
     optind = 1;
@@ -176,25 +195,20 @@ int cli_run_main(int argc, char **argv)
             o.dump_config = true;
             break;
         case OPT_LIST:
-            list_models();
-            free(o.sets);
-            return 0;
-        case OPT_DESCRIBE: {
-            const struct sim_model *m = model_registry_find(optarg);
-
-            if (!m) {
-                fprintf(stderr, "iommusim: --describe: no model '%s' (see "
-                        "'iommusim --list-models')\n", optarg);
+            list = 1;
+            break;
+        case OPT_DESCRIBE:
+            describe = optarg;
+            break;
+        case OPT_MARKDOWN:
+            markdown = 1;
+            break;
+        case OPT_PLUGIN:
+            if (iommusim_plugin_load(optarg, perr, sizeof(perr))) {
+                fprintf(stderr, "iommusim: --plugin: %s\n", perr);
                 goto usage_error;
             }
-            model_registry_describe(stdout, m);
-            free(o.sets);
-            return 0;
-        }
-        case OPT_MARKDOWN:
-            model_registry_markdown(stdout);
-            free(o.sets);
-            return 0;
+            break;
         case OPT_PROGRESS:
             progress = 1;
             break;
@@ -223,6 +237,24 @@ int cli_run_main(int argc, char **argv)
                     argv[optind - 1]);
             goto usage_error;
         }
+    }
+    if (describe) {
+        const struct sim_model *m = model_registry_find(describe);
+
+        if (!m) {
+            fprintf(stderr, "iommusim: --describe: no model '%s' (see "
+                    "'iommusim --list-models')\n", describe);
+            goto usage_error;
+        }
+        model_registry_describe(stdout, m);
+    }
+    if (list)
+        list_models();
+    if (markdown)
+        model_registry_markdown(stdout);
+    if (list || describe || markdown) {
+        free(o.sets);
+        return 0;
     }
     if (optind >= argc) {
         fprintf(stderr, "iommusim: no config given (usage: iommusim [options] CONFIG.py "

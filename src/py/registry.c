@@ -5,7 +5,10 @@
  */
 #include "py/registry.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "engine/error.h"
 
 #include "engine/models.h"
 #include "iommu/models/generic.h"      /* GenericIOMMU (issue 5) */
@@ -58,30 +61,60 @@ static const struct sim_model *const models[] = {
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))
 
+/*
+ * Descriptors added at run time by plugins (plugin/plugin.h), after the
+ * built-in table: a growable array written only while plugins load, before
+ * the Python module builds its classes from the table; read-only after.
+ */
+static const struct sim_model **added;
+static size_t nadded, capadded;
+
 size_t model_registry_count(void)
+{
+    return NMODELS + nadded;
+}
+
+size_t model_registry_builtin_count(void)
 {
     return NMODELS;
 }
 
 const struct sim_model *model_registry_at(size_t i)
 {
-    return i < NMODELS ? models[i] : NULL;
+    if (i < NMODELS)
+        return models[i];
+    i -= NMODELS;
+    return i < nadded ? added[i] : NULL;
 }
 
 const struct sim_model *model_registry_find(const char *name)
 {
-    for (size_t i = 0; i < NMODELS; i++)
-        if (strcmp(models[i]->name, name) == 0)
-            return models[i];
+    for (size_t i = 0; i < model_registry_count(); i++)
+        if (strcmp(model_registry_at(i)->name, name) == 0)
+            return model_registry_at(i);
     return NULL;
+}
+
+/* The index of the model called @name, or model_registry_count(). */
+static size_t model_registry_index(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < model_registry_count(); i++)
+        if (strcmp(model_registry_at(i)->name, name) == 0)
+            break;
+    return i;
 }
 
 /* Does some model implement interface @name (sim_model.implements)? */
 int model_registry_implemented(const char *name)
 {
-    for (size_t i = 0; i < NMODELS; i++)
-        if (models[i]->implements && strcmp(models[i]->implements, name) == 0)
+    for (size_t i = 0; i < model_registry_count(); i++) {
+        const struct sim_model *m = model_registry_at(i);
+
+        if (m->implements && strcmp(m->implements, name) == 0)
             return 1;
+    }
     return 0;
 }
 
@@ -153,43 +186,111 @@ static int check_param(FILE *out, const struct sim_model *m, const struct sim_pa
     return n;
 }
 
+/* The checks of model_registry_check() for descriptor @m, which would be
+ * entry @i of the table (its name must differ from entries 0 .. i-1). */
+static int check_model(FILE *out, const struct sim_model *m, size_t i)
+{
+    int n = 0;
+
+    if (!m->name || !*m->name || !m->doc) {
+        if (out)
+            fprintf(out, "model %zu: no name or doc\n", i);
+        return 1;
+    }
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(model_registry_at(j)->name, m->name) == 0) {
+            if (out)
+                fprintf(out, "%s: registered twice\n", m->name);
+            n++;
+        }
+    }
+    for (unsigned k = 0; k < m->nparams; k++) {
+        n += check_param(out, m, &m->params[k]);
+        for (unsigned j = 0; j < k; j++) {
+            if (m->params[j].name && m->params[k].name &&
+                strcmp(m->params[j].name, m->params[k].name) == 0) {
+                if (out)
+                    fprintf(out, "%s.%s: declared twice\n", m->name, m->params[k].name);
+                n++;
+            }
+        }
+    }
+    if (m->nreadouts && (!m->ops || !m->ops->read)) {
+        if (out)
+            fprintf(out, "%s: readouts without a read op\n", m->name);
+        n++;
+    }
+    if (m->implements && !m->iface) {
+        if (out)
+            fprintf(out, "%s: implements %s without its table of operations (iface)\n",
+                    m->name, m->implements);
+        n++;
+    }
+    return n;
+}
+
 int model_registry_check(FILE *out)
 {
     int n = 0;
 
-    for (size_t i = 0; i < NMODELS; i++) {
-        const struct sim_model *m = models[i];
-
-        if (!m->name || !*m->name || !m->doc) {
-            if (out)
-                fprintf(out, "model %zu: no name or doc\n", i);
-            n++;
-            continue;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(models[j]->name, m->name) == 0) {
-                if (out)
-                    fprintf(out, "%s: registered twice\n", m->name);
-                n++;
-            }
-        }
-        for (unsigned k = 0; k < m->nparams; k++) {
-            n += check_param(out, m, &m->params[k]);
-            for (unsigned j = 0; j < k; j++) {
-                if (strcmp(m->params[j].name, m->params[k].name) == 0) {
-                    if (out)
-                        fprintf(out, "%s.%s: declared twice\n", m->name, m->params[k].name);
-                    n++;
-                }
-            }
-        }
-        if (m->nreadouts && (!m->ops || !m->ops->read)) {
-            if (out)
-                fprintf(out, "%s: readouts without a read op\n", m->name);
-            n++;
-        }
-    }
+    for (size_t i = 0; i < model_registry_count(); i++)
+        n += check_model(out, model_registry_at(i), i);
     return n;
+}
+
+int model_registry_add(const struct sim_model *m, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+    int n;
+
+    if (!m) {
+        snprintf(err, errlen, "no model descriptor");
+        return SIM_EINVAL;
+    }
+    if (m->name && model_registry_find(m->name)) {
+        snprintf(err, errlen, "model %s: the name is taken (%s)", m->name,
+                 model_registry_index(m->name) < NMODELS ? "a built-in model"
+                                                         : "a model of another plugin");
+        return SIM_EEXIST;
+    }
+    /* The same checks as the built-in table's unit test; the first problem
+     * is the error. */
+    f = open_memstream(&text, &len);
+    if (!f) {
+        snprintf(err, errlen, "cannot check the descriptor (%s)", sim_strerror(SIM_ENOMEM));
+        return SIM_ENOMEM;
+    }
+    n = check_model(f, m, model_registry_count());
+    fclose(f);
+    if (n) {
+        snprintf(err, errlen, "bad model descriptor: %.*s", (int)strcspn(text, "\n"), text);
+        free(text);
+        return SIM_EINVAL;
+    }
+    free(text);
+    if (nadded == capadded) {
+        size_t cap = capadded ? 2 * capadded : 8;
+        const struct sim_model **v = realloc(added, cap * sizeof(*v));
+
+        if (!v) {
+            snprintf(err, errlen, "%s: %s", m->name, sim_strerror(SIM_ENOMEM));
+            return SIM_ENOMEM;
+        }
+        added = v;
+        capadded = cap;
+    }
+    added[nadded++] = m;
+    return 0;
+}
+
+void model_registry_truncate(size_t n)
+{
+    if (n < NMODELS)
+        n = NMODELS;
+    if (n - NMODELS < nadded)
+        nadded = n - NMODELS;
 }
 
 /* "frequency", "enum: 'a', 'b'", "reference to ClockDomain" */
@@ -256,6 +357,8 @@ void model_registry_markdown(FILE *out)
             "Every model a config can build, with every parameter: its type, default, "
             "bounds and meaning. Values are written in the type's syntax "
             "(see [configs.md](configs.md#values-and-units)).\n\n");
+    /* NMODELS, not model_registry_count(): this documents what ships, not
+     * whatever plugins a user loaded. */
     for (size_t i = 0; i < NMODELS; i++)
         fprintf(out, "- [%s](#%s)\n", models[i]->name, models[i]->name);
     for (size_t i = 0; i < NMODELS; i++) {

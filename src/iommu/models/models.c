@@ -3,7 +3,10 @@
  */
 #include "iommu/models/models.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "engine/error.h"
 
 #include "iommu/models/generic.h"
 #include "iommu/models/amdvi.h"
@@ -29,12 +32,61 @@ const struct iommu_model_info iommu_models[] = {
 
 const unsigned iommu_models_count = sizeof(iommu_models) / sizeof(iommu_models[0]);
 
+/*
+ * Models registered at run time (plugins): a growable array of pointers,
+ * written only while plugins load (before any config runs), never on a
+ * per-event path. It lives until exit, like the plugins' code.
+ */
+static const struct iommu_model_info **registered;
+static unsigned nregistered, capregistered;
+
+unsigned iommu_model_count(void)
+{
+    return iommu_models_count + nregistered;
+}
+
+const struct iommu_model_info *iommu_model_at(unsigned i)
+{
+    if (i < iommu_models_count)
+        return &iommu_models[i];
+    i -= iommu_models_count;
+    return i < nregistered ? registered[i] : NULL;
+}
+
 const struct iommu_model_info *iommu_model_find(const char *name)
 {
-    unsigned i;
+    unsigned i, n = iommu_model_count();
 
-    for (i = 0; i < iommu_models_count; i++)
-        if (strcmp(iommu_models[i].name, name) == 0)
-            return &iommu_models[i];
+    for (i = 0; i < n; i++)
+        if (strcmp(iommu_model_at(i)->name, name) == 0)
+            return iommu_model_at(i);
     return NULL;
+}
+
+int iommu_model_register(const struct iommu_model_info *info)
+{
+    if (!info || !info->name || !*info->name || !info->doc || !info->ops ||
+        !info->ops->translate)
+        return SIM_EINVAL;
+    if (iommu_model_find(info->name))
+        return SIM_EEXIST;
+    if (nregistered == capregistered) {
+        unsigned cap = capregistered ? 2 * capregistered : 8;
+        const struct iommu_model_info **v = realloc(registered, cap * sizeof(*v));
+
+        if (!v)
+            return SIM_ENOMEM;
+        registered = v;
+        capregistered = cap;
+    }
+    registered[nregistered++] = info;
+    return 0;
+}
+
+void iommu_model_truncate(unsigned n)
+{
+    if (n < iommu_models_count)
+        n = iommu_models_count;
+    if (n - iommu_models_count < nregistered)
+        nregistered = n - iommu_models_count;
 }
