@@ -264,6 +264,7 @@
     TEST(iommu_smmuv3, test_smmuv3_prefetch)                                 \
     TEST(iommu_smmuv3, test_smmuv3_stream_configs)                           \
     TEST(iommu_smmuv3, test_smmuv3_slots)                                    \
+    TEST(iommu_smmuv3, test_smmuv3_walk_across_invalidation)                 \
     SUITE(stats_rowdeflate)                                                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible) \

@@ -24,6 +24,7 @@ void test_smmuv3_config_cache(void);
 void test_smmuv3_prefetch(void);
 void test_smmuv3_stream_configs(void);
 void test_smmuv3_slots(void);
+void test_smmuv3_walk_across_invalidation(void);
 
 #define NS 1000u                    /* ticks are picoseconds */
 #define U (1 * NS)                  /* micro TLB */
@@ -870,4 +871,73 @@ void test_smmuv3_slots(void)
         teardown(&f);
         pgtable_destroy(&pt);
     }
+}
+
+struct race {
+    struct fixture *f;
+    struct pgtable *pt;
+    struct sim_event ev;
+    sim_tick_t sync_done;
+};
+
+/* Software, while the walk is in flight: unmap, TLBI_NH_VA, SYNC. */
+static void race_unmap(struct sim_event *ev, void *arg)
+{
+    struct race *r = arg;
+    struct smmuv3_cmd cmds[2];
+
+    (void)ev;
+    CU_ASSERT_EQUAL(pgtable_unmap(r->pt, 0x1000, 0x1000, NULL, NULL, NULL), 0);
+    memset(cmds, 0, sizeof(cmds));
+    cmds[0].type = SMMUV3_CMD_TLBI_NH_VA;
+    cmds[0].asid = 5;
+    cmds[0].addr = 0x1000;
+    cmds[1].type = SMMUV3_CMD_SYNC;
+    r->sync_done = smmuv3_cmdq_submit(&r->f->s, cmds, 2, sim_now(&r->f->sim));
+}
+
+/*
+ * A walk in flight across an invalidation: the walk of page 1 reads the
+ * tables when it starts, at tw = U + T + IFC + CFG + 2M + STLB + WC, and
+ * ends 4M later. At tw + 50 ns software unmaps the page and queues
+ * TLBI_NH_VA (10 ns) + SYNC (10 ns): the sync completes at tw + 70 ns,
+ * before the walk ends. The transaction itself was issued before the
+ * invalidation and may use the old translation (it completes OK); but its
+ * answer must not land in any TLB, or the next access, after the sync,
+ * would hit it: that access walks and faults.
+ */
+void test_smmuv3_walk_across_invalidation(void)
+{
+    struct fixture f;
+    struct smmuv3_cfg c;
+    struct pgtable pt;
+    struct iommu *mmu;
+    struct iommu_req r;
+    struct race rc;
+    const sim_tick_t tw = U + T + IFC + CFG + 2 * M + STLB + WC;
+
+    cfg_default(&c);
+    c.cmd_time[SMMUV3_CMD_TLBI_NH_VA] = 10 * NS;
+    c.cmd_time[SMMUV3_CMD_SYNC] = 10 * NS;
+    setup(&f, &c);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+    CU_ASSERT_EQUAL(pgtable_map(&pt, 0x1000, UINT64_C(0x80001000), 0x1000, IOMMU_RW), 0);
+    mmu = stage1_stream(&f, &pt);
+    rc.f = &f;
+    rc.pt = &pt;
+    rc.sync_done = 0;
+    sim_event_init(&rc.ev, race_unmap, &rc, SIM_PRIO_DEFAULT);
+    sim_event_schedule(&f.sim, &rc.ev, tw + 50 * NS);
+    xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(rc.sync_done, tw + 70 * NS);
+    CU_ASSERT_EQUAL(r.status, 0);                   /* in flight: old translation */
+    CU_ASSERT_EQUAL(r.completed, tw + 4 * M + IFC);
+    CU_ASSERT(r.completed > rc.sync_done);
+    xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, SIM_EFAULT);
+    CU_ASSERT_EQUAL(smmuv3_ifc_of(mmu)->utlb.st.hits, 0);
+    CU_ASSERT_EQUAL(smmuv3_ifc_of(mmu)->tlb.st.hits, 0);
+    CU_ASSERT_EQUAL(f.s.smmu_tlb.st.hits, 0);
+    teardown(&f);
+    pgtable_destroy(&pt);
 }

@@ -96,6 +96,17 @@ void smmuv3_ctx_resolve(const struct smmuv3 *s, uint32_t sid, uint32_t ssid,
     }
 }
 
+/*
+ * May an answer of a transaction issued at @issued fill a TLB? Not if a
+ * TLBI took effect since: the walk may have read the tables before the
+ * change the TLBI announced, and a fill after the TLBI (and its SYNC)
+ * would hand the old translation to later transactions.
+ */
+static inline bool may_fill(const struct smmuv3 *s, sim_tick_t issued)
+{
+    return !s->inval_seen || issued > s->inval_tick;
+}
+
 static inline uint32_t ssid_of(const struct iommu_req *req)
 {
     return req->attrs.has_pasid ? req->attrs.pasid : 0;
@@ -293,7 +304,8 @@ static void ifc_response(struct sim_event *ev, void *arg)
 
     (void)ev;
     smmuv3_ctx_resolve(s, f->sid, ssid_of(req), &c);
-    if (req->entry.perm != IOMMU_NONE && !c.fault && c.config != SMMUV3_STE_BYPASS) {
+    if (req->entry.perm != IOMMU_NONE && !c.fault && c.config != SMMUV3_STE_BYPASS &&
+        may_fill(s, req->issued)) {
         if (s->cfg.tlb.enable)
             iotlb_insert(&f->tlb, c.tag, 0, req->iova, req->entry.translated_addr,
                          req->entry.addr_mask, req->entry.perm);
@@ -546,7 +558,7 @@ static void prefetch_done(struct walk_req *wr)
     struct smmuv3_ifc *f = wr->ctx;
 
     f->pf_busy = false;
-    if (wr->status == 0 && f->s->cfg.tlb.enable) {
+    if (wr->status == 0 && f->s->cfg.tlb.enable && may_fill(f->s, wr->issued)) {
         iotlb_insert(&f->tlb, wr->domain, 0, wr->iova, wr->res.translated_addr,
                      wr->res.addr_mask, wr->res.perm);
         f->pf_fills++;
@@ -604,7 +616,7 @@ static void walk_done(struct walk_req *wr)
         e.iova = req->iova & ~e.addr_mask;
         e.translated_addr = wr->res.translated_addr;
         e.perm = wr->res.perm;
-        if (s->cfg.smmu_tlb.enable)
+        if (s->cfg.smmu_tlb.enable && may_fill(s, req->issued))
             iotlb_insert(&s->smmu_tlb, x->ctx.tag, 0, req->iova, e.translated_addr,
                          e.addr_mask, e.perm);
         if (s->cfg.prefetch && s->cfg.tlb.enable)

@@ -267,6 +267,10 @@ struct smmuv3 {
     struct smmuv3_xlate *xl_free;
     struct iommu_req *xwait_head, *xwait_tail;  /* waiting for an SMMU slot */
     struct smmuv3_cmdq q;
+    /* The last TLBI's effect: an answer whose transaction was issued
+     * before it may come from the old tables, so it fills no TLB. */
+    bool inval_seen;
+    sim_tick_t inval_tick;
     struct smmuv3_event *evtq;              /* ring of evtq_entries */
     unsigned evtq_head, evtq_count;
     smmuv3_stall_fn stall_fn;

@@ -71,6 +71,10 @@ static void tlbs_inval(struct smmuv3 *s, uint32_t tag, bool all, bool range, uin
 
 void smmuv3_cmd_apply(struct smmuv3 *s, const struct smmuv3_cmd *c)
 {
+    if (c->type >= SMMUV3_CMD_TLBI_NH_VA && c->type <= SMMUV3_CMD_TLBI_NSNH_ALL) {
+        s->inval_seen = true;
+        s->inval_tick = s->sim ? sim_now(s->sim) : 0;
+    }
     switch (c->type) {
     case SMMUV3_CMD_CFGI_STE:
         /* The STE and the CDs cached under it. */
