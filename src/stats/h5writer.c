@@ -199,6 +199,15 @@ struct stats_h5_writer {
     uint32_t qrows[MAX_SLOTS];  /* rows in each handed-off slot */
     bool qflush[MAX_SLOTS];     /* ... and write the file batch after it */
     int tfailed, terrno;        /* set by the thread, read after cv_idle */
+    const char *twhat;          /* ... and what failed */
+    int setup_errno;            /* create_file's failure */
+    const char *setup_what;
+    /* The run's start, copied at open: the file is created later, by the
+       writer thread (create_file), when the caller's strings may be gone. */
+    struct stats_run_meta meta;
+    char *meta_str[4];          /* version, git revision, config, command */
+    char *meta_host;
+    size_t tick_off, reset_off; /* the /dumps values in a row */
 };
 
 static double mono_now(void)
@@ -667,8 +676,16 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
             struct column *c = &w->cols[w->ncols - 1];
 
             c->pct = 1;
-            c->layout = *h;
-            c->layout.bins = NULL;
+            /* Only the bin layout, fixed at registration: the writer
+               thread lays the file out while the simulation records
+               samples into the rest of *h. */
+            c->layout.nbins = h->nbins;
+            c->layout.scale = h->scale;
+            c->layout.sub_shift = h->sub_shift;
+            c->layout.lo_exp = h->lo_exp;
+            c->layout.lo = h->lo;
+            c->layout.hi = h->hi;
+            c->layout.width = h->width;
         }
         ds = -1;
         break;
@@ -689,12 +706,7 @@ static int root_attrs(struct stats_h5_writer *w, const struct stats_run_meta *m)
     char host[256], iso[64];
     hid_t f = w->file;
 
-    if (m && m->host_name) {
-        snprintf(host, sizeof(host), "%s", m->host_name);
-    } else if (gethostname(host, sizeof(host)) != 0) {
-        snprintf(host, sizeof(host), "unknown");
-    }
-    host[sizeof(host) - 1] = '\0';
+    snprintf(host, sizeof(host), "%s", m->host_name);
     iso_time(iso, sizeof(iso), w->start_wall);
     if (attr_i32(f, "schema_version", SCHEMA_VERSION) < 0 ||
         attr_str(f, "iommusim_version", m && m->version ? m->version : "unknown") < 0 ||
@@ -1079,14 +1091,25 @@ static void populate_slot(struct stats_h5_writer *w, int k)
 #endif
 }
 
+static int create_file(struct stats_h5_writer *w);
+
 static void *writer_thread(void *arg)
 {
     struct stats_h5_writer *w = arg;
 
-    /* Error printing is per thread in a thread-safe HDF5: off here too. */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     /* A name for top, perf --comm and gdb. */
     pthread_setname_np(pthread_self(), "stats-writer");
+    /* The file first (create_file also turns HDF5's error printing off,
+       which is per thread in a thread-safe HDF5). The simulation runs
+       meanwhile: its first hand-off comes HANDOFF_ROWS dumps later. */
+    if (create_file(w) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        pthread_mutex_lock(&w->mu);
+        w->tfailed = 1;
+        w->terrno = w->setup_errno;
+        w->twhat = w->setup_what;
+        pthread_mutex_unlock(&w->mu);
+    }
     pthread_mutex_lock(&w->mu);
     for (;;) {
         int buf, flush, err = 0;
@@ -1110,7 +1133,8 @@ static void *writer_thread(void *arg)
         pthread_mutex_lock(&w->mu);
         if (err) {
             w->tfailed = 1;
-            w->terrno = err;
+            w->terrno = err == EIO ? 0 : err;
+            w->twhat = "writing statistics failed";
         } else if (!w->tfailed) {
             w->rows = w->frows;         /* published for stats_h5_writer_rows */
         }
@@ -1138,7 +1162,7 @@ static int wait_idle(struct stats_h5_writer *w)
     if (w->failed)
         return h5_failed(w);
     if (tfailed)
-        return h5_fail(w, terrno == EIO ? 0 : terrno, "writing statistics failed");
+        return h5_fail(w, terrno, w->twhat);
     return 0;
 }
 
@@ -1197,7 +1221,7 @@ static int hand_off(struct stats_h5_writer *w, int flush)
         if (tfailed) {
             w->nbuf = 0;
             sink_set(w, w->cur);
-            return h5_fail(w, terrno == EIO ? 0 : terrno, "writing statistics failed");
+            return h5_fail(w, terrno, w->twhat);
         }
     } else {
         int err = take_batch(w, w->cur, w->nbuf, flush);
@@ -1244,8 +1268,8 @@ static int h5_dump(struct stats_writer *base, struct stats_registry *r,
     }
     w->log_end[w->cur][w->nbuf] = r->log_n;
     /* The /dumps columns: reset_tick then tick, after the stats' values. */
-    memcpy(row + w->cols[w->ncols - 2].doff, &info->reset_tick, 8);
-    memcpy(row + w->cols[w->ncols - 1].doff, &info->tick, 8);
+    memcpy(row + w->reset_off, &info->reset_tick, 8);
+    memcpy(row + w->tick_off, &info->tick, 8);
     w->nbuf++;
     r->sink_rowp = row + w->rowbytes;   /* at most the spare row */
     flush = mono_now() - w->last_flush >= w->flush_interval;
@@ -1280,6 +1304,18 @@ static const struct stats_writer_ops h5_writer_ops = {
 };
 
 /* --- Open and close -------------------------------------------------------------- */
+
+/*
+ * HDF5's error printing off for the calling thread (per thread in a
+ * thread-safe HDF5, as Debian's is): failures are reported as one line
+ * each, from the writer's own message. Called by each thread before its
+ * first HDF5 call; the first call initialises the library (create_file,
+ * in the writer thread).
+ */
+static void h5_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 static void close_run(struct stats_h5_writer *w)
 {
@@ -1320,8 +1356,8 @@ static void free_writer(struct stats_h5_writer *w)
     size_t i;
 
     stop_thread(w);
-    if (w->cols)
-        sink_clear(w);
+    sink_clear(w);
+    h5_quiet();         /* the closes below, from this thread */
     close_run(w);
     for (i = 0; i < w->ncols; i++) {
         if (w->cols[i].ds >= 0)
@@ -1347,6 +1383,9 @@ static void free_writer(struct stats_h5_writer *w)
         H5Pclose(w->fapl);
     free(w->path);
     free(w->tmp);
+    for (i = 0; i < 4; i++)
+        free(w->meta_str[i]);
+    free(w->meta_host);
     free(w);
 }
 
@@ -1359,6 +1398,110 @@ static void close_datasets(struct stats_h5_writer *w)
             H5Dclose(w->cols[i].ds);
         w->cols[i].ds = -1;
     }
+}
+
+/*
+ * Everything of the file: create PATH.tmp with HDF5, lay out every group,
+ * dataset and attribute, the writer's buffers that follow from the layout
+ * (column blocks, chunk assembly, compression) and start SWMR. For ~300
+ * stats this is ~44 M instructions, ~10 ms: the writer thread does it
+ * while the simulation starts (its first hand-off comes HANDOFF_ROWS
+ * dumps later), so it is off the critical path of every run. The bytes
+ * are the same whichever thread makes the calls. Returns 0, or -1 with
+ * setup_errno (0: unknown) and setup_what set.
+ */
+static int create_file(struct stats_h5_writer *w)
+{
+    size_t i;
+
+    h5_quiet();
+    w->fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (w->fapl < 0 || H5Pset_libver_bounds(w->fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
+        goto fail_noerrno;
+    errno = 0;
+    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, w->fapl);
+    if (w->file < 0) {
+        w->setup_what = "cannot create the HDF5 file";
+        goto fail;
+    }
+    errno = 0;
+    if (layout(w, &w->meta) < 0) {
+        w->setup_what = "cannot lay out the statistics file";
+        goto fail;
+    }
+    if (!(w->wcols = calloc(w->ncols, sizeof(*w->wcols))) ||
+        !(w->colbuf = buffer_alloc((size_t)w->batch_rows * w->densebytes))) {
+        w->setup_what = "cannot allocate the dump buffers";
+        goto fail_nomem;
+    }
+    for (i = 0; i < w->ncols; i++)
+        if (w->cols[i].wide || w->cols[i].pct)
+            w->wcols[w->nwcols++] = &w->cols[i];
+    rowdeflate_init(&w->rd);
+    if (w->chunk_max) {
+        int zlib = w->chunks == STATS_H5_CHUNKS_ZLIB;
+
+        w->zbuf_size = zlib ? compressBound((uLong)w->chunk_max) : w->chunk_max;
+        w->shuf = zlib ? malloc(w->chunk_max) : NULL;
+        w->zbuf = malloc(w->zbuf_size);
+        if ((zlib && !w->shuf) || !w->zbuf ||
+            (zlib && deflateInit(&w->zs, DEFLATE_LEVEL) != Z_OK)) {
+            w->setup_what = "cannot allocate the compression buffers";
+            goto fail_nomem;
+        }
+        w->zs_ok = zlib;
+    }
+    /* Every object exists now: SWMR readers may open the file. */
+    errno = 0;
+    if (H5Fstart_swmr_write(w->file) < 0) {
+        w->setup_what = "cannot start SWMR writing";
+        goto fail;
+    }
+    return 0;
+
+fail_noerrno:
+    w->setup_what = "cannot set up HDF5 file access";
+    w->setup_errno = 0;
+    return -1;
+fail_nomem:
+    w->setup_errno = ENOMEM;
+    return -1;
+fail:
+    w->setup_errno = errno;
+    return -1;
+}
+
+/* The run metadata's strings, copied for create_file. */
+static int copy_meta(struct stats_h5_writer *w, const struct stats_run_meta *m)
+{
+    const char *src[4] = { "unknown", "unknown", "{}", "" };
+    char host[256];
+    int i;
+
+    if (m) {
+        src[0] = m->version ? m->version : src[0];
+        src[1] = m->git_revision ? m->git_revision : src[1];
+        src[2] = m->config_json ? m->config_json : src[2];
+        src[3] = m->command_line ? m->command_line : src[3];
+        w->meta.seed = m->seed;
+    }
+    for (i = 0; i < 4; i++)
+        if (!(w->meta_str[i] = strdup(src[i])))
+            return -1;
+    w->meta.version = w->meta_str[0];
+    w->meta.git_revision = w->meta_str[1];
+    w->meta.config_json = w->meta_str[2];
+    w->meta.command_line = w->meta_str[3];
+    /* The host's name now (root_attrs would ask for it in the thread). */
+    if (m && m->host_name)
+        snprintf(host, sizeof(host), "%s", m->host_name);
+    else if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    if (!(w->meta_host = strdup(host)))
+        return -1;
+    w->meta.host_name = w->meta_host;
+    return 0;
 }
 
 int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
@@ -1389,11 +1532,12 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
     w->batch_rows = opt->batch_rows ? opt->batch_rows : 1;
     w->hand_rows = w->batch_rows < HANDOFF_ROWS ? w->batch_rows : HANDOFF_ROWS;
     w->flush_interval = opt->flush_interval_s;
+    w->chunks = opt->chunks;
     w->start_wall = wall_now();
     w->last_flush = mono_now();
     w->path = strdup(path);
     w->tmp = malloc(strlen(path) + 5);
-    if (!w->path || !w->tmp) {
+    if (!w->path || !w->tmp || copy_meta(w, meta) < 0) {
         free_writer(w);
         return stats_registry_fail(r, SIM_ENOMEM, path, "opening the statistics file");
     }
@@ -1401,7 +1545,7 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
     r->err = 0;
 
     /* Create the file ourselves first: HDF5 loses errno, and "cannot create
-       (No such file or directory)" is the message a user needs. */
+       (No such file or directory)" is the message a user needs, at once. */
     fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         rc = stats_registry_fail(r, SIM_EIO, w->tmp, "cannot create: %s", strerror(errno));
@@ -1417,46 +1561,22 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
      * the exit hook off (a no-op if the library is already initialised).
      */
     H5dont_atexit();
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    w->fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (w->fapl < 0 || H5Pset_libver_bounds(w->fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
-        rc = h5_fail(w, 0, "cannot set up HDF5 file access");
-        goto err_unlink;
-    }
-    errno = 0;
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, w->fapl);
-    if (w->file < 0) {
-        rc = h5_fail(w, errno, "cannot create the HDF5 file");
-        goto err_unlink;
-    }
-    errno = 0;
-    if (layout(w, meta) < 0) {
-        rc = h5_fail(w, errno, "cannot lay out the statistics file");
-        goto err_unlink;
-    }
     /*
+     * What the simulation thread needs for its dumps, all from the frozen
+     * registry: a row is the registry's dense values then the two /dumps
+     * columns (reset_tick, tick; layout() gives them the same offsets).
      * The delta log holds a batch's changed counts: LOG_PER_ROW a dump on
      * average, and never less than one dump changing every count (a buffer
      * is handed off early when the next dump might not fit).
      */
+    w->reset_off = r->dense_bytes;
+    w->tick_off = r->dense_bytes + 8;
+    w->rowbytes = r->dense_bytes + 16;
     w->wide_elems = stats_registry_wide_elems(r);
     w->log_cap = (size_t)w->hand_rows * LOG_PER_ROW;
     if (w->log_cap < 2 * w->wide_elems)
         w->log_cap = 2 * w->wide_elems;
     w->counts = calloc(w->wide_elems ? w->wide_elems : 1, sizeof(uint64_t));
-    w->rowbytes = r->dense_bytes + 8 * (size_t)w->nown;
-    if ((w->wcols = calloc(w->ncols, sizeof(*w->wcols))) != NULL) {
-        size_t i;
-
-        for (i = 0; i < w->ncols; i++)
-            if (w->cols[i].wide || w->cols[i].pct)
-                w->wcols[w->nwcols++] = &w->cols[i];
-    } else {
-        w->counts = (free(w->counts), NULL);
-    }
-    w->colbuf = buffer_alloc((size_t)w->batch_rows * w->densebytes);
-    if (!w->colbuf)
-        w->counts = (free(w->counts), NULL);
     /* Slots: rows, then the log's values, indexes and row ends (8-byte
        items first, so every part is aligned), in one block each. */
     {
@@ -1498,29 +1618,9 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
                         : (size_t)st->u.hist.nbins + 2) * sizeof(uint64_t));
         }
     }
-    w->chunks = opt->chunks;
-    rowdeflate_init(&w->rd);
-    if (w->chunk_max) {
-        int zlib = w->chunks == STATS_H5_CHUNKS_ZLIB;
-
-        w->zbuf_size = zlib ? compressBound((uLong)w->chunk_max) : w->chunk_max;
-        w->shuf = zlib ? malloc(w->chunk_max) : NULL;
-        w->zbuf = malloc(w->zbuf_size);
-        if ((zlib && !w->shuf) || !w->zbuf ||
-            (zlib && deflateInit(&w->zs, DEFLATE_LEVEL) != Z_OK)) {
-            rc = h5_fail(w, ENOMEM, "cannot allocate the compression buffers");
-            goto err_unlink;
-        }
-        w->zs_ok = zlib;
-    }
-    /* Every object exists now: SWMR readers may open the file. */
-    errno = 0;
-    if (H5Fstart_swmr_write(w->file) < 0) {
-        rc = h5_fail(w, errno, "cannot start SWMR writing");
-        goto err_unlink;
-    }
-    /* The writer thread; without one (not asked for, or no thread to be
-       had) batches are written in the simulation thread. */
+    /* The writer thread, which creates the file first; without one (not
+       asked for, or no thread to be had) the file is created here and
+       batches are written in the calling thread. */
     if (opt->background && pthread_mutex_init(&w->mu, NULL) == 0) {
         if (pthread_cond_init(&w->cv_work, NULL) == 0 &&
             pthread_cond_init(&w->cv_idle, NULL) == 0 &&
@@ -1529,6 +1629,10 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
         } else {
             pthread_mutex_destroy(&w->mu);
         }
+    }
+    if (!w->threaded && create_file(w) < 0) {
+        rc = h5_fail(w, w->setup_errno, w->setup_what);
+        goto err_unlink;
     }
     sink_set(w, w->cur);
     w->base.ops = &h5_writer_ops;
@@ -1563,6 +1667,7 @@ int stats_h5_writer_close(struct stats_h5_writer *w, const struct stats_run_end 
     if ((rc = stats_h5_writer_flush(w)) != 0)
         goto err_unlink;
     stop_thread(w);     /* from here on HDF5 is called from this thread */
+    h5_quiet();
     errno = 0;
     if (run_write(w, 1, !(end && end->incomplete), wall_now(),
                   end ? end->sim_ticks : r->last.tick,

@@ -131,6 +131,29 @@ for mode in thread sync; do
         || bad "full disk ($mode): .tmp removed"
 done
 
+# --- Full disk while the file is created: the writer thread lays the file out
+# while the simulation starts (h5writer.c, create_file); a failure there is
+# reported by the next hand-off or by close, as one line with exit 1. A 4 KiB
+# size limit fails the layout's own writes.
+for mode in thread sync; do
+    mkdir -p "$TMP/c$mode"
+    cp "$TMP/a/stats.h5" "$TMP/c$mode/stats.h5"
+    extra=; [ $mode = sync ] && extra=--sync
+    (ulimit -f 4; trap '' XFSZ; exec "$DRIVER" "$TMP/c$mode" --dumps 300 --wide 100 \
+        --flush-interval 0 $extra) >"$TMP/out" 2>"$TMP/err"
+    st=$?
+    [ "$st" -eq 1 ] && ok "full disk at creation ($mode): exit 1" \
+        || bad "full disk at creation ($mode): exit 1" "exit $st: $(cat "$TMP/err")"
+    expect_grep "$TMP/err" '^stats_writer_driver: .*stats\.h5\.tmp: input/output error \(cannot lay out the statistics file: File too large\)$' \
+        "full disk at creation ($mode): the message names the file and the reason"
+    [ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "full disk at creation ($mode): one line" \
+        || bad "full disk at creation ($mode): one line" "$(head -c 600 "$TMP/err")"
+    cmp -s "$TMP/a/stats.h5" "$TMP/c$mode/stats.h5" && ok "full disk at creation ($mode): old stats.h5 untouched" \
+        || bad "full disk at creation ($mode): old stats.h5 untouched"
+    [ ! -e "$TMP/c$mode/stats.h5.tmp" ] && ok "full disk at creation ($mode): .tmp removed" \
+        || bad "full disk at creation ($mode): .tmp removed"
+done
+
 # --- The loader's command line ------------------------------------------------
 PYTHONPATH="$PYPATH" expect_status 0 "stats show" -- "$PY" -m iommusim.stats show \
     "$TMP/a/stats.h5" 'system.iommu.iotlb.*'
