@@ -201,6 +201,7 @@ struct stats_h5_writer {
     int tfailed, terrno;        /* set by the thread, read after cv_idle */
     const char *twhat;          /* ... and what failed */
     int setup_errno;            /* create_file's failure */
+    int wb_fd;                  /* PATH.tmp, for starting writeback (take_batch) */
     const char *setup_what;
     /* The run's start, copied at open: the file is created later, by the
        writer thread (create_file), when the caller's strings may be gone. */
@@ -1045,6 +1046,24 @@ static int write_pending(struct stats_h5_writer *w)
 }
 
 /*
+ * Start the kernel's writeback of what the batch left dirty, without
+ * waiting for it. Otherwise close pays for all of it in the simulation's
+ * thread: ext4 writes a file back when it is closed after being truncated
+ * (H5Fcreate truncates), and fsync does the rest; for 20 000 dumps (99 MB)
+ * that was ~14 ms of the simulation thread's CPU in close (perf,
+ * bench_stats: 0.7 us a dump). Errors show up in close's fsync.
+ */
+static void start_writeback(struct stats_h5_writer *w)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (w->wb_fd >= 0)
+        sync_file_range(w->wb_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)w;
+#endif
+}
+
+/*
  * Take a hand-off of `rows` dumps in buffer `buf` (rows may be 0): gather
  * them into the file batch (colbuf, the wide assemblies and chunks), and
  * write the batch when it is full or `flush` asks. The simulation hands
@@ -1072,6 +1091,7 @@ static int take_batch(struct stats_h5_writer *w, int buf, uint32_t rows, int flu
             return err;
         w->frows += w->pending;
         w->pending = 0;
+        start_writeback(w);
     }
     return 0;
 }
@@ -1381,6 +1401,8 @@ static void free_writer(struct stats_h5_writer *w)
         H5Fclose(w->file);
     if (w->fapl >= 0)
         H5Pclose(w->fapl);
+    if (w->wb_fd >= 0)
+        close(w->wb_fd);
     free(w->path);
     free(w->tmp);
     for (i = 0; i < 4; i++)
@@ -1424,6 +1446,7 @@ static int create_file(struct stats_h5_writer *w)
         w->setup_what = "cannot create the HDF5 file";
         goto fail;
     }
+    w->wb_fd = open(w->tmp, O_RDONLY | O_CLOEXEC);    /* -1: no early writeback */
     errno = 0;
     if (layout(w, &w->meta) < 0) {
         w->setup_what = "cannot lay out the statistics file";
@@ -1527,6 +1550,7 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
         return stats_registry_fail(r, SIM_ENOMEM, path, "opening the statistics file");
     w->r = r;
     w->file = w->fapl = -1;
+    w->wb_fd = -1;
     for (fd = 0; fd < RUN__COUNT; fd++)
         w->run[fd] = -1;
     w->batch_rows = opt->batch_rows ? opt->batch_rows : 1;
