@@ -123,13 +123,41 @@ int sim_resource_release(struct sim_resource *r)
     return 0;
 }
 
-/* Reserve for work arriving at @now (sim_now, or a later arrival tick). */
+/*
+ * Reserve for work arriving at @now (sim_now, or a later arrival tick).
+ *
+ * A link direction, a lookup port and a memory channel are one server each,
+ * and the quick start reserves three or four of them per DMA request: the
+ * first branch is that case once the mode is set, with no server search and
+ * the zero-wait bookkeeping of record_wait() written out (about 20
+ * instructions instead of 50). It books exactly what the general path below
+ * books, in the same order, so the statistics are the same bit for bit.
+ */
 static inline sim_tick_t reserve_from(struct sim_resource *r, sim_tick_t now,
                                       sim_tick_t service, sim_tick_t *wait)
 {
     sim_tick_t start;
     unsigned i, best = 0;
 
+    if (__builtin_expect(r->servers == 1 && r->mode == SIM_RESOURCE_RESERVE, 1)) {
+        sim_tick_t f = r->free_at[0];
+
+        start = f > now ? f : now;
+        r->free_at[0] = start + service;
+        r->st.requests++;
+        r->st.busy_area += (double)service;
+        if (start == now) {
+            r->st.immediate++;
+            r->st.waits++;
+            r->st.wait_hist[0]++;
+        } else {
+            record_wait(&r->st, start - now);
+            r->st.queue_area += (double)(start - now);
+        }
+        if (wait)
+            *wait = start - now;
+        return start + service;
+    }
     if (r->mode == SIM_RESOURCE_ACQUIRE)
         return SIM_TICK_MAX;
     r->mode = SIM_RESOURCE_RESERVE;
