@@ -106,6 +106,10 @@ struct sim_eventq {
     size_t heap_len;
     size_t heap_cap;
     int dead_root;                  /* heap[0] was popped, not yet removed */
+    /* A small all-heap queue keeps the bottom sorted instead, the earliest
+     * at heap[base] (see SORTED_MAX in eventq.c); base is 0 in a heap. */
+    int sorted;
+    size_t base;
 
     /* rungs 0 .. nrungs-1; rung nrungs-1 is the finest */
     struct sim_evq_rung rung[SIM_EVQ_MAX_RUNGS];
@@ -189,6 +193,20 @@ static inline struct sim_event *sim_eventq_pop_until(struct sim_eventq *q,
 {
     struct sim_event *ev;
 
+    if (q->sorted) {
+        const struct sim_evq_slot *s = &q->heap[q->base];
+
+        if (__builtin_expect(q->heap_len == 0, 0))
+            return sim_eventq_pop_slow(q, limit);
+        if (s->when > limit)
+            return NULL;
+        ev = s->ev;
+        q->base++;
+        q->heap_len--;
+        q->count--;
+        ev->where = SIM_EVQ_NONE;
+        return ev;
+    }
     if (__builtin_expect(q->dead_root || q->heap_len == 0, 0))
         return sim_eventq_pop_slow(q, limit);
     if (q->heap[0].when > limit)
