@@ -265,6 +265,7 @@
     TEST(iommu_smmuv3, test_smmuv3_stream_configs)                           \
     TEST(iommu_smmuv3, test_smmuv3_slots)                                    \
     TEST(iommu_smmuv3, test_smmuv3_walk_across_invalidation)                 \
+    TEST(iommu_smmuv3, test_smmuv3_ipa_cache)                                \
     SUITE(stats_rowdeflate)                                                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_roundtrip)                  \
     TEST(stats_rowdeflate, test_stats_rowdeflate_incompressible) \

@@ -111,16 +111,55 @@ static int plan_stage(struct walker *w, struct walk_req *r, unsigned stage,
     return st;
 }
 
+/*
+ * Translate @ipa through stage 2 for a nested walk: the IPA cache if there
+ * is one (a hit costs no read), else a stage-2 sub-walk appended to r->addr,
+ * whose result is noted for an IPA cache fill at the walk's end.
+ */
+static int plan_s2(struct walker *w, struct walk_req *r, uint64_t ipa, bool count,
+                   struct pgtable_result *r2)
+{
+    struct pgtable_path p2;
+    unsigned skip2, k;
+    int st;
+
+    if (w->ipa) {
+        struct iotlb_hit h;
+
+        if (count)
+            w->st.ipa_lookups++;
+        if (iotlb_lookup(w->ipa, r->domain, 0, ipa, &h)) {
+            if (count)
+                w->st.ipa_hits++;
+            memset(r2, 0, sizeof(*r2));
+            r2->translated_addr = h.translated_addr;
+            r2->addr_mask = h.addr_mask;
+            r2->perm = h.perm;
+            return 0;
+        }
+    }
+    st = plan_stage(w, r, 1, r->s2, ipa, count, &p2, r2, &skip2);
+    for (k = skip2; k < p2.n; k++)
+        r->addr[r->nreads++] = p2.pte_addr[k];
+    if (st == 0 && w->ipa && r->nipa < PGTABLE_MAX_LEVELS + 1) {
+        r->ipa_fill[r->nipa].ipa = ipa;
+        r->ipa_fill[r->nipa].res = *r2;
+        r->nipa++;
+    }
+    return st;
+}
+
 static int plan(struct walker *w, struct walk_req *r, bool count)
 {
-    struct pgtable_path p1, p2;
+    struct pgtable_path p1;
     struct pgtable_result r1, r2;
-    unsigned skip, i, skip2;
+    unsigned skip, i;
     int st;
 
     r->next = 0;
     r->nreads = 0;
     r->nfill = 0;
+    r->nipa = 0;
     memset(&r->res, 0, sizeof(r->res));
     st = plan_stage(w, r, r->s1_is_s2 && !r->s2 ? 1 : 0, r->s1, r->iova, count, &p1, &r1,
                     &skip);
@@ -134,11 +173,8 @@ static int plan(struct walker *w, struct walk_req *r, bool count)
     /* Nested: each stage-1 table read needs its address through stage 2. */
     for (i = skip; i < p1.n; i++) {
         uint64_t ipa = p1.pte_addr[i];
-        unsigned k;
-        int s2st = plan_stage(w, r, 1, r->s2, ipa, count, &p2, &r2, &skip2);
+        int s2st = plan_s2(w, r, ipa, count, &r2);
 
-        for (k = skip2; k < p2.n; k++)
-            r->addr[r->nreads++] = p2.pte_addr[k];
         if (s2st)
             return s2st;
         r->addr[r->nreads++] = r2.translated_addr | (ipa & r2.addr_mask);
@@ -147,11 +183,8 @@ static int plan(struct walker *w, struct walk_req *r, bool count)
         return st;
     {
         uint64_t ipa = r1.translated_addr | (r->iova & r1.addr_mask);
-        unsigned k;
-        int s2st = plan_stage(w, r, 1, r->s2, ipa, count, &p2, &r2, &skip2);
+        int s2st = plan_s2(w, r, ipa, count, &r2);
 
-        for (k = skip2; k < p2.n; k++)
-            r->addr[r->nreads++] = p2.pte_addr[k];
         if (s2st)
             return s2st;
         /* The combined page is the smaller of the two. */
@@ -181,6 +214,11 @@ static void walk_finish(struct walker *w, struct walk_req *r)
         for (i = 0; i < r->nfill; i++)
             iotlb_insert(&w->pwc[r->fill[i].stage][r->fill[i].depth], r->domain, 0,
                          r->fill[i].prefix << 12, 0, 0xfff, 3);
+    if (r->status == 0)
+        for (i = 0; i < r->nipa; i++)
+            iotlb_insert(w->ipa, r->domain, 0, r->ipa_fill[i].ipa,
+                         r->ipa_fill[i].res.translated_addr, r->ipa_fill[i].res.addr_mask,
+                         r->ipa_fill[i].res.perm);
     r->completed = now;
     w->st.walks++;
     if (r->status)
@@ -252,6 +290,8 @@ void walk_pwc_inval_domain(struct walker *w, uint32_t domain)
         for (d = 0; d < PGTABLE_MAX_LEVELS; d++)
             if (w->pwc_on[s][d])
                 iotlb_inval_domain(&w->pwc[s][d], domain);
+    if (w->ipa)
+        iotlb_inval_domain(w->ipa, domain);
 }
 
 void walk_pwc_inval_all(struct walker *w)
@@ -262,6 +302,8 @@ void walk_pwc_inval_all(struct walker *w)
         for (d = 0; d < PGTABLE_MAX_LEVELS; d++)
             if (w->pwc_on[s][d])
                 iotlb_inval_global(&w->pwc[s][d]);
+    if (w->ipa)
+        iotlb_inval_global(w->ipa);
 }
 
 void walker_reset_stats(struct walker *w)

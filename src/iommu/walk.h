@@ -57,6 +57,7 @@ struct walk_stats {
     uint64_t lat_hist[48];                      /* log2 bins of latency */
     uint64_t pwc_lookups[2][PGTABLE_MAX_LEVELS];
     uint64_t pwc_hits[2][PGTABLE_MAX_LEVELS];   /* [stage][depth] */
+    uint64_t ipa_lookups, ipa_hits;             /* the optional IPA cache (walker.ipa) */
 };
 
 struct walk_req;
@@ -88,6 +89,8 @@ struct walk_req {
     uint64_t addr[WALK_MAX_READS];
     unsigned nfill;
     struct { uint8_t stage, depth; uint64_t prefix; } fill[WALK_MAX_READS];
+    unsigned nipa;                  /* IPA cache fills, one per stage-2 sub-walk */
+    struct { uint64_t ipa; struct pgtable_result res; } ipa_fill[PGTABLE_MAX_LEVELS + 1];
 };
 
 struct walker {
@@ -98,6 +101,14 @@ struct walker {
     struct iotlb pwc[2][PGTABLE_MAX_LEVELS];
     bool pwc_on[2][PGTABLE_MAX_LEVELS];
     struct walk_stats st;
+    /*
+     * Optional IPA cache (gem5 SMMUv3's ipa_cache): stage-2 leaf results of
+     * nested walks, tagged by the walk's domain. A hit replaces a stage-2
+     * sub-walk (its table reads) by nothing. Owned and set up by the model
+     * after walker_init (NULL: none, every other model); invalidated with
+     * the PWCs by walk_pwc_inval_domain/_all.
+     */
+    struct iotlb *ipa;
 };
 
 int walker_init(struct walker *w, struct sim *sim, struct mem *mem,

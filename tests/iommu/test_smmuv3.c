@@ -25,6 +25,7 @@ void test_smmuv3_prefetch(void);
 void test_smmuv3_stream_configs(void);
 void test_smmuv3_slots(void);
 void test_smmuv3_walk_across_invalidation(void);
+void test_smmuv3_ipa_cache(void);
 
 #define NS 1000u                    /* ticks are picoseconds */
 #define U (1 * NS)                  /* micro TLB */
@@ -940,4 +941,96 @@ void test_smmuv3_walk_across_invalidation(void)
     CU_ASSERT_EQUAL(f.s.smmu_tlb.st.hits, 0);
     teardown(&f);
     pgtable_destroy(&pt);
+}
+
+/*
+ * The IPA cache (gem5's ipa_cache_*): stage-2 results of nested walks. Walk
+ * caches and the SMMU TLB off, so every count below follows from the tables.
+ * Stage 1: tables T0 (root), T1, T2, T3 in 4 distinct 4 KiB IPA pages (stage
+ * 2 maps them with 4 KiB pages), 0x1000..0x3fff -> IPA 0x80000000.., 1 GiB ->
+ * IPA 0x80001000 (same T0 and T1, new T2', T3'). Stage 2: 4 levels. A
+ * stage-2 sub-walk is 4 reads; an IPA cache hit replaces it by none. IPA
+ * cache: 8 entries, fully associative LRU (never full here).
+ *   1 0x1000  T0..T3 miss (4 x (4 + 1)), final IPA 0x80000000 miss (4): 24
+ *             reads, 5 lookups, 0 hits
+ *   2 0x2000  T0..T3 hit (4 x 1), IPA 0x80001000 miss (4): 8; 5 lookups, 4 hits
+ *   3 1 GiB   T0, T1 hit (2 x 1), T2', T3' miss (2 x 5), IPA 0x80001000 hit: 12;
+ *             5 lookups, 3 hits
+ *   4 TLBI_S2_IPA (clears the IPA cache), then 0x3000: cold again, 24 reads,
+ *             5 lookups, 0 hits
+ * With the cache: 68 reads, 20 lookups, 7 hits. Without: 4 x 24 = 96, so 28
+ * reads saved. The lookup latency is paid once per nested walk: step 1
+ * (same reads either way) is exactly IPA_LAT slower with the cache, step 2
+ * IPA_LAT - 16 reads faster.
+ */
+void test_smmuv3_ipa_cache(void)
+{
+    const sim_tick_t IPA_LAT = 3 * NS;
+    sim_tick_t lat[2][4];
+    uint64_t reads[2];
+
+    for (int on = 0; on < 2; on++) {
+        static const uint64_t iova[4] = { 0x1000, 0x2000, UINT64_C(1) << 30, 0x3000 };
+        static const uint64_t pa[4] = { UINT64_C(0x400000000), UINT64_C(0x400001000),
+                                        UINT64_C(0x400001000), UINT64_C(0x400002000) };
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable s1, s2;
+        struct smmuv3_ste ste = { SMMUV3_STE_NESTED, 3, NULL, false };
+        struct smmuv3_cd cd = { true, 9, NULL };
+        struct smmuv3_cmd cmd;
+        struct iommu *mmu;
+        struct iommu_req r;
+        char err[256];
+
+        cfg_default(&c);
+        c.smmu_tlb.enable = false;
+        c.wc_enable = false;
+        c.ipa_cache = (struct smmuv3_cache_cfg){ on != 0, 8, 0, IOTLB_LRU, IPA_LAT };
+        setup(&f, &c);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x200000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s1, 0x1000, UINT64_C(0x80000000), 0x3000, IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s1, UINT64_C(1) << 30, UINT64_C(0x80001000), 0x1000,
+                                    IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x10000000), UINT64_C(0x300000000),
+                                    UINT64_C(0x200000), IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x80000000), UINT64_C(0x400000000),
+                                    0x4000, IOMMU_RW), 0);
+        ste.s2 = &s2;
+        cd.tt = &s1;
+        CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 1, &mmu, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 1, &ste), 0);
+        CU_ASSERT_EQUAL(smmuv3_cd_set(&f.s, 1, 0, &cd), 0);
+        for (int i = 0; i < 4; i++) {
+            uint64_t before = f.s.st.walk_reads;
+            static const uint64_t want_on[4] = { 24, 8, 12, 24 };
+
+            if (i == 3) {
+                memset(&cmd, 0, sizeof(cmd));
+                cmd.type = SMMUV3_CMD_TLBI_S2_IPA;
+                cmd.vmid = 3;
+                cmd.addr = UINT64_C(0x80000000);
+                cmd.size = 0x4000;
+                smmuv3_cmdq_submit(&f.s, &cmd, 1, sim_now(&f.sim));
+                sim_run(&f.sim);
+            }
+            lat[on][i] = xlate(&f, mmu, iova[i], IOMMU_RO, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, pa[i]);
+            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, on ? want_on[i] : 24);
+        }
+        CU_ASSERT_EQUAL(f.s.st.walks, 4);
+        CU_ASSERT_EQUAL(f.s.walker.st.ipa_lookups, on ? 20 : 0);
+        CU_ASSERT_EQUAL(f.s.walker.st.ipa_hits, on ? 7 : 0);
+        reads[on] = f.s.st.walk_reads;
+        teardown(&f);
+        pgtable_destroy(&s1);
+        pgtable_destroy(&s2);
+    }
+    CU_ASSERT_EQUAL(reads[0], 96);
+    CU_ASSERT_EQUAL(reads[1], 68);
+    CU_ASSERT_EQUAL(reads[0] - reads[1], 28);
+    CU_ASSERT_EQUAL(lat[1][0], lat[0][0] + IPA_LAT);
+    CU_ASSERT_EQUAL(lat[1][1] + 16 * M, lat[0][1] + IPA_LAT);
 }

@@ -545,12 +545,20 @@ static void walk_phase(struct sim_event *ev, void *arg)
     x->wr.iova = req->iova;
     x->wr.done = walk_done;
     x->wr.ctx = x;
-    if (s->cfg.wc_enable && s->cfg.wc_lat) {
-        sim_event_init(&x->ev, walk_go, x, SIM_PRIO_DEFAULT);
-        sim_event_schedule(s->sim, &x->ev, sim_now(s->sim) + s->cfg.wc_lat);
-    } else {
-        walk_start(&s->walker, &x->wr);
+    {
+        /* Walk caches first, then (nested walks) the IPA cache: each
+         * lookup latency is paid once before the walk starts. */
+        sim_tick_t d = s->cfg.wc_enable ? s->cfg.wc_lat : 0;
+
+        if (x->wr.s2 && s->walker.ipa)
+            d += s->cfg.ipa_cache.lat;
+        if (d) {
+            sim_event_init(&x->ev, walk_go, x, SIM_PRIO_DEFAULT);
+            sim_event_schedule(s->sim, &x->ev, sim_now(s->sim) + d);
+            return;
+        }
     }
+    walk_start(&s->walker, &x->wr);
 }
 
 static void prefetch_done(struct walk_req *wr)
@@ -890,7 +898,8 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
     if ((r = check_cache(&cfg->utlb, "utlb", path, err, errlen)) ||
         (r = check_cache(&cfg->tlb, "tlb", path, err, errlen)) ||
         (r = check_cache(&cfg->smmu_tlb, "smmu_tlb", path, err, errlen)) ||
-        (r = check_cache(&cfg->cfg_cache, "cfg", path, err, errlen)))
+        (r = check_cache(&cfg->cfg_cache, "cfg", path, err, errlen)) ||
+        (r = check_cache(&cfg->ipa_cache, "ipa_cache", path, err, errlen)))
         return r;
     s->sim = sim;
     s->mem = mem;
@@ -950,6 +959,15 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
         r = cache_init(&s->smmu_tlb, &t, cfg->seed + 7, path, err, errlen);
         if (!r)
             r = cache_init(&s->cfg_cache, &c, cfg->seed + 8, path, err, errlen);
+        /* The walker consults the IPA cache for every stage-2 translation
+         * of a nested walk (table addresses and the final IPA). */
+        if (!r && cfg->ipa_cache.enable) {
+            struct smmuv3_cache_cfg ic = cfg->ipa_cache;
+
+            r = cache_init(&s->ipa_cache, &ic, cfg->seed + 9, path, err, errlen);
+            if (!r)
+                s->walker.ipa = &s->ipa_cache;
+        }
         if (r) {
             smmuv3_destroy(s);
             return r;
@@ -987,6 +1005,10 @@ void smmuv3_destroy(struct smmuv3 *s)
     smmuv3_cmdq_destroy(s);
     walker_destroy(&s->walker);
     iotlb_destroy(&s->smmu_tlb);
+    if (s->walker.ipa) {
+        iotlb_destroy(&s->ipa_cache);
+        s->walker.ipa = NULL;
+    }
     iotlb_destroy(&s->cfg_cache);
     free(s->ste);
     free(s->cd);
@@ -1008,6 +1030,8 @@ void smmuv3_reset_stats(struct smmuv3 *s)
     lathist_reset(&s->st.walk_lat);
     iotlb_reset_stats(&s->smmu_tlb);
     iotlb_reset_stats(&s->cfg_cache);
+    if (s->walker.ipa)
+        iotlb_reset_stats(&s->ipa_cache);
     walker_reset_stats(&s->walker);
     for (unsigned st = 0; st < 2; st++)
         for (unsigned d = 0; d < PGTABLE_MAX_LEVELS; d++)

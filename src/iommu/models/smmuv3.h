@@ -124,6 +124,8 @@ struct smmuv3_cache_cfg {
 struct smmuv3_cfg {
     struct smmuv3_cache_cfg utlb, tlb;      /* per device interface */
     struct smmuv3_cache_cfg smmu_tlb, cfg_cache;
+    struct smmuv3_cache_cfg ipa_cache;      /* gem5 ipa_cache_*: stage-2 results of nested
+                                             * walks; its lat is paid once per nested walk */
     bool wc_enable;
     unsigned wc_entries[2][4];              /* [stage-1][level L0..L3]; L3 unused */
     unsigned wc_levels[2];                  /* enable masks, bit L = level L */
@@ -262,6 +264,7 @@ struct smmuv3 {
     struct smmuv3_cd *cd;                   /* [max_streams x ssids_per_stream] */
     struct smmuv3_ifc **ifc;                /* [max_streams], created on demand */
     struct iotlb smmu_tlb, cfg_cache;
+    struct iotlb ipa_cache;                 /* live when cfg.ipa_cache.enable */
     struct walker walker;
     struct smmuv3_xlate *xl;                /* [xlate_slots] */
     struct smmuv3_xlate *xl_free;

@@ -103,6 +103,12 @@ void smmuv3_cmd_apply(struct smmuv3 *s, const struct smmuv3_cmd *c)
          * keep their table entries (a stale one only mis-times a walk).
          */
         tlbs_inval(s, smmuv3_tag(SMMUV3_STE_S2, c->vmid, 0), false, true, c->addr, c->size);
+        /* The IPA cache holds translations, not just timing: a stale entry
+         * would complete a walk with an unmapped IPA. It is tagged by the
+         * nested context, not by VMID alone, so all of it goes (costs only
+         * refills). */
+        if (s->walker.ipa)
+            iotlb_inval_global(s->walker.ipa);
         break;
     case SMMUV3_CMD_TLBI_NSNH_ALL:
         tlbs_inval(s, 0, true, false, 0, 0);

@@ -31,7 +31,9 @@ static const char *const fault_names[] = { "terminate", "stall", NULL };
     X(UTLB, "utlb", "32", "0", "true", "1cycles", "micro TLB of each device interface")  \
     X(TLB, "tlb", "2048", "4", "true", "3cycles", "main TLB of each device interface")   \
     X(STLB, "smmu_tlb", "2048", "4", "false", "3cycles", "the SMMU's TLB (gem5's SMMUv3.tlb_*)") \
-    X(CFG, "cfg", "64", "4", "true", "3cycles", "config cache (STEs and CDs)")
+    X(CFG, "cfg", "64", "4", "true", "3cycles", "config cache (STEs and CDs)")      \
+    X(IPA, "ipa_cache", "128", "4", "false", "3cycles",                                 \
+      "IPA cache (stage-2 IPA->PA results of nested walks, by domain)")
 
 #define SMMU_WALK(X) X(S1L0, 0, 0, "4") X(S1L1, 0, 1, "28") X(S1L2, 0, 2, "348") \
                      X(S2L0, 1, 0, "4") X(S2L1, 1, 1, "28") X(S2L2, 1, 2, "92")
@@ -159,7 +161,7 @@ enum {
     R_TRANSLATIONS, R_FAULTS, R_MEAN_LATENCY, R_WALKS, R_WALK_READS, R_MERGED,
     R_STE_FETCHES, R_CD_FETCHES, R_BYPASS, R_ABORTS,
     R_UTLB_LOOKUPS, R_UTLB_HITS, R_TLB_LOOKUPS, R_TLB_HITS, R_STLB_LOOKUPS, R_STLB_HITS,
-    R_CFG_LOOKUPS, R_CFG_HITS,
+    R_CFG_LOOKUPS, R_CFG_HITS, R_IPA_LOOKUPS, R_IPA_HITS,
 #define E_(id, s, l, d) R_WC_##id##_LOOKUPS, R_WC_##id##_HITS,
     SMMU_WALK(E_)
 #undef E_
@@ -190,6 +192,10 @@ static const struct sim_readout sm_readouts[] = {
     [R_STLB_HITS] = { "smmu_tlb_hits", "lookups", "SMMU TLB hits" },
     [R_CFG_LOOKUPS] = { "cfg_lookups", "lookups", "config cache lookups (STE and CD)" },
     [R_CFG_HITS] = { "cfg_hits", "lookups", "config cache hits" },
+    [R_IPA_LOOKUPS] = { "ipa_cache_lookups", "lookups",
+                        "IPA cache lookups (one per stage-2 translation of a nested walk)" },
+    [R_IPA_HITS] = { "ipa_cache_hits", "lookups",
+                     "IPA cache hits (each saves that stage-2 sub-walk's reads)" },
 #define E_(id, s, l, d) \
     [R_WC_##id##_LOOKUPS] = { "walk_" #id "_lookups", "lookups", "walk cache " #id " lookups" }, \
     [R_WC_##id##_HITS] = { "walk_" #id "_hits", "lookups", "walk cache " #id " hits" },
@@ -280,6 +286,7 @@ static int sm_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     cache_cfg(v, P_TLB_ENTRIES, &clk, &c.tlb);
     cache_cfg(v, P_STLB_ENTRIES, &clk, &c.smmu_tlb);
     cache_cfg(v, P_CFG_ENTRIES, &clk, &c.cfg_cache);
+    cache_cfg(v, P_IPA_ENTRIES, &clk, &c.ipa_cache);
 #define E_(id, s, l, d) c.wc_entries[s][l] = (unsigned)v[P_WALK_##id].i;
     SMMU_WALK(E_)
 #undef E_
@@ -393,6 +400,8 @@ static double sm_read(const struct sim_object *obj, unsigned idx)
     case R_STLB_HITS:      return (double)s->smmu_tlb.st.hits;
     case R_CFG_LOOKUPS:    return (double)s->cfg_cache.st.lookups;
     case R_CFG_HITS:       return (double)s->cfg_cache.st.hits;
+    case R_IPA_LOOKUPS:    return (double)s->walker.st.ipa_lookups;
+    case R_IPA_HITS:       return (double)s->walker.st.ipa_hits;
 #define E_(id, sg, l, d) \
     case R_WC_##id##_LOOKUPS: return (double)s->walker.st.pwc_lookups[sg][l + 1]; \
     case R_WC_##id##_HITS:    return (double)s->walker.st.pwc_hits[sg][l + 1];
