@@ -17,6 +17,9 @@
     TEST(engine_clock, test_clock_fractional_period_rounding)                \
     TEST(engine_clock, test_clock_no_drift)                                  \
     TEST(engine_clock, test_clock_round_trip)                                \
+    SUITE(engine_fifo)                                                       \
+    TEST(engine_fifo, test_fifo_same_run_as_plain_events)                   \
+    TEST(engine_fifo, test_fifo_out_of_order_and_errors)                    \
     SUITE(engine_event)                                                      \
     TEST(engine_event, test_event_order_by_time)                             \
     TEST(engine_event, test_event_order_by_priority)                         \

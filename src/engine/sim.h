@@ -71,11 +71,15 @@ static inline uint64_t sim_events_pending(const struct sim *s)
     return sim_eventq_count(&s->q);
 }
 
-/*
- * Schedule ev at tick `when` (inline: it is on every model's hot path). Errors: SIM_EBUSY if ev is already scheduled
- * (use sim_event_reschedule), SIM_EPAST if when < sim_now(), SIM_ERANGE if
- * when is SIM_TICK_MAX, SIM_ENOMEM if the queue could not grow.
- */
+/* The FIFO place of an event of priority @prio scheduled now (see
+ * sim_event_schedule_as). 56 bits of sequence: 7e16 schedules, centuries at
+ * 10^8 per second. */
+static inline uint64_t sim_event_order_take(struct sim *s, int prio)
+{
+    return ((uint64_t)(uint8_t)(prio + 128) << 56) |
+           (s->seq++ & ((UINT64_C(1) << 56) - 1));
+}
+
 /* Insert ev at `when` once the checks have passed (internal). */
 static inline int sim__event_insert(struct sim *s, struct sim_event *ev,
                                     sim_tick_t when)
@@ -85,13 +89,17 @@ static inline int sim__event_insert(struct sim *s, struct sim_event *ev,
     if (err)
         return err;
     ev->when = when;
-    /* 56 bits of sequence: 7e16 schedules, centuries at 10^8 per second. */
-    ev->order = ((uint64_t)(uint8_t)(ev->prio + 128) << 56) |
-                (s->seq++ & ((UINT64_C(1) << 56) - 1));
+    ev->order = sim_event_order_take(s, ev->prio);
     sim_eventq_insert(&s->q, ev);
     return 0;
 }
 
+/*
+ * Schedule ev at tick `when` (inline: it is on every model's hot path).
+ * Errors: SIM_EBUSY if ev is already scheduled (use sim_event_reschedule),
+ * SIM_EPAST if when < sim_now(), SIM_ERANGE if when is SIM_TICK_MAX,
+ * SIM_ENOMEM if the queue could not grow.
+ */
 static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
                                      sim_tick_t when)
 {
@@ -102,6 +110,34 @@ static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
     if (when == SIM_TICK_MAX)
         return SIM_ERANGE;
     return sim__event_insert(s, ev, when);
+}
+
+/*
+ * Deferred scheduling, for structures that hold events outside the event set
+ * and insert them later (fifo.h): sim_event_order_take() takes the FIFO
+ * place an event of priority @prio scheduled now would get, and
+ * sim_event_schedule_as() schedules ev with a place taken earlier. An event
+ * so scheduled runs exactly where it would have run had it been scheduled
+ * when its place was taken. Errors as sim_event_schedule().
+ */
+static inline int sim_event_schedule_as(struct sim *s, struct sim_event *ev,
+                                        sim_tick_t when, uint64_t order)
+{
+    int err;
+
+    if (sim_event_is_scheduled(ev))
+        return SIM_EBUSY;
+    if (when < s->now)
+        return SIM_EPAST;
+    if (when == SIM_TICK_MAX)
+        return SIM_ERANGE;
+    err = sim_eventq_reserve(&s->q);
+    if (err)
+        return err;
+    ev->when = when;
+    ev->order = order;
+    sim_eventq_insert(&s->q, ev);
+    return 0;
 }
 
 /* Schedule ev `delay` ticks from now (SIM_ERANGE on overflow). */
