@@ -285,4 +285,10 @@
     SUITE(plugin_registry)                                                   \
     TEST(plugin_registry, test_plugin_registry_add_and_truncate)             \
     TEST(plugin_registry, test_plugin_registry_refusals)                     \
-    TEST(plugin_registry, test_plugin_iommu_table_add_and_truncate)
+    TEST(plugin_registry, test_plugin_iommu_table_add_and_truncate)         \
+    SUITE(mem_pgtable_granule)                                               \
+    TEST(mem_pgtable_granule, test_pgtable_granule_levels)                   \
+    TEST(mem_pgtable_granule, test_pgtable_granule_16k_map_walk)             \
+    TEST(mem_pgtable_granule, test_pgtable_granule_64k_map_walk)             \
+    TEST(mem_pgtable_granule, test_pgtable_granule_64k_pgsize_and_unmap)     \
+    TEST(mem_pgtable_granule, test_pgtable_granule_bad_input)

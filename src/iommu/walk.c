@@ -66,9 +66,24 @@ void walker_destroy(struct walker *w)
     sim_resource_destroy(&w->slots);
 }
 
+/* The input bits the first @depth reads of a walk of @pt consume (their
+ * widths follow the table's granule). */
 static inline uint64_t prefix_of(const struct pgtable *pt, uint64_t addr, unsigned depth)
 {
-    return addr >> (PGTABLE_PAGE_SHIFT + 9 * (pt->levels - depth));
+    return addr >> pgtable_level_shift(pt, pt->levels - depth + 1);
+}
+
+/* The PWC that holds what @depth reads of a walk of @pt found: depth
+ * itself, or (pwc_by_level) the Arm level of the last read + 1; 0: none. */
+static inline unsigned pwc_index(const struct walker *w, const struct pgtable *pt,
+                                 unsigned depth)
+{
+    int k;
+
+    if (!w->cfg.pwc_by_level)
+        return depth;
+    k = 4 - (int)pt->levels + (int)depth;
+    return k >= 1 && k < PGTABLE_MAX_LEVELS ? (unsigned)k : 0;
 }
 
 /*
@@ -81,29 +96,33 @@ static int plan_stage(struct walker *w, struct walk_req *r, unsigned stage,
                       unsigned *skip_out)
 {
     int st = pgtable_walk(pt, addr, path, res);
-    unsigned skip = 0, d;
+    unsigned skip = 0, d, k;
+    /* Deepest cacheable depth: the last table read; the leaf too (pwc_leaf)
+     * when the walk found one. */
+    unsigned top = path->n ? path->n - (w->cfg.pwc_leaf && st == 0 ? 0 : 1) : 0;
 
-    for (d = path->n ? path->n - 1 : 0; d >= 1; d--) {
+    for (d = top; d >= 1; d--) {
         struct iotlb_hit h;
 
-        if (!w->pwc_on[stage][d])
+        k = pwc_index(w, pt, d);
+        if (!w->pwc_on[stage][k])
             continue;
         if (count)
-            w->st.pwc_lookups[stage][d]++;
+            w->st.pwc_lookups[stage][k]++;
         /* iotlb counts its own hits; a peek would disturb LRU, so a plan
          * without @count still looks up: walk_plan is for tests only. */
-        if (iotlb_lookup(&w->pwc[stage][d], r->domain, 0,
+        if (iotlb_lookup(&w->pwc[stage][k], r->domain, 0,
                          prefix_of(pt, addr, d) << 12, &h)) {
             if (count)
-                w->st.pwc_hits[stage][d]++;
+                w->st.pwc_hits[stage][k]++;
             skip = d;
             break;
         }
     }
-    for (d = skip + 1; d < path->n; d++)
-        if (w->pwc_on[stage][d] && r->nfill < WALK_MAX_READS) {
+    for (d = skip + 1; d <= top; d++)
+        if (w->pwc_on[stage][k = pwc_index(w, pt, d)] && r->nfill < WALK_MAX_READS) {
             r->fill[r->nfill].stage = (uint8_t)stage;
-            r->fill[r->nfill].depth = (uint8_t)d;
+            r->fill[r->nfill].depth = (uint8_t)k;
             r->fill[r->nfill].prefix = prefix_of(pt, addr, d);
             r->nfill++;
         }

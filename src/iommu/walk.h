@@ -10,7 +10,20 @@
  * Page-walk caches (PWCs), one per depth d (1 .. levels-1) and stage: PWC d
  * remembers, for an IOVA prefix covering the top d levels, that the table
  * those d reads lead to is known. A hit at the deepest d skips d reads: a
- * 4-level walk is 4 reads cold and 1 read with warm PWCs. PWCs are filled
+ * 4-level walk is 4 reads cold and 1 read with warm PWCs. The prefix is the
+ * IOVA above the bits the remaining levels index, so its width follows the
+ * table's granule (4 KiB: 9 bits a level; 64 KiB: 13, so two IOVAs 64 KiB
+ * apart share every prefix but the leaf's).
+ *
+ * Two options serve Arm's walk caches (gem5 SMMUv3, walk_S1L0..walk_S2L3):
+ *  - pwc_by_level: PWC index k holds entries read at Arm level k - 1 (the
+ *    leaf level of any granule is L3, index 4), not depth k; a 3-level
+ *    64 KiB-granule walk starts at L1, so its first read is cached at index
+ *    2, where a 4-level 4 KiB walk's second read is. Index = 4 - levels + d.
+ *  - pwc_leaf: a leaf entry is cached too, at its level's index (a 2 MiB
+ *    block at L2, a page at L3), and a hit there skips every read of the
+ *    stage (gem5's walkCacheUpdate(..., leaf = true)).
+ * Both are off for every x86 model (depth indexing, tables only). PWCs are filled
  * when a walk completes. They model timing only: the answer always comes
  * from the current tables, so a missed PWC invalidation can understate a
  * walk's cost but never return a wrong translation. Models invalidate them
@@ -46,6 +59,8 @@ struct walk_cfg {
     unsigned pwc_ways;                      /* 0: fully associative */
     unsigned pwc_ways_at[PGTABLE_MAX_LEVELS]; /* per depth; 0: pwc_ways applies */
     unsigned pte_bytes;                     /* bytes per PTE read (8) */
+    bool pwc_by_level;                      /* index by Arm level + 1, not depth */
+    bool pwc_leaf;                          /* leaves are cached at their level too */
     const char *path;
 };
 

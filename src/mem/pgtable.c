@@ -8,6 +8,12 @@
  * Keeping host pointers (not simulated addresses) in table entries makes a
  * walk one dependent load per level, the same as the hardware it models; the
  * node's simulated address is kept in the node for the timing model.
+ *
+ * A node holds as many entries as its level indexes: 2^bits (512, 2048 or
+ * 8192 by granule), or fewer at the top level when the input size leaves it
+ * fewer bits (a 48-bit 16 KiB-granule root has 2). Its host size is sized
+ * to that, so a 64 KiB-granule table costs 64 KiB of host memory as it
+ * would of the target's.
  */
 #include "mem/pgtable.h"
 
@@ -24,17 +30,25 @@
 struct pgtable_node {
     uint64_t addr;                  /* simulated address of this table */
     uint32_t used;                  /* non-empty entries */
-    uint64_t e[PGTABLE_ENTRIES];
+    uint64_t e[];                   /* level_entries() of them */
 };
 
-static inline unsigned level_shift(unsigned level)
+/* Entries of a table at @level: 2^bits, the top level what the input leaves. */
+static inline unsigned level_entries(const struct pgtable *pt, unsigned level)
 {
-    return PGTABLE_PAGE_SHIFT + 9 * (level - 1);
+    if (level == pt->levels)
+        return 1u << (pt->ia_bits - pgtable_level_shift(pt, level));
+    return 1u << pt->bits;
 }
 
-static inline unsigned pte_index(uint64_t iova, unsigned level)
+static inline unsigned pte_index(const struct pgtable *pt, uint64_t iova, unsigned level)
 {
-    return (unsigned)(iova >> level_shift(level)) & (PGTABLE_ENTRIES - 1);
+    return (unsigned)(iova >> pgtable_level_shift(pt, level)) & ((1u << pt->bits) - 1);
+}
+
+static inline size_t node_bytes(const struct pgtable *pt, unsigned level)
+{
+    return sizeof(struct pgtable_node) + (size_t)level_entries(pt, level) * sizeof(uint64_t);
 }
 
 static inline struct pgtable_node *pte_table(uint64_t pte)
@@ -47,21 +61,25 @@ static inline int pte_is_leaf(uint64_t pte)
     return (pte & PTE_LEAF) != 0;
 }
 
-static void leaf_result(uint64_t pte, unsigned level, struct pgtable_result *r)
+static void leaf_result(const struct pgtable *pt, uint64_t pte, unsigned level,
+                        struct pgtable_result *r)
 {
-    r->addr_mask = pgtable_level_size(level) - 1;
+    r->addr_mask = pgtable_leaf_size(pt, level) - 1;
     r->translated_addr = pte & PTE_ADDR & ~r->addr_mask;
     r->perm = (unsigned)(pte >> PTE_PERM_SHIFT) & 3u;
     r->level = level;
 }
 
-static struct pgtable_node *node_new(struct pgtable *pt)
+static struct pgtable_node *node_new(struct pgtable *pt, unsigned level)
 {
-    struct pgtable_node *n = calloc(1, sizeof(*n));
+    size_t bytes = node_bytes(pt, level);
+    struct pgtable_node *n = calloc(1, bytes);
 
     if (!n)
         return NULL;
-    n->addr = pt->table_base + pt->next_node++ * 4096u;
+    /* Every table takes one granule of simulated memory (a partial top
+     * table too: Arm aligns it to its size, which is at most a granule). */
+    n->addr = pt->table_base + (pt->next_node++ << pt->page_shift);
     pt->st.nodes++;
     if (pt->st.nodes > pt->st.nodes_max)
         pt->st.nodes_max = pt->st.nodes;
@@ -74,34 +92,69 @@ static void node_free(struct pgtable *pt, struct pgtable_node *n)
     free(n);
 }
 
+/* log2 of a granule the Arm ARM defines (4, 16, 64 KiB), else 0. */
+static unsigned granule_shift(uint64_t granule)
+{
+    switch (granule) {
+    case 4096: return 12;
+    case 16384: return 14;
+    case 65536: return 16;
+    default: return 0;
+    }
+}
+
+unsigned pgtable_levels_for(uint64_t granule, unsigned ia_bits)
+{
+    unsigned ps = granule_shift(granule), bits = ps - 3;   /* 8-byte descriptors */
+
+    if (!ps || ia_bits <= ps)
+        return 0;
+    return (ia_bits - ps + bits - 1) / bits;
+}
+
+int pgtable_init_granule(struct pgtable *pt, uint64_t granule, unsigned ia_bits,
+                         uint64_t pgsize_bitmap, uint64_t table_base)
+{
+    unsigned ps = granule_shift(granule), levels = pgtable_levels_for(granule, ia_bits), l;
+    uint64_t allowed = 0;
+
+    memset(pt, 0, sizeof(*pt));
+    if (!ps || ia_bits > 57 || levels < 2 || levels > PGTABLE_MAX_LEVELS)
+        return SIM_EINVAL;
+    pt->levels = levels;
+    pt->page_shift = (uint8_t)ps;
+    pt->bits = (uint8_t)(ps - 3);
+    pt->ia_bits = (uint8_t)ia_bits;
+    for (l = 1; l <= levels; l++)
+        allowed |= pgtable_leaf_size(pt, l);
+    if (!(pgsize_bitmap & granule) || (pgsize_bitmap & ~allowed) ||
+        (table_base & (granule - 1))) {
+        memset(pt, 0, sizeof(*pt));
+        return SIM_EINVAL;
+    }
+    pt->pgsize_bitmap = pgsize_bitmap;
+    pt->table_base = table_base;
+    pt->root = node_new(pt, levels);
+    return pt->root ? 0 : SIM_ENOMEM;
+}
+
 int pgtable_init(struct pgtable *pt, unsigned levels, uint64_t pgsize_bitmap,
                  uint64_t table_base)
 {
-    uint64_t allowed = 0;
-    unsigned l;
-
-    memset(pt, 0, sizeof(*pt));
-    if (levels < 3 || levels > PGTABLE_MAX_LEVELS)
+    if (levels < 3 || levels > PGTABLE_MAX_LEVELS) {
+        memset(pt, 0, sizeof(*pt));
         return SIM_EINVAL;
-    for (l = 1; l <= levels; l++)
-        allowed |= pgtable_level_size(l);
-    if (!(pgsize_bitmap & pgtable_level_size(1)) || (pgsize_bitmap & ~allowed))
-        return SIM_EINVAL;
-    if (table_base & 0xfff)
-        return SIM_EINVAL;
-    pt->levels = levels;
-    pt->pgsize_bitmap = pgsize_bitmap;
-    pt->table_base = table_base;
-    pt->root = node_new(pt);
-    return pt->root ? 0 : SIM_ENOMEM;
+    }
+    return pgtable_init_granule(pt, 4096, PGTABLE_PAGE_SHIFT + 9 * levels, pgsize_bitmap,
+                                table_base);
 }
 
 static void free_tree(struct pgtable *pt, struct pgtable_node *n, unsigned level)
 {
-    unsigned i;
+    unsigned i, ne = level_entries(pt, level);
 
     if (level > 1)
-        for (i = 0; i < PGTABLE_ENTRIES; i++)
+        for (i = 0; i < ne; i++)
             if ((n->e[i] & PTE_PRESENT) && !pte_is_leaf(n->e[i]))
                 free_tree(pt, pte_table(n->e[i]), level - 1);
     node_free(pt, n);
@@ -136,13 +189,13 @@ static int map_one(struct pgtable *pt, uint64_t iova, uint64_t pa,
     unsigned level;
 
     for (level = pt->levels; level > leaf_level; level--) {
-        uint64_t *pte = &n->e[pte_index(iova, level)];
+        uint64_t *pte = &n->e[pte_index(pt, iova, level)];
 
         if (*pte & PTE_PRESENT) {
             if (pte_is_leaf(*pte))
                 return SIM_EEXIST;
         } else {
-            struct pgtable_node *c = node_new(pt);
+            struct pgtable_node *c = node_new(pt, level - 1);
 
             if (!c)
                 return SIM_ENOMEM;
@@ -152,7 +205,7 @@ static int map_one(struct pgtable *pt, uint64_t iova, uint64_t pa,
         n = pte_table(*pte);
     }
     {
-        uint64_t *pte = &n->e[pte_index(iova, leaf_level)];
+        uint64_t *pte = &n->e[pte_index(pt, iova, leaf_level)];
 
         if (*pte & PTE_PRESENT)
             return SIM_EEXIST;      /* a leaf, or a table with leaves below */
@@ -170,13 +223,13 @@ int pgtable_map(struct pgtable *pt, uint64_t iova, uint64_t pa, uint64_t size,
     uint64_t done = 0;
     int err = 0;
 
-    if (!size || ((iova | pa | size) & 0xfff) || !perm || (perm & ~3u))
+    if (!size || ((iova | pa | size) & (pgtable_granule(pt) - 1)) || !perm || (perm & ~3u))
         return SIM_EINVAL;
     if (iova + size < iova || iova + size > pgtable_span(pt) || pa + size < pa)
         return SIM_ERANGE;
     while (done < size) {
         uint64_t pg = pick_pgsize(pt, iova + done, pa + done, size - done);
-        unsigned level = (unsigned)(__builtin_ctzll(pg) - PGTABLE_PAGE_SHIFT) / 9 + 1;
+        unsigned level = (unsigned)(__builtin_ctzll(pg) - pt->page_shift) / pt->bits + 1;
 
         err = map_one(pt, iova + done, pa + done, level, perm);
         if (err)
@@ -197,12 +250,12 @@ int pgtable_lookup(const struct pgtable *pt, uint64_t iova,
     if (iova >= pgtable_span(pt))
         return SIM_EFAULT;
     for (level = pt->levels; level >= 1; level--) {
-        uint64_t pte = n->e[pte_index(iova, level)];
+        uint64_t pte = n->e[pte_index(pt, iova, level)];
 
         if (!(pte & PTE_PRESENT))
             return SIM_EFAULT;
         if (pte_is_leaf(pte)) {
-            leaf_result(pte, level, r);
+            leaf_result(pt, pte, level, r);
             return 0;
         }
         n = pte_table(pte);
@@ -220,7 +273,7 @@ int pgtable_walk(const struct pgtable *pt, uint64_t iova,
     if (iova >= pgtable_span(pt))
         return SIM_EFAULT;      /* beyond the address width: no read made */
     for (level = pt->levels; level >= 1; level--) {
-        unsigned idx = pte_index(iova, level);
+        unsigned idx = pte_index(pt, iova, level);
         uint64_t pte = n->e[idx];
 
         path->pte_addr[path->n] = n->addr + 8u * idx;
@@ -229,7 +282,7 @@ int pgtable_walk(const struct pgtable *pt, uint64_t iova,
         if (!(pte & PTE_PRESENT))
             return SIM_EFAULT;
         if (pte_is_leaf(pte)) {
-            leaf_result(pte, level, r);
+            leaf_result(pt, pte, level, r);
             return 0;
         }
         n = pte_table(pte);
@@ -252,10 +305,11 @@ struct range_op {
 static void unmap_rec(struct range_op *op, struct pgtable_node *n,
                       unsigned level, uint64_t base)
 {
-    uint64_t sz = pgtable_level_size(level);
+    uint64_t sz = pgtable_leaf_size(op->pt, level);
     unsigned i = op->lo > base ? (unsigned)((op->lo - base) / sz) : 0;
+    unsigned ne = level_entries(op->pt, level);
 
-    for (; i < PGTABLE_ENTRIES; i++) {
+    for (; i < ne; i++) {
         uint64_t va = base + (uint64_t)i * sz;
         uint64_t pte = n->e[i];
 
@@ -266,7 +320,7 @@ static void unmap_rec(struct range_op *op, struct pgtable_node *n,
         if (pte_is_leaf(pte)) {
             struct pgtable_result r;
 
-            leaf_result(pte, level, &r);
+            leaf_result(op->pt, pte, level, &r);
             n->e[i] = 0;
             n->used--;
             op->pt->st.unmaps++;
@@ -296,7 +350,7 @@ int pgtable_unmap(struct pgtable *pt, uint64_t iova, uint64_t size,
 
     if (unmapped)
         *unmapped = 0;
-    if (!size || ((iova | size) & 0xfff))
+    if (!size || ((iova | size) & (pgtable_granule(pt) - 1)))
         return SIM_EINVAL;
     if (iova + size < iova || iova + size > pgtable_span(pt))
         return SIM_ERANGE;
@@ -314,10 +368,11 @@ int pgtable_unmap(struct pgtable *pt, uint64_t iova, uint64_t size,
 static void each_rec(struct range_op *op, const struct pgtable_node *n,
                      unsigned level, uint64_t base)
 {
-    uint64_t sz = pgtable_level_size(level);
+    uint64_t sz = pgtable_leaf_size(op->pt, level);
     unsigned i = op->lo > base ? (unsigned)((op->lo - base) / sz) : 0;
+    unsigned ne = level_entries(op->pt, level);
 
-    for (; i < PGTABLE_ENTRIES; i++) {
+    for (; i < ne; i++) {
         uint64_t va = base + (uint64_t)i * sz;
         uint64_t pte = n->e[i];
 
@@ -328,7 +383,7 @@ static void each_rec(struct range_op *op, const struct pgtable_node *n,
         if (pte_is_leaf(pte)) {
             struct pgtable_result r;
 
-            leaf_result(pte, level, &r);
+            leaf_result(op->pt, pte, level, &r);
             op->lcb(op->arg, va, &r);
         } else {
             each_rec(op, pte_table(pte), level - 1, va);
@@ -339,7 +394,8 @@ static void each_rec(struct range_op *op, const struct pgtable_node *n,
 void pgtable_for_each(const struct pgtable *pt, uint64_t start, uint64_t end,
                       pgtable_leaf_cb cb, void *arg)
 {
-    struct range_op op = { .lo = start, .hi = end, .lcb = cb, .arg = arg };
+    struct range_op op = { .pt = (struct pgtable *)pt, .lo = start, .hi = end, .lcb = cb,
+                           .arg = arg };
 
     if (start > end || start >= pgtable_span(pt))
         return;
@@ -348,5 +404,9 @@ void pgtable_for_each(const struct pgtable *pt, uint64_t start, uint64_t end,
 
 size_t pgtable_mem_bytes(const struct pgtable *pt)
 {
-    return sizeof(*pt) + (size_t)pt->st.nodes * sizeof(struct pgtable_node);
+    /* Every node is a full table but the root, which may be smaller. */
+    if (!pt->st.nodes)
+        return sizeof(*pt);
+    return sizeof(*pt) + node_bytes(pt, pt->levels) +
+           (size_t)(pt->st.nodes - 1) * node_bytes(pt, 1);
 }

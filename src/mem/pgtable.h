@@ -1,21 +1,38 @@
 /*
  * pgtable.h - sparse radix page tables, one per domain (or per stage).
  *
- * The x86-64 / Arm 4 KiB-granule shape: 3, 4 or 5 levels of 512 entries,
- * 9 bits of IOVA per level above a 12-bit page offset (39, 48 or 57-bit
- * IOVAs). Level 1 is the last level (4 KiB pages); a leaf may sit at any
- * level whose page size is in the table's page-size bitmap (2 MiB at level 2,
- * 1 GiB at level 3, ...), which is how huge pages are mapped.
+ * Each table has a translation granule (Arm DDI 0487, "VMSAv8-64
+ * translation table format": granule sizes and lookup levels):
+ *   4 KiB:  512 entries per table, 9 bits of input per level above a 12-bit
+ *           page offset (the x86-64 shape too); leaves 4 KiB, 2 MiB, 1 GiB;
+ *   16 KiB: 2048 entries, 11 bits per level, 14-bit offset; leaves 16 KiB,
+ *           32 MiB;
+ *   64 KiB: 8192 entries, 13 bits per level, 16-bit offset; leaves 64 KiB,
+ *           512 MiB.
+ * The number of levels follows from the input size as the Arm ARM derives
+ * it: levels = ceil((ia_bits - offset) / bits per level), the top level
+ * taking the bits left over (48-bit inputs: 4K -> 4 levels; 16K -> 4 levels
+ * whose top table has 2 entries; 64K -> 3 levels, top table 64 entries).
+ * pgtable_init() is the 4 KiB granule with 3, 4 or 5 levels (39, 48 or
+ * 57-bit IOVAs), which every x86 model uses; pgtable_init_granule() takes a
+ * granule and an input size (SMMUv3: CD.TG0/T0SZ, STE.S2TG/S2T0SZ).
+ *
+ * Level 1 is the last level (granule pages); a leaf may sit at any level
+ * whose page size is in the table's page-size bitmap (2 MiB at level 2,
+ * 1 GiB at level 3 with 4 KiB; 512 MiB at level 2 with 64 KiB), which is
+ * how huge pages (blocks) are mapped.
  *
  * Only tables that hold something exist, so memory is proportional to what
- * is mapped: one 4 KiB-ish node per 512 contiguous 4 KiB mappings, plus the
- * path above it. Tables emptied by an unmap are freed.
+ * is mapped: one node per table (a 4 KiB-granule node holds 512 entries, a
+ * 64 KiB one 8192), plus the path above it. Tables emptied by an unmap are
+ * freed.
  *
- * Every table node has a simulated address (table_base + 4 KiB x node
- * number) so that the walker can issue each PTE read to the memory model at
- * a realistic, distinct address; pgtable_walk() reports those addresses.
- * For a nested (stage-1 over stage-2) setup, a stage-1 table's addresses are
- * intermediate (guest-physical) addresses that stage 2 must map.
+ * Every table node has a simulated address (table_base + granule x node
+ * number: a 64 KiB-granule table occupies 64 KiB) so that the walker can
+ * issue each PTE read to the memory model at a realistic, distinct address;
+ * pgtable_walk() reports those addresses. For a nested (stage-1 over
+ * stage-2) setup, a stage-1 table's addresses are intermediate
+ * (guest-physical) addresses that stage 2 must map.
  *
  * Costs: lookup and walk O(levels); map and unmap O(levels) per page placed.
  * Nothing here is on an allocation-free path except lookup and walk.
@@ -27,8 +44,8 @@
 #include <stdint.h>
 
 #define PGTABLE_MAX_LEVELS 5
-#define PGTABLE_ENTRIES    512
-#define PGTABLE_PAGE_SHIFT 12
+#define PGTABLE_ENTRIES    512      /* of a 4 KiB-granule table */
+#define PGTABLE_PAGE_SHIFT 12       /* the 4 KiB granule */
 
 /* Permission bits of a mapping, the same values as iommu.h's access flags. */
 enum {
@@ -45,7 +62,13 @@ struct pgtable_stats {
 };
 
 struct pgtable {
-    unsigned levels;                /* 3, 4 or 5 */
+    unsigned levels;                /* 2 .. 5 (3 .. 5 with the 4 KiB granule) */
+    /* In what was padding after levels: the struct's size, and so
+     * pgtable_mem_bytes() of a 4 KiB table, are what they were before
+     * granules (a statistic of the generic model). */
+    uint8_t page_shift;             /* log2 of the granule: 12, 14 or 16 */
+    uint8_t bits;                   /* input bits per level: 9, 11 or 13 */
+    uint8_t ia_bits;                /* input size: the span is 2^ia_bits */
     uint64_t pgsize_bitmap;         /* allowed page sizes, bit n = 2^n bytes */
     uint64_t table_base;            /* simulated address of node 0 */
     uint64_t next_node;             /* node numbers handed out (never reused) */
@@ -58,7 +81,7 @@ struct pgtable_result {
     uint64_t translated_addr;       /* output address of the page (aligned) */
     uint64_t addr_mask;             /* page size - 1 */
     unsigned perm;                  /* PGTABLE_PERM_* */
-    unsigned level;                 /* level of the leaf: 1 = 4 KiB */
+    unsigned level;                 /* level of the leaf: 1 = a granule page */
 };
 
 /* The reads a hardware walker makes for one IOVA, root first. */
@@ -68,32 +91,65 @@ struct pgtable_path {
     unsigned level[PGTABLE_MAX_LEVELS];
 };
 
-/* Page size of a leaf at `level` (1-based). */
+/* Page size of a leaf at `level` (1-based) of a 4 KiB-granule table. */
 static inline uint64_t pgtable_level_size(unsigned level)
 {
     return UINT64_C(1) << (PGTABLE_PAGE_SHIFT + 9 * (level - 1));
 }
 
+/* Lowest input bit that indexes `level` (1-based) of this table's granule. */
+static inline unsigned pgtable_level_shift(const struct pgtable *pt, unsigned level)
+{
+    return pt->page_shift + pt->bits * (level - 1);
+}
+
+/* Page size of a leaf at `level` of this table. */
+static inline uint64_t pgtable_leaf_size(const struct pgtable *pt, unsigned level)
+{
+    return UINT64_C(1) << pgtable_level_shift(pt, level);
+}
+
+/* The table's granule in bytes (4096, 16384 or 65536). */
+static inline uint64_t pgtable_granule(const struct pgtable *pt)
+{
+    return UINT64_C(1) << pt->page_shift;
+}
+
 /*
- * levels 3..5; pgsize_bitmap must include 4 KiB and only sizes of levels
- * 1..levels (a 3-level VT-d or LPAE table holds 1 GiB leaves in its root).
- * SIM_EINVAL otherwise.
+ * The 4 KiB granule: levels 3..5; pgsize_bitmap must include 4 KiB and only
+ * sizes of levels 1..levels (a 3-level VT-d or LPAE table holds 1 GiB
+ * leaves in its root); table_base 4 KiB-aligned. SIM_EINVAL otherwise.
  */
 int pgtable_init(struct pgtable *pt, unsigned levels, uint64_t pgsize_bitmap,
                  uint64_t table_base);
+
+/*
+ * Any granule: granule 4096, 16384 or 65536 bytes; ia_bits the input size,
+ * at most 57 and giving at least 2 levels (more than 21 bits with 4 KiB, 25
+ * with 16 KiB, 29 with 64 KiB); pgsize_bitmap must include the granule and only leaf sizes of
+ * levels 1..levels; table_base aligned to the granule. SIM_EINVAL
+ * otherwise. pgtable_init(pt, L, b, t) is pgtable_init_granule(pt, 4096,
+ * 12 + 9 L, b, t).
+ */
+int pgtable_init_granule(struct pgtable *pt, uint64_t granule, unsigned ia_bits,
+                         uint64_t pgsize_bitmap, uint64_t table_base);
+
+/* The levels a table of @granule bytes needs for @ia_bits of input (0: bad granule). */
+unsigned pgtable_levels_for(uint64_t granule, unsigned ia_bits);
+
 void pgtable_destroy(struct pgtable *pt);
 
-/* Size of the IOVA space: 2^(12 + 9 levels). */
+/* Size of the IOVA space: 2^ia_bits (2^(12 + 9 levels) with 4 KiB). */
 static inline uint64_t pgtable_span(const struct pgtable *pt)
 {
-    return UINT64_C(1) << (PGTABLE_PAGE_SHIFT + 9 * pt->levels);
+    return UINT64_C(1) << pt->ia_bits;
 }
 
 /*
  * Map [iova, iova + size) to [pa, pa + size) with perm (non-zero), placing
  * at each step the largest page size that the bitmap allows, that fits the
  * remaining size and to which both iova and pa are aligned (Linux's
- * iommu_pgsize()). iova, pa and size must be 4 KiB-aligned.
+ * iommu_pgsize()). iova, pa and size must be aligned to the granule.
  * Errors: SIM_EINVAL (alignment, perm, size 0), SIM_ERANGE (beyond the
  * span), SIM_EEXIST (overlaps a mapping), SIM_ENOMEM. On an error nothing
  * stays mapped (what was placed is unmapped again, as __iommu_map does).
