@@ -70,4 +70,37 @@ static inline void walker_object_bind(struct walker_object *o, struct walker *li
         o->owner = NULL;
 }
 
+/*
+ * struct iommu_object_parts - the IOTLB and Walker objects one IOMMU model's
+ * config object references, handled as one: every model that takes its
+ * cache and walker settings from them (GenericIOMMU, VTdIOMMU, AmdViIOMMU)
+ * claims them in its create op, binds them once its model is built, and
+ * releases them in destroy or when create fails after the claim. Kept here
+ * so the claim order, the unwinding and the unbinding before the model's
+ * memory goes are written once (object_parts.c).
+ */
+struct iommu_object_parts {
+    struct iotlb_object *tlb;
+    struct walker_object *walker;   /* NULL for a model without a Walker (AMD-Vi) */
+};
+
+/*
+ * Claim the IOTLB object that @tlb references and, unless @walker is NULL
+ * (the model has no `walker` parameter), the Walker object @walker
+ * references, for the IOMMU at @owner. On failure nothing stays claimed
+ * and err holds iotlb_object_claim's or walker_object_claim's message.
+ */
+int iommu_object_parts_claim(struct iommu_object_parts *p, const char *owner,
+                             const struct sim_value *tlb, const struct sim_value *walker,
+                             char *err, size_t errlen);
+
+/* Bind the model's live IOTLB and walker (@walker ignored without one), so
+ * the objects' readouts and reset_stats reach them. */
+void iommu_object_parts_bind(struct iommu_object_parts *p, struct iotlb *tlb,
+                             struct walker *walker);
+
+/* Unbind and unclaim both (safe on parts never bound); before the model's
+ * instance is freed, so no readout reaches freed memory. */
+void iommu_object_parts_release(struct iommu_object_parts *p);
+
 #endif /* SIM_IOMMU_OBJECTS_H */

@@ -113,7 +113,7 @@ static const struct sim_readout av_readouts[] = {
 
 struct amdvi_object {
     struct amdvi v;
-    struct iotlb_object *tlb;
+    struct iommu_object_parts parts;    /* the IOTLB object; no Walker */
 };
 
 static int av_validate(const struct sim_value *v, sim_report_fn report, void *ctx)
@@ -152,7 +152,7 @@ static int av_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     o = calloc(1, sizeof(*o));
     if (!o)
         return SIM_ENOMEM;
-    r = iotlb_object_claim(v[AV_P_IOTLB].ref.obj, obj->path, &o->tlb, err, errlen);
+    r = iommu_object_parts_claim(&o->parts, obj->path, &v[AV_P_IOTLB], NULL, err, errlen);
     if (r) {
         free(o);
         return r;
@@ -163,9 +163,9 @@ static int av_create(struct sim_object *obj, struct sim_world *w, char *err, siz
         c.pgsize_bitmap |= v[AV_P_PAGE_SIZES].list.items[i].u;
     c.skip_levels = v[AV_P_SKIP_LEVELS].b;
     c.npcache = v[AV_P_NPCACHE].b;
-    c.iotlb = o->tlb->cfg;
+    c.iotlb = o->parts.tlb->cfg;
     c.pdc_entries = (unsigned)v[AV_P_PDC_ENTRIES].i;
-    c.hit_latency = o->tlb->hit_latency;
+    c.hit_latency = o->parts.tlb->hit_latency;
     c.read_latency = v[AV_P_READ_LATENCY].lat.value;
     c.cmd_time[AMDVI_CMD_INV_IOMMU_PAGES] = v[AV_P_INV_PAGES_TIME].lat.value;
     c.cmd_time[AMDVI_CMD_INV_DEVTAB_ENTRY] = v[AV_P_INV_DEVTAB_TIME].lat.value;
@@ -178,11 +178,11 @@ static int av_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     if (r) {
         /* validate holds every constraint: only memory can run out */
         snprintf(err, errlen, "cannot create the model (%s)", e);
-        iotlb_object_bind(o->tlb, NULL);
+        iommu_object_parts_release(&o->parts);
         free(o);
         return r;
     }
-    iotlb_object_bind(o->tlb, &o->v.tlb);
+    iommu_object_parts_bind(&o->parts, &o->v.tlb, NULL);
     obj->priv = o;
     return 0;
 }
@@ -193,7 +193,7 @@ static void av_destroy(struct sim_object *obj)
 
     if (!o)
         return;
-    iotlb_object_bind(o->tlb, NULL);
+    iommu_object_parts_release(&o->parts);
     amdvi_destroy(&o->v);
     free(o);
     obj->priv = NULL;

@@ -92,8 +92,7 @@ static const struct sim_readout gi_readouts[] = {
 /* The instance: the model first, so the accessor is a cast-free member. */
 struct generic_object {
     struct generic_iommu g;
-    struct iotlb_object *tlb;
-    struct walker_object *walker;
+    struct iommu_object_parts parts;    /* the IOTLB and Walker objects */
     struct generic_domains doms;    /* the OS's view of each domain */
 };
 
@@ -145,31 +144,29 @@ static int gi_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     o = calloc(1, sizeof(*o));
     if (!o)
         return SIM_ENOMEM;
-    r = iotlb_object_claim(v[GI_P_IOTLB].ref.obj, obj->path, &o->tlb, err, errlen);
+    r = iommu_object_parts_claim(&o->parts, obj->path, &v[GI_P_IOTLB], &v[GI_P_WALKER],
+                                 err, errlen);
     if (r)
         goto err_free;
-    r = walker_object_claim(v[GI_P_WALKER].ref.obj, obj->path, &o->walker, err, errlen);
-    if (r)
-        goto err_tlb;
-    if (o->walker->npwc > (unsigned)v[GI_P_LEVELS].i - 1) {
+    if (o->parts.walker->npwc > (unsigned)v[GI_P_LEVELS].i - 1) {
         snprintf(err, errlen, "walker: %s has page-walk caches for %u depths but a "
                  "%lld-level table has depths 1..%lld (expected at most %lld "
-                 "pwc_entries items)", v[GI_P_WALKER].ref.obj->path, o->walker->npwc,
+                 "pwc_entries items)", v[GI_P_WALKER].ref.obj->path, o->parts.walker->npwc,
                  (long long)v[GI_P_LEVELS].i, (long long)v[GI_P_LEVELS].i - 1,
                  (long long)v[GI_P_LEVELS].i - 1);
         r = SIM_EINVAL;
-        goto err_walker;
+        goto err_parts;
     }
 
     memset(&c, 0, sizeof(c));
     c.levels = (unsigned)v[GI_P_LEVELS].i;
     for (uint32_t i = 0; i < v[GI_P_PAGE_SIZES].list.n; i++)
         c.pgsize_bitmap |= v[GI_P_PAGE_SIZES].list.items[i].u;
-    c.iotlb = o->tlb->cfg;
-    c.walk = o->walker->cfg;
-    c.hit_latency = o->tlb->hit_latency;
-    c.lookup_ports = o->tlb->lookup_ports;
-    c.lookup_cycle = o->tlb->lookup_cycle;
+    c.iotlb = o->parts.tlb->cfg;
+    c.walk = o->parts.walker->cfg;
+    c.hit_latency = o->parts.tlb->hit_latency;
+    c.lookup_ports = o->parts.tlb->lookup_ports;
+    c.lookup_cycle = o->parts.tlb->lookup_cycle;
     c.max_domains = (unsigned)v[GI_P_MAX_DOMAINS].i;
     c.max_devices = (unsigned)v[GI_P_MAX_DEVICES].i;
     c.map_events = v[GI_P_MAP_EVENTS].b;
@@ -178,22 +175,19 @@ static int gi_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     if (r) {
         /* The validate hooks hold every constraint: only memory can run out. */
         snprintf(err, errlen, "cannot create the model (%s)", e);
-        goto err_walker;
+        goto err_parts;
     }
     r = generic_domains_init(&o->doms, &o->g);
     if (r) {
         generic_destroy(&o->g);
-        goto err_walker;
+        goto err_parts;
     }
-    iotlb_object_bind(o->tlb, &o->g.tlb);
-    walker_object_bind(o->walker, &o->g.walker);
+    iommu_object_parts_bind(&o->parts, &o->g.tlb, &o->g.walker);
     obj->priv = o;
     return 0;
 
-err_walker:
-    walker_object_bind(o->walker, NULL);
-err_tlb:
-    iotlb_object_bind(o->tlb, NULL);
+err_parts:
+    iommu_object_parts_release(&o->parts);
 err_free:
     free(o);
     return r;
@@ -205,8 +199,7 @@ static void gi_destroy(struct sim_object *obj)
 
     if (!o)
         return;
-    iotlb_object_bind(o->tlb, NULL);
-    walker_object_bind(o->walker, NULL);
+    iommu_object_parts_release(&o->parts);
     generic_domains_destroy(&o->doms);
     generic_destroy(&o->g);
     free(o);

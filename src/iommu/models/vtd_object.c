@@ -244,8 +244,7 @@ static const uint64_t *vp_counter(struct vtd *v, unsigned idx);
 
 struct vtd_object {
     struct vtd v;               /* first: vtd_from_object is a cast-free member */
-    struct iotlb_object *tlb;
-    struct walker_object *walker;
+    struct iommu_object_parts parts;    /* the IOTLB and Walker objects */
 };
 
 static bool level_size(uint64_t sz, unsigned levels)
@@ -348,19 +347,17 @@ static int vp_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     o = calloc(1, sizeof(*o));
     if (!o)
         return SIM_ENOMEM;
-    r = iotlb_object_claim(v[VP_IOTLB].ref.obj, obj->path, &o->tlb, err, errlen);
+    r = iommu_object_parts_claim(&o->parts, obj->path, &v[VP_IOTLB], &v[VP_WALKER],
+                                 err, errlen);
     if (r)
         goto err_free;
-    r = walker_object_claim(v[VP_WALKER].ref.obj, obj->path, &o->walker, err, errlen);
-    if (r)
-        goto err_tlb;
-    if (o->walker->npwc > levels - 1) {
+    if (o->parts.walker->npwc > levels - 1) {
         snprintf(err, errlen, "walker: %s has paging-structure caches for %u depths but "
                  "%lld-bit tables have %u levels (expected at most %u pwc_entries items)",
-                 v[VP_WALKER].ref.obj->path, o->walker->npwc, (long long)v[VP_AW_BITS].i,
+                 v[VP_WALKER].ref.obj->path, o->parts.walker->npwc, (long long)v[VP_AW_BITS].i,
                  levels, levels - 1);
         r = SIM_EINVAL;
-        goto err_walker;
+        goto err_parts;
     }
 
     memset(&c, 0, sizeof(c));
@@ -380,11 +377,11 @@ static int vp_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     c.qi.time[VTD_DESC_IOTLB_PAGE] = v[VP_IOTLB_PAGE_TIME].lat.value;
     c.qi.time[VTD_DESC_DEVTLB] = v[VP_DEVTLB_TIME].lat.value;
     c.qi.time[VTD_DESC_WAIT] = v[VP_WAIT_TIME].lat.value;
-    c.iotlb = o->tlb->cfg;
-    c.walk = o->walker->cfg;
-    c.hit_latency = o->tlb->hit_latency;
-    c.lookup_ports = o->tlb->lookup_ports;
-    c.lookup_cycle = o->tlb->lookup_cycle;
+    c.iotlb = o->parts.tlb->cfg;
+    c.walk = o->parts.walker->cfg;
+    c.hit_latency = o->parts.tlb->hit_latency;
+    c.lookup_ports = o->parts.tlb->lookup_ports;
+    c.lookup_cycle = o->parts.tlb->lookup_cycle;
     c.cc_entries = (unsigned)v[VP_CC_ENTRIES].i;
     c.cc_ways = (unsigned)v[VP_CC_WAYS].i;
     c.cc_latency = v[VP_CC_LATENCY].lat.value;
@@ -397,17 +394,14 @@ static int vp_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     r = vtd_create(&o->v, &w->sim, mem, &c, e, sizeof(e));
     if (r) {
         snprintf(err, errlen, "cannot create the model (%s)", e);
-        goto err_walker;
+        goto err_parts;
     }
-    iotlb_object_bind(o->tlb, &o->v.tlb);
-    walker_object_bind(o->walker, &o->v.walker);
+    iommu_object_parts_bind(&o->parts, &o->v.tlb, &o->v.walker);
     obj->priv = o;
     return 0;
 
-err_walker:
-    walker_object_bind(o->walker, NULL);
-err_tlb:
-    iotlb_object_bind(o->tlb, NULL);
+err_parts:
+    iommu_object_parts_release(&o->parts);
 err_free:
     free(o);
     return r;
@@ -419,8 +413,7 @@ static void vp_destroy(struct sim_object *obj)
 
     if (!o)
         return;
-    iotlb_object_bind(o->tlb, NULL);
-    walker_object_bind(o->walker, NULL);
+    iommu_object_parts_release(&o->parts);
     vtd_destroy(&o->v);
     free(o);
     obj->priv = NULL;
