@@ -190,6 +190,7 @@
     TEST(dev, test_dev_open_loop_arrivals)                                   \
     TEST(dev, test_dev_pattern_offsets)                                      \
     TEST(dev, test_dev_ats_device_tlb)                                       \
+    TEST(dev, test_dev_posted_writes_tags_and_counts)                        \
     SUITE(iommu_model_example)                                               \
     TEST(iommu_model_example, test_model_example_translate)                 \
     TEST(iommu_model_example, test_model_example_defaults)                  \

@@ -21,6 +21,7 @@
 #include "mem/mem_object.h"
 #include "os/dma.h"
 #include "stats/objstats.h"
+#include "stats/registry.h"
 
 enum {
     P_IOMMU, P_MEMORY, P_REQUESTER_ID, P_DOMAIN, P_PASID,
@@ -520,6 +521,7 @@ static double dev_read(const struct sim_object *obj, unsigned idx)
     const struct os_dma_stats *s = &o->os.st;
     const struct lathist *pl;
 
+    dma_engine_sync(&o->eng);       /* posted writes done by now are counted */
     switch (idx) {
     case R_THROUGHPUT:      return traffic_throughput_bps(&o->traffic);
     case R_OFFERED:         return (double)t->offered;
@@ -567,6 +569,11 @@ static double dev_read(const struct sim_object *obj, unsigned idx)
     }
 }
 
+static void dev_sync(void *ctx)
+{
+    dma_engine_sync(ctx);
+}
+
 /* The throughput series: a scalar the registry reads once per dump. Not a
  * readout, because reading it starts a new span, and a config's read()
  * must not do that. */
@@ -604,6 +611,8 @@ static int dev_register_stats(struct sim_object *obj, void *reg)
 
     const struct lathist *pl;
 
+    /* Posted writes are counted lazily (dma_engine.h): before each dump. */
+    rc = stats_register_sync(reg, dev_sync, &o->eng);
     for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && !rc; i++)
         rc = stats_object_readout_counter(reg, obj, refs[i].idx, refs[i].src, &done);
     /* The latency distributions themselves, bins and all (dumps x bins). */

@@ -22,8 +22,186 @@ static void req_issue(struct dma_engine *e, struct dma_xfer *x, uint64_t iova,
                       uint32_t bytes);
 static void req_finish(struct dma_engine_req *r, int status);
 
+/* --- Posted writes (dma_engine.h) --------------------------------------- */
+
+/* (tick, FIFO place) keys: "a runs before b". */
+static inline bool key_before(sim_tick_t wa, uint64_t oa, sim_tick_t wb, uint64_t ob)
+{
+    return wa < wb || (wa == wb && oa < ob);
+}
+
+static inline bool posted_before(const struct dma_engine_req *a, const struct dma_engine_req *b)
+{
+    return key_before(a->done_at, a->done_order, b->done_at, b->done_order);
+}
+
+/* The earliest posted write that completes a transfer (a list walk: after
+ * that one is released, the next is usually close to the head). */
+static struct dma_engine_req *posted_first_last(const struct dma_engine *e)
+{
+    struct dma_engine_req *t = e->posted;
+
+    while (t && !t->last)
+        t = t->next_free;
+    return t;
+}
+
+/* Write @r completes its transfer. */
+static void posted_mark_last(struct dma_engine *e, struct dma_engine_req *r)
+{
+    r->last = true;
+    if (!e->posted_first_last || posted_before(r, e->posted_first_last))
+        e->posted_first_last = r;
+}
+
+/* A posted write is done (it has left the list): its tag is free again. */
+static void posted_release(struct dma_engine *e, struct dma_engine_req *r)
+{
+    if (r == e->posted_tail)
+        e->posted_tail = NULL;      /* the list is empty: r was its last */
+    if (r == e->posted_first_last)
+        e->posted_first_last = posted_first_last(e);
+    if (r->x->last_posted == r)
+        r->x->last_posted = NULL;
+    /* Counted now, in completion order as with an event per write: every
+     * path that counts a request reclaims the writes before it first. */
+    e->st.requests[DMA_WRITE]++;
+    e->st.bytes[DMA_WRITE] += r->bytes;
+    lathist_add(&e->st.req_lat, r->done_at - r->issued);
+    r->next_free = e->free_reqs;
+    e->free_reqs = r;
+    e->busy--;
+}
+
+/*
+ * Retire the posted writes done before the running event (in key order):
+ * what their completion events would have done by now. Cost:
+ * one comparison when none is due. None of them completes a transfer: that
+ * write has the engine's event at its key, which runs before anything later.
+ */
+static void posted_reclaim(struct dma_engine *e)
+{
+    sim_tick_t now = sim_now(e->sim);
+    uint64_t cur = sim_current_order(e->sim);
+    struct dma_engine_req *r;
+
+    while ((r = e->posted) && key_before(r->done_at, r->done_order, now, cur)) {
+        e->posted = r->next_free;
+        posted_release(e, r);
+    }
+}
+
+/* The engine's one posted-write event goes to the write someone waits for:
+ * the earliest while transfers wait for tags, else the earliest that
+ * completes a transfer; none if nobody waits. */
+static void posted_arm(struct dma_engine *e)
+{
+    struct dma_engine_req *t = e->qhead ? e->posted : e->posted_first_last;
+
+    if (t == e->posted_target && sim_event_is_scheduled(&e->posted_ev))
+        return;
+    if (sim_event_is_scheduled(&e->posted_ev))
+        sim_event_deschedule(e->sim, &e->posted_ev);
+    e->posted_target = t;
+    if (t)
+        sim_event_schedule_as(e->sim, &e->posted_ev, t->done_at, t->done_order);
+}
+
+static void xfer_complete(struct dma_engine *e, struct dma_xfer *x, sim_tick_t now)
+{
+    x->completed = now;
+    e->st.xfers++;
+    if (x->status)
+        e->st.xfer_errors++;
+    if (x->done)
+        x->done(x);                 /* may submit more */
+}
+
+static void pump(struct dma_engine *e);
+
+/* A posted write's completion key is now: its own completion event's work. */
+static void posted_event(struct sim_event *ev, void *arg)
+{
+    struct dma_engine *e = arg;
+    struct dma_engine_req *r;
+    struct dma_xfer *x = NULL;
+
+    (void)ev;
+    posted_reclaim(e);              /* the writes before this one */
+    r = e->posted;
+    e->posted_target = NULL;
+    if (r && r->done_at == sim_now(e->sim) && r->done_order == sim_current_order(e->sim)) {
+        e->posted = r->next_free;
+        if (r->last)
+            x = r->x;
+        posted_release(e, r);
+        if (x)
+            xfer_complete(e, x, sim_now(e->sim));
+    }
+    pump(e);
+    posted_arm(e);
+}
+
+/* A write's memory access: booked now, complete at a fixed tick. */
+static void post_write(struct dma_engine_req *r)
+{
+    struct dma_engine *e = r->e;
+    struct dma_xfer *x = r->x;
+    struct dma_engine_req **pp;
+
+    r->done_at = mem_access_book(e->mem, &r->mr);
+    /* The FIFO place its completion event would have had. */
+    r->done_order = sim_event_order_take(e->sim, SIM_PRIO_DEFAULT);
+    r->last = false;
+    if (!x->last_posted || posted_before(x->last_posted, r))
+        x->last_posted = r;
+    x->inflight--;
+    /* Sorted by key. Writes book in nearly completion order, so the new
+     * one usually goes last (O(1)); else search from the head (the list is
+     * at most `tags` long). */
+    if (!e->posted_tail || !posted_before(r, e->posted_tail)) {
+        r->next_free = NULL;
+        if (e->posted_tail)
+            e->posted_tail->next_free = r;
+        else
+            e->posted = r;
+        e->posted_tail = r;
+    } else {
+        for (pp = &e->posted; !posted_before(r, *pp); pp = &(*pp)->next_free)
+            ;                       /* stops before the tail at the latest */
+        r->next_free = *pp;
+        *pp = r;
+    }
+    if (x->off == x->bytes && x->inflight == 0)
+        posted_mark_last(e, x->last_posted);
+    posted_arm(e);
+}
+
+unsigned dma_engine_busy(struct dma_engine *e)
+{
+    posted_reclaim(e);
+    return e->busy;
+}
+
+void dma_engine_sync(struct dma_engine *e)
+{
+    sim_tick_t now = sim_now(e->sim);
+    struct dma_engine_req *r;
+
+    /* A write that completes a transfer is never due here: its event, at
+     * default priority, has run by now. */
+    while ((r = e->posted) && r->done_at <= now && !r->last) {
+        e->posted = r->next_free;
+        posted_release(e, r);
+    }
+}
+
+/* --- Issue and completion ----------------------------------------------- */
+
 static void pump(struct dma_engine *e)
 {
+    if (e->posted)
+        posted_reclaim(e);
     while (e->qhead && e->free_reqs) {
         struct dma_xfer *x = e->qhead;
         uint64_t iova = x->iova + x->off;
@@ -42,8 +220,11 @@ static void pump(struct dma_engine *e)
         }
         req_issue(e, x, iova, n);
     }
-    if (e->qhead)
+    if (e->qhead) {
         e->st.tag_waits++;
+        if (e->posted)
+            posted_arm(e);          /* a tag frees with the earliest write */
+    }
 }
 
 void dma_engine_submit(struct dma_engine *e, struct dma_xfer *x)
@@ -53,6 +234,7 @@ void dma_engine_submit(struct dma_engine *e, struct dma_xfer *x)
     x->status = 0;
     x->submitted = sim_now(e->sim);
     x->next = NULL;
+    x->last_posted = NULL;
     if (e->qtail)
         e->qtail->next = x;
     else
@@ -61,15 +243,12 @@ void dma_engine_submit(struct dma_engine *e, struct dma_xfer *x)
     pump(e);
 }
 
+/* A read's memory access is done (writes are posted: post_write). */
 static void mem_done(struct mem_req *mr)
 {
     struct dma_engine_req *r = mr->ctx;
     struct dma_engine *e = r->e;
 
-    if (r->write) {
-        req_finish(r, 0);
-        return;
-    }
     /* The completion with data returns downstream. */
     r->stage = STAGE_DONE;
     sim_event_schedule(e->sim, &r->ev, pcie_link_send(&e->link, PCIE_DOWN, r->bytes));
@@ -82,7 +261,10 @@ static void start_access(struct dma_engine_req *r, uint64_t pa)
     r->mr.pt = false;
     r->mr.done = mem_done;
     r->mr.ctx = r;
-    mem_access(r->e->mem, &r->mr);
+    if (r->write)
+        post_write(r);
+    else
+        mem_access(r->e->mem, &r->mr);
 }
 
 static void xlate_done(struct iommu_req *ir)
@@ -210,6 +392,8 @@ static void req_finish(struct dma_engine_req *r, int status)
     struct dma_xfer *x = r->x;
     sim_tick_t now = sim_now(e->sim);
 
+    if (e->posted)
+        posted_reclaim(e);          /* x's posted writes done by now */
     if (!status) {
         e->st.requests[r->write]++;
         e->st.bytes[r->write] += r->bytes;
@@ -222,12 +406,12 @@ static void req_finish(struct dma_engine_req *r, int status)
     e->busy--;
     x->inflight--;
     if (x->off == x->bytes && x->inflight == 0) {
-        x->completed = now;
-        e->st.xfers++;
-        if (x->status)
-            e->st.xfer_errors++;
-        if (x->done)
-            x->done(x);             /* may submit more */
+        if (x->last_posted) {       /* a posted write of x ends later */
+            posted_mark_last(e, x->last_posted);
+            posted_arm(e);
+        } else {
+            xfer_complete(e, x, now);
+        }
     }
     pump(e);
 }
@@ -268,6 +452,7 @@ int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engi
         q->next_free = e->free_reqs;
         e->free_reqs = q;
     }
+    sim_event_init(&e->posted_ev, posted_event, e, SIM_PRIO_DEFAULT);
     e->st.since = sim_now(sim);
     e->ival_start = sim_now(sim);
     if (cfg->ats_entries && mmu) {
@@ -325,6 +510,7 @@ double dma_engine_interval_bps(struct dma_engine *e)
 
 void dma_engine_reset_stats(struct dma_engine *e)
 {
+    dma_engine_sync(e);             /* writes done before the reset stay out */
     memset(&e->st, 0, sizeof(e->st));
     e->st.since = sim_now(e->sim);
     e->ival_bytes = 0;

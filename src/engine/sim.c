@@ -74,6 +74,7 @@ struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_even
             break;
         }
         s->now = ev->when;
+        s->cur_order = ev->order;
         s->events++;
         ev->cb(ev, ev->arg);        /* may free ev: do not touch it after */
         if (s->stop) {

@@ -46,6 +46,7 @@ struct sim {
     struct sim_eventq q;
     sim_tick_t now;
     uint64_t seq;               /* next insertion sequence number */
+    uint64_t cur_order;         /* the running event's FIFO place (sim_current_order) */
     uint64_t events;            /* events processed since sim_init() */
     bool stop;
     const char *stop_reason;
@@ -59,6 +60,17 @@ void sim_destroy(struct sim *s);
 static inline sim_tick_t sim_now(const struct sim *s)
 {
     return s->now;
+}
+
+/*
+ * The FIFO place (event.h's order) of the event whose callback is running:
+ * with sim_now(), its position in the run. A structure that completes work
+ * at known (tick, place) keys without an event per job compares against it
+ * to tell what is already done "now" (dma_engine.c's posted writes).
+ */
+static inline uint64_t sim_current_order(const struct sim *s)
+{
+    return s->cur_order;
 }
 
 static inline uint64_t sim_events_processed(const struct sim *s)

@@ -68,7 +68,7 @@ static void mem_done_event(struct sim_event *ev, void *arg)
     r->done(r);
 }
 
-void mem_access(struct mem *m, struct mem_req *r)
+sim_tick_t mem_access_book(struct mem *m, struct mem_req *r)
 {
     sim_tick_t now = sim_now(m->sim), done, lat;
     unsigned bin = 0;
@@ -113,6 +113,13 @@ out:
     if (lat)
         bin = 64u - (unsigned)__builtin_clzll(lat);
     m->st.lat_hist[bin < MEM_HIST_BINS ? bin : MEM_HIST_BINS - 1]++;
+    return done;
+}
+
+void mem_access(struct mem *m, struct mem_req *r)
+{
+    sim_tick_t done = mem_access_book(m, r);
+
     sim_event_init(&r->ev, mem_done_event, r, SIM_PRIO_DEFAULT);
     sim_event_schedule(m->sim, &r->ev, done);
 }

@@ -79,6 +79,14 @@ void mem_destroy(struct mem *m);
 /* Start an access; r->done runs at its completion tick. */
 void mem_access(struct mem *m, struct mem_req *r);
 
+/*
+ * The same access, booked the same way and counted in the same statistics,
+ * but with no completion event: returns the completion tick and never calls
+ * r->done. For callers that need no callback per access (a posted write,
+ * dma_engine.c), which saves an event-set push and pop each.
+ */
+sim_tick_t mem_access_book(struct mem *m, struct mem_req *r);
+
 /* The channel an address maps to. */
 static inline unsigned mem_channel(const struct mem *m, uint64_t addr)
 {

@@ -66,7 +66,20 @@ void stats_registry_destroy(struct stats_registry *r)
         stat_free(r->stats[i]);
     free(r->stats);
     free(r->formulas);
+    free(r->syncs);
     memset(r, 0, sizeof(*r));
+}
+
+int stats_register_sync(struct stats_registry *r, stats_sync_fn fn, void *ctx)
+{
+    struct stats_sync *n = realloc(r->syncs, (r->nsyncs + 1) * sizeof(*n));
+
+    if (!n)
+        return stats_registry_fail(r, SIM_ENOMEM, "stats", "sync hook");
+    r->syncs = n;
+    r->syncs[r->nsyncs].fn = fn;
+    r->syncs[r->nsyncs++].ctx = ctx;
+    return 0;
 }
 
 int stats_registry_error(const struct stats_registry *r)
@@ -765,6 +778,8 @@ int stats_dump(struct stats_registry *r, sim_tick_t now)
     info.index = r->ndumps;
     info.tick = now;
     info.reset_tick = r->reset_tick;
+    for (i = 0; i < r->nsyncs; i++)
+        r->syncs[i].fn(r->syncs[i].ctx);
     for (i = 0; i < r->n; i++)
         snapshot(r, r->stats[i], &info);
     for (i = 0; i < r->nformulas; i++) {

@@ -127,6 +127,13 @@ struct stats_hist {
 /* Reads a value a model keeps itself (stats_register_scalar_fn). */
 typedef double (*stats_read_fn)(const void *ctx, unsigned idx);
 
+/* Brings a model's lazily kept counters up to date (stats_register_sync). */
+typedef void (*stats_sync_fn)(void *ctx);
+struct stats_sync {
+    stats_sync_fn fn;
+    void *ctx;
+};
+
 /*
  * Fills the moments of a histogram a model keeps itself
  * (stats_register_hist_ref): count, underflow, overflow, shift, sum_d,
@@ -165,6 +172,8 @@ struct stats_registry {
     bool frozen;
     int err;                    /* first error, sticky */
     char errmsg[512];
+    struct stats_sync *syncs;   /* run at the start of every dump */
+    size_t nsyncs;
 };
 
 void stats_registry_init(struct stats_registry *r);
@@ -277,6 +286,14 @@ int stats_register_scalar_fn(struct stats_registry *r,
  * After it, registration fails with SIM_ESTATE.
  */
 int stats_registry_freeze(struct stats_registry *r);
+
+/*
+ * Run fn(ctx) at the start of every dump, before any stat is read, in
+ * registration order: for a model that counts some events lazily and must
+ * bring its counters up to the dump's tick (dma_engine.c's posted writes).
+ * A dump runs after the tick's default-priority events. SIM_ENOMEM.
+ */
+int stats_register_sync(struct stats_registry *r, stats_sync_fn fn, void *ctx);
 
 /*
  * Warm-up reset at `now`: counters, scalars, vectors and histograms go to
