@@ -60,13 +60,6 @@ static const uint64_t *ats_counter(const struct iommu_consumer *c, unsigned idx)
     return idx == ATS_R_INVALIDATIONS ? &((const struct ats_tlb *)c)->st.invalidations : NULL;
 }
 
-static double ats_read(const struct iommu_consumer *c, unsigned idx)
-{
-    const uint64_t *p = ats_counter(c, idx);
-
-    return p ? (double)*p : 0.0;
-}
-
 const struct iommu_consumer_ops ats_tlb_consumer_ops = {
     .name = "ats_tlb",
     .doc = "PCIe ATS device TLB: UNMAP / DEVIOTLB_UNMAP notifier dropping the range; its "
@@ -76,7 +69,7 @@ const struct iommu_consumer_ops ats_tlb_consumer_ops = {
     .reset_stats = ats_reset_stats,
     .readouts = ats_readouts,
     .nreadouts = sizeof(ats_readouts) / sizeof(ats_readouts[0]),
-    .read = ats_read,
+    .read = iommu_consumer_read_counter,    /* its one value is a counter */
     .counter = ats_counter,
 };
 

@@ -64,7 +64,10 @@ struct iommu_consumer_ops {
     /* reset_stats: zero the counters (warm-up over); state stays. */
     void (*reset_stats)(struct iommu_consumer *c);
 
-    /* The consumer's values: names, units, docs; read gives value idx now. */
+    /*
+     * The consumer's values: names, units, docs; read gives value idx now
+     * (iommu_consumer_read_counter for the values a counter stands behind).
+     */
     const struct sim_readout *readouts;
     unsigned nreadouts;
     double (*read)(const struct iommu_consumer *c, unsigned idx);
@@ -74,6 +77,14 @@ struct iommu_consumer_ops {
      * registration by reference, or NULL for values computed by read.
      */
     const uint64_t *(*counter)(const struct iommu_consumer *c, unsigned idx);
+
+    /*
+     * destroy (optional; mandatory for a consumer with a config
+     * descriptor): release what the consumer's own init took, detaching
+     * first (its header's x_destroy), but not the instance's memory, which
+     * iommu_consumer_object_destroy frees.
+     */
+    void (*destroy)(struct iommu_consumer *c);
 };
 
 /* The part of a consumer the core manages; the consumer embeds it first. */
@@ -106,6 +117,13 @@ void iommu_consumer_detach(struct iommu_consumer *c);
 void iommu_consumer_reset_stats(struct iommu_consumer *c);
 
 /*
+ * The value of readout @idx from the counter behind it (ops->counter), 0
+ * if none: a consumer's read for its counters, so the value a dump reads
+ * by reference and the one read returns come from the same switch.
+ */
+double iommu_consumer_read_counter(const struct iommu_consumer *c, unsigned idx);
+
+/*
  * For a config object whose instance (obj->priv) starts with a struct
  * iommu_consumer and whose descriptor's readouts are the consumer's: the
  * sim_model_ops members reset_stats, read and register_stats (counters by
@@ -115,5 +133,27 @@ void iommu_consumer_reset_stats(struct iommu_consumer *c);
 void iommu_consumer_object_reset_stats(struct sim_object *obj);
 double iommu_consumer_object_read(const struct sim_object *obj, unsigned idx);
 int iommu_consumer_object_register_stats(struct sim_object *obj, void *registry);
+
+/*
+ * The create and destroy steps every consumer descriptor shares (the
+ * instance is calloc'd, its struct iommu_consumer first, ops->destroy set).
+ *
+ * iommu_consumer_object_device: the address space of the device the
+ * consumer serves: requester @rid attached to domain @domain (-1: the
+ * domain numbered as the requester id) of the IOMMU object @iommu, the
+ * values of the descriptor's iommu, requester_id and domain parameters;
+ * "iommu: ..." in err on failure.
+ *
+ * iommu_consumer_object_attach: attach the instance (obj->priv) to @as, the
+ * last step of create; on failure the instance is destroyed and freed
+ * (iommu_consumer_object_destroy), so create just returns the error.
+ *
+ * iommu_consumer_object_destroy: the destroy op: ops->destroy, then free.
+ */
+int iommu_consumer_object_device(const struct sim_object *iommu, int64_t rid, int64_t domain,
+                                 struct iommu **as, char *err, size_t errlen);
+int iommu_consumer_object_attach(struct sim_object *obj, struct iommu *as, char *err,
+                                 size_t errlen);
+void iommu_consumer_object_destroy(struct sim_object *obj);
 
 #endif /* SIM_IOMMU_CONSUMER_H */

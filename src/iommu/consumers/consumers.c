@@ -7,6 +7,8 @@
  */
 #include "iommu/consumers/consumer.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/error.h"
@@ -14,6 +16,7 @@
 #include "iommu/consumers/cpu_tlb.h"
 #include "iommu/consumers/vfio_shadow.h"
 #include "iommu/consumers/vhost_iotlb.h"
+#include "iommu/domain.h"
 #include "stats/objstats.h"
 
 const struct iommu_consumer_ops *const iommu_consumer_table[] = {
@@ -73,6 +76,13 @@ void iommu_consumer_reset_stats(struct iommu_consumer *c)
         c->ops->reset_stats(c);
 }
 
+double iommu_consumer_read_counter(const struct iommu_consumer *c, unsigned idx)
+{
+    const uint64_t *p = c->ops->counter ? c->ops->counter(c, idx) : NULL;
+
+    return p ? (double)*p : 0.0;
+}
+
 /* --- Config objects -------------------------------------------------------- */
 
 void iommu_consumer_object_reset_stats(struct sim_object *obj)
@@ -103,4 +113,38 @@ int iommu_consumer_object_register_stats(struct sim_object *obj, void *reg)
             rc = stats_object_readout_counter(reg, obj, i, src, &done);
     }
     return rc ? rc : stats_object_readouts(reg, obj, done);
+}
+
+int iommu_consumer_object_device(const struct sim_object *iommu, int64_t rid, int64_t domain,
+                                 struct iommu **as, char *err, size_t errlen)
+{
+    unsigned dom = domain < 0 ? (unsigned)rid : (unsigned)domain;
+    char e[400];
+    int r;
+
+    r = iommu_object_attach(iommu, (uint32_t)rid, dom, as, e, sizeof(e));
+    if (r)
+        snprintf(err, errlen, "iommu: %s", e);
+    return r;
+}
+
+int iommu_consumer_object_attach(struct sim_object *obj, struct iommu *as, char *err,
+                                 size_t errlen)
+{
+    int r = iommu_consumer_attach(obj->priv, as, err, errlen);
+
+    if (r)
+        iommu_consumer_object_destroy(obj);
+    return r;
+}
+
+void iommu_consumer_object_destroy(struct sim_object *obj)
+{
+    struct iommu_consumer *c = obj->priv;
+
+    if (!c)
+        return;
+    c->ops->destroy(c);
+    free(c);
+    obj->priv = NULL;
 }

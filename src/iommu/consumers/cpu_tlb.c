@@ -7,7 +7,6 @@
  */
 #include "iommu/consumers/cpu_tlb.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,11 +130,9 @@ static const uint64_t *ct_counter(const struct iommu_consumer *c, unsigned idx)
     }
 }
 
-static double ct_read(const struct iommu_consumer *c, unsigned idx)
+static void ct_destroy(struct iommu_consumer *c)
 {
-    const uint64_t *p = ct_counter(c, idx);
-
-    return p ? (double)*p : 0.0;
+    cpu_tlb_destroy(ct_of(c));
 }
 
 const struct iommu_consumer_ops cpu_tlb_consumer_ops = {
@@ -147,8 +144,9 @@ const struct iommu_consumer_ops cpu_tlb_consumer_ops = {
     .reset_stats = ct_reset_stats,
     .readouts = ct_readouts,
     .nreadouts = sizeof(ct_readouts) / sizeof(ct_readouts[0]),
-    .read = ct_read,
+    .read = iommu_consumer_read_counter,    /* every value is a counter */
     .counter = ct_counter,
+    .destroy = ct_destroy,
 };
 
 int cpu_tlb_init(struct cpu_tlb *t, struct sim *sim, const struct cpu_tlb_cfg *cfg,
@@ -218,33 +216,18 @@ static int ct_validate(const struct sim_value *v, sim_report_fn report, void *ct
     return 0;
 }
 
-static void ct_obj_destroy(struct sim_object *obj)
-{
-    struct cpu_tlb *t = obj->priv;
-
-    if (!t)
-        return;
-    cpu_tlb_destroy(t);
-    free(t);
-    obj->priv = NULL;
-}
-
 static int ct_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
 {
     const struct sim_value *p = obj->values;
-    unsigned rid = (unsigned)p[P_REQUESTER_ID].i;
-    unsigned dom = p[P_DOMAIN].i < 0 ? rid : (unsigned)p[P_DOMAIN].i;
     struct cpu_tlb_cfg c;
     struct cpu_tlb *t;
     struct iommu *as;
-    char e[400];
     int r;
 
-    r = iommu_object_attach(p[P_IOMMU].ref.obj, rid, dom, &as, e, sizeof(e));
-    if (r) {
-        snprintf(err, errlen, "iommu: %s", e);
+    r = iommu_consumer_object_device(p[P_IOMMU].ref.obj, p[P_REQUESTER_ID].i, p[P_DOMAIN].i,
+                                     &as, err, errlen);
+    if (r)
         return r;
-    }
     memset(&c, 0, sizeof(c));
     c.entries = (unsigned)p[P_ENTRIES].i;
     c.ways = (unsigned)p[P_WAYS].i;
@@ -261,16 +244,13 @@ static int ct_create(struct sim_object *obj, struct sim_world *w, char *err, siz
         return r;
     }
     obj->priv = t;
-    r = iommu_consumer_attach(&t->c, as, err, errlen);
-    if (r)
-        ct_obj_destroy(obj);
-    return r;
+    return iommu_consumer_object_attach(obj, as, err, errlen);
 }
 
 static const struct sim_model_ops ct_ops = {
     .validate = ct_validate,
     .create = ct_create,
-    .destroy = ct_obj_destroy,
+    .destroy = iommu_consumer_object_destroy,
     .reset_stats = iommu_consumer_object_reset_stats,
     .read = iommu_consumer_object_read,
     .register_stats = iommu_consumer_object_register_stats,

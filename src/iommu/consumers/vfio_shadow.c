@@ -177,26 +177,17 @@ static const struct sim_readout vs_readouts[] = {
                            "was held" },
 };
 
+/* The values no counter stands behind; the rest are vs_counter's counters. */
 static double vs_read(const struct iommu_consumer *c, unsigned idx)
 {
     struct vfio_shadow *v = (struct vfio_shadow *)c;
-    const struct vfio_shadow_stats *s = &v->st;
 
     switch (idx) {
-    case VFIO_R_MAPS:           return (double)s->maps;
-    case VFIO_R_UNMAPS:         return (double)s->unmaps;
-    case VFIO_R_PAGES_PINNED:   return (double)s->pages_pinned;
-    case VFIO_R_PAGES_UNPINNED: return (double)s->pages_unpinned;
     case VFIO_R_PINNED_NOW:     return (double)v->pinned;
-    case VFIO_R_HOST_MAPS:      return (double)s->host_maps;
-    case VFIO_R_HOST_UNMAPS:    return (double)s->host_unmaps;
-    case VFIO_R_ERRORS:         return (double)s->errors;
-    case VFIO_R_MAP_TIME:       return (double)s->map_ticks;
-    case VFIO_R_UNMAP_TIME:     return (double)s->unmap_ticks;
     case VFIO_R_QUEUE_WAIT:     return v->lock.st.wait_sum;
     case VFIO_R_WAIT_MAX:       return (double)v->lock.st.wait_max;
     case VFIO_R_LOCK_UTIL:      return sim_resource_utilisation(&v->lock);
-    default:                    return 0.0;
+    default:                    return iommu_consumer_read_counter(c, idx);
     }
 }
 
@@ -218,6 +209,11 @@ static const uint64_t *vs_counter(const struct iommu_consumer *c, unsigned idx)
     }
 }
 
+static void vs_destroy(struct iommu_consumer *c)
+{
+    vfio_shadow_destroy(vs_of(c));
+}
+
 const struct iommu_consumer_ops vfio_shadow_consumer_ops = {
     .name = "vfio_shadow",
     .doc = "VFIO shadow mapper: MAP/UNMAP notifier on an assigned device's address space "
@@ -230,6 +226,7 @@ const struct iommu_consumer_ops vfio_shadow_consumer_ops = {
     .nreadouts = sizeof(vs_readouts) / sizeof(vs_readouts[0]),
     .read = vs_read,
     .counter = vs_counter,
+    .destroy = vs_destroy,
 };
 
 int vfio_shadow_init(struct vfio_shadow *v, struct sim *sim, const struct vfio_shadow_cfg *cfg,
@@ -324,23 +321,10 @@ static int vs_validate(const struct sim_value *v, sim_report_fn report, void *ct
     return n;
 }
 
-static void vs_obj_destroy(struct sim_object *obj)
-{
-    struct vfio_shadow *v = obj->priv;
-
-    if (!v)
-        return;
-    vfio_shadow_destroy(v);
-    free(v);
-    obj->priv = NULL;
-}
-
 static int vs_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
 {
     const struct sim_value *p = obj->values;
     const struct sim_object *virt = p[P_IOMMU].ref.obj, *host = p[P_HOST_IOMMU].ref.obj;
-    unsigned rid = (unsigned)p[P_REQUESTER_ID].i;
-    unsigned dom = p[P_DOMAIN].i < 0 ? rid : (unsigned)p[P_DOMAIN].i;
     struct vfio_shadow_cfg c;
     struct vfio_shadow *v;
     struct iommu *as;
@@ -358,11 +342,10 @@ static int vs_create(struct sim_object *obj, struct sim_world *w, char *err, siz
         snprintf(err, errlen, "host_iommu: %s", e);
         return r;
     }
-    r = iommu_object_attach(virt, rid, dom, &as, e, sizeof(e));
-    if (r) {
-        snprintf(err, errlen, "iommu: %s", e);
+    r = iommu_consumer_object_device(virt, p[P_REQUESTER_ID].i, p[P_DOMAIN].i, &as, err,
+                                     errlen);
+    if (r)
         return r;
-    }
     c.gpa_offset = p[P_RAM_BASE].u;
     c.map_cost = p[P_MAP_COST].lat.value;
     c.unmap_cost = p[P_UNMAP_COST].lat.value;
@@ -378,16 +361,13 @@ static int vs_create(struct sim_object *obj, struct sim_world *w, char *err, siz
         return r;
     }
     obj->priv = v;
-    r = iommu_consumer_attach(&v->c, as, err, errlen);
-    if (r)
-        vs_obj_destroy(obj);
-    return r;
+    return iommu_consumer_object_attach(obj, as, err, errlen);
 }
 
 static const struct sim_model_ops vs_ops = {
     .validate = vs_validate,
     .create = vs_create,
-    .destroy = vs_obj_destroy,
+    .destroy = iommu_consumer_object_destroy,
     .reset_stats = iommu_consumer_object_reset_stats,
     .read = iommu_consumer_object_read,
     .register_stats = iommu_consumer_object_register_stats,

@@ -8,7 +8,6 @@
  */
 #include "iommu/consumers/vhost_iotlb.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,21 +123,14 @@ static const struct sim_readout vh_readouts[] = {
     [VHOST_R_HIT_RATE] = { "hit_rate", "ratio", "hits / lookups" },
 };
 
+/* The hit rate; the rest are vh_counter's counters. */
 static double vh_read(const struct iommu_consumer *c, unsigned idx)
 {
     const struct vhost_iotlb_stats *s = &((const struct vhost_iotlb *)c)->st;
 
-    switch (idx) {
-    case VHOST_R_LOOKUPS:       return (double)s->lookups;
-    case VHOST_R_HITS:          return (double)s->hits;
-    case VHOST_R_MISSES:        return (double)s->misses;
-    case VHOST_R_FAULTS:        return (double)s->faults;
-    case VHOST_R_INVALIDATIONS: return (double)s->invalidations;
-    case VHOST_R_STALE_USES:    return (double)s->stale_uses;
-    case VHOST_R_HIT_RATE:
+    if (idx == VHOST_R_HIT_RATE)
         return s->lookups ? (double)s->hits / (double)s->lookups : 0.0;
-    default:                    return 0.0;
-    }
+    return iommu_consumer_read_counter(c, idx);
 }
 
 static const uint64_t *vh_counter(const struct iommu_consumer *c, unsigned idx)
@@ -156,6 +148,11 @@ static const uint64_t *vh_counter(const struct iommu_consumer *c, unsigned idx)
     }
 }
 
+static void vh_destroy(struct iommu_consumer *c)
+{
+    vhost_iotlb_destroy(vh_of(c));
+}
+
 const struct iommu_consumer_ops vhost_iotlb_consumer_ops = {
     .name = "vhost_iotlb",
     .doc = "vhost device IOTLB: a backend's translation cache filled by miss round trips "
@@ -167,6 +164,7 @@ const struct iommu_consumer_ops vhost_iotlb_consumer_ops = {
     .nreadouts = sizeof(vh_readouts) / sizeof(vh_readouts[0]),
     .read = vh_read,
     .counter = vh_counter,
+    .destroy = vh_destroy,
 };
 
 int vhost_iotlb_init(struct vhost_iotlb *v, struct sim *sim, const struct vhost_iotlb_cfg *cfg,
@@ -255,33 +253,18 @@ static int vh_validate(const struct sim_value *v, sim_report_fn report, void *ct
     return 0;
 }
 
-static void vh_obj_destroy(struct sim_object *obj)
-{
-    struct vhost_iotlb *v = obj->priv;
-
-    if (!v)
-        return;
-    vhost_iotlb_destroy(v);
-    free(v);
-    obj->priv = NULL;
-}
-
 static int vh_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
 {
     const struct sim_value *p = obj->values;
-    unsigned rid = (unsigned)p[P_REQUESTER_ID].i;
-    unsigned dom = p[P_DOMAIN].i < 0 ? rid : (unsigned)p[P_DOMAIN].i;
     struct vhost_iotlb_cfg c;
     struct vhost_iotlb *v;
     struct iommu *as;
-    char e[400];
     int r;
 
-    r = iommu_object_attach(p[P_IOMMU].ref.obj, rid, dom, &as, e, sizeof(e));
-    if (r) {
-        snprintf(err, errlen, "iommu: %s", e);
+    r = iommu_consumer_object_device(p[P_IOMMU].ref.obj, p[P_REQUESTER_ID].i, p[P_DOMAIN].i,
+                                     &as, err, errlen);
+    if (r)
         return r;
-    }
     memset(&c, 0, sizeof(c));
     c.entries = (unsigned)p[P_ENTRIES].i;
     c.ways = (unsigned)p[P_WAYS].i;
@@ -300,16 +283,13 @@ static int vh_create(struct sim_object *obj, struct sim_world *w, char *err, siz
         return r;
     }
     obj->priv = v;
-    r = iommu_consumer_attach(&v->c, as, err, errlen);
-    if (r)
-        vh_obj_destroy(obj);
-    return r;
+    return iommu_consumer_object_attach(obj, as, err, errlen);
 }
 
 static const struct sim_model_ops vh_ops = {
     .validate = vh_validate,
     .create = vh_create,
-    .destroy = vh_obj_destroy,
+    .destroy = iommu_consumer_object_destroy,
     .reset_stats = iommu_consumer_object_reset_stats,
     .read = iommu_consumer_object_read,
     .register_stats = iommu_consumer_object_register_stats,
