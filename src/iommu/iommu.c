@@ -113,6 +113,69 @@ void iommu_req_complete(struct iommu *mmu, struct iommu_req *req,
     }
 }
 
+/* A walk's batch of completions, at its end tick: done() of each, in order. */
+static void batch_event(struct sim_event *ev, void *arg)
+{
+    struct iommu_batch *b = arg;
+    struct iommu_req *req = b->head, *next;
+
+    (void)ev;
+    b->head = NULL;
+    b->next_free = b->pool->free;
+    b->pool->free = b;
+    for (; req; req = next) {
+        next = req->next;           /* done() may reuse req */
+        req->done(req);
+    }
+}
+
+int iommu_batches_init(struct iommu_batches *bs, struct sim *sim, unsigned n)
+{
+    bs->sim = sim;
+    bs->free = NULL;
+    bs->all = calloc(n ? n : 1, sizeof(*bs->all));
+    if (!bs->all)
+        return SIM_ENOMEM;
+    for (unsigned i = 0; i < n; i++) {
+        struct iommu_batch *b = &bs->all[i];
+
+        b->pool = bs;
+        sim_event_init(&b->ev, batch_event, b, SIM_PRIO_DEFAULT);
+        b->next_free = bs->free;
+        bs->free = b;
+    }
+    return 0;
+}
+
+void iommu_batches_destroy(struct iommu_batches *bs)
+{
+    free(bs->all);
+    bs->all = bs->free = NULL;
+}
+
+void iommu_req_complete_list(struct iommu_batches *bs, struct iommu_req *head,
+                             struct iommu_tlb_entry entry, sim_tick_t when)
+{
+    struct iommu_batch *b = bs->free;
+    struct iommu_req *req, *next;
+
+    if (b && head && head->next) {
+        bs->free = b->next_free;
+        b->head = head;
+        for (req = head; req; req = req->next) {
+            entry.iova = req->iova & ~entry.addr_mask;
+            iommu_req_resolve(req->mmu, req, &entry, when);
+        }
+        sim_event_schedule(bs->sim, &b->ev, when);
+        return;
+    }
+    for (req = head; req; req = next) {
+        next = req->next;
+        entry.iova = req->iova & ~entry.addr_mask;
+        iommu_req_complete(req->mmu, req, &entry, when);
+    }
+}
+
 int iommu_translate_timed(struct iommu *mmu, struct iommu_req *req)
 {
     req->mmu = mmu;

@@ -290,6 +290,43 @@ void iommu_req_complete(struct iommu *mmu, struct iommu_req *req,
 void iommu_req_resolve(struct iommu *mmu, struct iommu_req *req,
                        const struct iommu_tlb_entry *entry, sim_tick_t when);
 
+/*
+ * The completions of one walk: every request that joined its MSHR is
+ * answered at the walk's end tick, and one event delivers them all, in
+ * list order, instead of one event each. The N events would run back to
+ * back anyway (scheduled together at the current tick, with consecutive
+ * sequence numbers, and whatever one done() schedules comes after them
+ * all), so the order of everything is unchanged
+ * (tests/iommu/test_generic_batch.c). A model keeps a pool of them, one
+ * per MSHR: those pending at once belong to walks that ended at the
+ * current tick, which only exceed the MSHRs if walks take no time; when it
+ * runs dry, or a list has one request, each request gets its own event.
+ */
+struct iommu_batch {
+    struct sim_event ev;
+    struct iommu_batches *pool;
+    struct iommu_req *head;
+    struct iommu_batch *next_free;
+};
+
+struct iommu_batches {
+    struct sim *sim;
+    struct iommu_batch *all, *free;
+};
+
+/* A pool of @n batches (SIM_ENOMEM); destroy frees it (after sim_destroy). */
+int iommu_batches_init(struct iommu_batches *bs, struct sim *sim, unsigned n);
+void iommu_batches_destroy(struct iommu_batches *bs);
+
+/*
+ * Answer every request of the list @head (linked by req->next) with @entry
+ * (its iova set per request from addr_mask) at @when, the current tick:
+ * one event for them all when a batch is free, else iommu_req_complete()
+ * each. The list belongs to the batch until its event has run.
+ */
+void iommu_req_complete_list(struct iommu_batches *bs, struct iommu_req *head,
+                             struct iommu_tlb_entry entry, sim_tick_t when);
+
 /* --- Notifiers ------------------------------------------------------------ */
 
 /*

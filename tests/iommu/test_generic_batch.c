@@ -3,7 +3,7 @@
  * change what it simulates.
  *
  * 1. It answers the requests merged into
- * one walk from one event (struct generic_batch) exactly as one completion
+ * one walk from one event (struct iommu_batch, iommu.h) exactly as one completion
  * event each would: at the walk's end tick, in MSHR order, after an event
  * that was scheduled for that tick after the walk's last read was issued
  * (the walk's end runs before it, the per-request events after it), and

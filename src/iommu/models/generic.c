@@ -6,7 +6,7 @@
  * a miss it joins the walk in flight for its 4 KiB page (MSHR) or starts a
  * walk; if every MSHR is busy it waits in a FIFO until one frees. The walk
  * fills the IOTLB and completes every request that joined, from one event
- * for all of them (struct generic_batch). Walk records and batches come
+ * for all of them (struct iommu_batch, iommu.h). Walk records and batches come
  * from pools sized by the MSHR count: nothing is allocated per request.
  *
  * Folded lookups. A miss whose lookup will end while a walk for its page is
@@ -69,23 +69,6 @@ static struct iommu_tlb_entry generic_translate(struct iommu *mmu, uint64_t iova
 
 static void start_miss(struct generic_iommu *g, struct iommu_req *req);
 
-/* A walk's batch of completions, at its end tick: done() of each, in order. */
-static void batch_event(struct sim_event *ev, void *arg)
-{
-    struct generic_batch *b = arg;
-    struct generic_iommu *g = b->g;
-    struct iommu_req *req = b->head, *next;
-
-    (void)ev;
-    b->head = NULL;
-    b->next_free = g->free_batches;
-    g->free_batches = b;
-    for (; req; req = next) {
-        next = req->next;           /* done() may reuse req */
-        req->done(req);
-    }
-}
-
 static void walk_done(struct walk_req *wr)
 {
     struct generic_walk *w = (struct generic_walk *)wr;
@@ -93,7 +76,6 @@ static void walk_done(struct walk_req *wr)
     struct iotlb_mshr *m = w->m;
     struct iommu_req *req, *next;
     struct iommu_tlb_entry e = { .addr_mask = 0xfff };
-    struct generic_batch *b = g->free_batches;
     sim_tick_t now = sim_now(g->sim);
 
     g->walks_ended++;               /* its PWC fills are in (generic_unmap) */
@@ -104,22 +86,7 @@ static void walk_done(struct walk_req *wr)
         iotlb_insert(&g->tlb, m->domain, m->idx, wr->iova, e.translated_addr,
                      e.addr_mask, e.perm);
     }
-    if (b && m->head->next) {
-        /* Two or more: one event for all (see struct generic_batch). */
-        g->free_batches = b->next_free;
-        b->head = m->head;
-        for (req = m->head; req; req = req->next) {
-            e.iova = req->iova & ~e.addr_mask;
-            iommu_req_resolve(req->mmu, req, &e, now);
-        }
-        sim_event_schedule(g->sim, &b->ev, now);
-    } else {
-        for (req = m->head; req; req = next) {
-            next = req->next;
-            e.iova = req->iova & ~e.addr_mask;
-            iommu_req_complete(req->mmu, req, &e, now);
-        }
-    }
+    iommu_req_complete_list(&g->batches, m->head, e, now);
     iotlb_mshr_free(&g->tlb, m);
     w->next_free = g->free_walks;
     g->free_walks = w;
@@ -351,19 +318,15 @@ int generic_create(struct generic_iommu *g, struct sim *sim, struct mem *mem,
     g->dom = calloc(cfg->max_domains, sizeof(*g->dom));
     g->dev = calloc(cfg->max_devices, sizeof(*g->dev));
     g->walks = calloc(cfg->iotlb.mshrs, sizeof(*g->walks));
-    g->batches = calloc(cfg->iotlb.mshrs, sizeof(*g->batches));
     g->walk_of = calloc(cfg->iotlb.mshrs, sizeof(*g->walk_of));
-    if (!g->dom || !g->dev || !g->walks || !g->batches || !g->walk_of) {
+    if (!g->dom || !g->dev || !g->walks || !g->walk_of ||
+        iommu_batches_init(&g->batches, sim, cfg->iotlb.mshrs)) {
         r = sim_error_format(err, errlen, SIM_ENOMEM, path, NULL);
         goto err_free;
     }
     for (i = 0; i < cfg->iotlb.mshrs; i++) {
         g->walks[i].next_free = g->free_walks;
         g->free_walks = &g->walks[i];
-        g->batches[i].g = g;
-        sim_event_init(&g->batches[i].ev, batch_event, &g->batches[i], SIM_PRIO_DEFAULT);
-        g->batches[i].next_free = g->free_batches;
-        g->free_batches = &g->batches[i];
     }
     for (i = 0; i < cfg->max_devices; i++)
         g->dev[i].domain = -1;
@@ -374,7 +337,7 @@ err_free:
     free(g->dom);
     free(g->dev);
     free(g->walks);
-    free(g->batches);
+    iommu_batches_destroy(&g->batches);
     free(g->walk_of);
     sim_resource_destroy(&g->ports);
 err_walker:
@@ -397,7 +360,7 @@ void generic_destroy(struct generic_iommu *g)
     free(g->dom);
     free(g->dev);
     free(g->walks);
-    free(g->batches);
+    iommu_batches_destroy(&g->batches);
     free(g->walk_of);
     sim_resource_destroy(&g->ports);
     walker_destroy(&g->walker);

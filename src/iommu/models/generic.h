@@ -53,24 +53,6 @@ struct generic_walk {
     struct generic_walk *next_free;
 };
 
-/*
- * The completions of one walk: every request that joined its MSHR is
- * answered at the walk's end tick. One event delivers them all, in MSHR
- * order, instead of one event each (about six per walk in the quick start).
- * The N events would run back to back anyway (scheduled together at the
- * current tick, with consecutive sequence numbers), so the order of
- * everything is unchanged (tests/iommu/test_generic_batch.c). A pool of
- * `mshrs` batches: those pending at once belong to walks that ended at the
- * current tick, which only exceed the MSHRs if walks take no time; when it
- * runs dry, or a walk has one request, each request gets its own event.
- */
-struct generic_batch {
-    struct sim_event ev;
-    struct generic_iommu *g;
-    struct iommu_req *head;
-    struct generic_batch *next_free;
-};
-
 struct generic_stats {
     uint64_t maps, unmaps, map_pages, unmap_pages;
     uint64_t mshr_stalls;           /* requests that waited for an MSHR */
@@ -90,7 +72,7 @@ struct generic_iommu {
     struct generic_dev *dev;        /* [max_devices] */
     unsigned dev_hi;                /* 1 + the highest attached requester id */
     struct generic_walk *walks, *free_walks;
-    struct generic_batch *batches, *free_batches;
+    struct iommu_batches batches;   /* a walk's completions, one event (iommu.h) */
     struct generic_walk **walk_of;  /* [mshrs]: the walk of each busy MSHR */
     unsigned lookups_pending;       /* misses between lookup start and end */
     uint64_t walks_ended;           /* walks finished (each may fill PWCs) */

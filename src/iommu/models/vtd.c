@@ -9,9 +9,19 @@
  * through the memory model, one after another, like a walk; requests for
  * the same (requester, PASID) join the fetch in flight. With the context
  * known, the IOTLB (hit_latency); a miss joins the walk in flight for its
- * 4 KiB page (MSHR) or starts one (one- or two-dimensional). Walk records
- * and fetch records come from pools sized by the MSHR count: nothing is
- * allocated per request.
+ * 4 KiB page (MSHR) or starts one (one- or two-dimensional). The walk's
+ * end answers every request that joined from one event (iommu_batch). Walk
+ * records and fetch records come from pools sized by the MSHR count:
+ * nothing is allocated per request.
+ *
+ * Folded lookups, as the generic model's (generic.c has the argument): a
+ * miss whose lookup ends while the walk for its page is certainly still in
+ * flight joins that walk's MSHR when its lookup starts, and its lookup-end
+ * event is never scheduled; same completion, same tick, same place in the
+ * list, provided no other request's miss is on its way to the MSHRs (a
+ * lookup in progress, a context-cache miss or fetch, a stall). What
+ * differs: the IOTLB's `merged` counts it at the lookup's start, and a
+ * context entry removed during those nanoseconds does not fault it.
  *
  * The context cache, like the walker's PWCs, models timing only: the
  * answer always comes from the current context entry and tables, so a
@@ -139,11 +149,7 @@ static void walk_done(struct walk_req *wr)
         iotlb_insert(&v->tlb, m->domain, m->idx, wr->iova, e.translated_addr,
                      e.addr_mask, e.perm);
     }
-    for (req = m->head; req; req = next) {
-        next = req->next;
-        e.iova = req->iova & ~e.addr_mask;
-        iommu_req_complete(req->mmu, req, &e, now);
-    }
+    iommu_req_complete_list(&v->batches, m->head, e, now);
     iotlb_mshr_free(&v->tlb, m);
     w->next_free = v->free_walks;
     v->free_walks = w;
@@ -195,6 +201,7 @@ static void start_miss(struct vtd *v, struct iommu_req *req)
     w = v->free_walks;              /* pool size == MSHRs: never empty here */
     v->free_walks = w->next_free;
     w->m = m;
+    v->walk_of[m - v->tlb.mshr] = w;
     w->seq = v->inval_seq;
     memset(&w->wr, 0, sizeof(w->wr));
     w->wr.s1 = &v->dom[did].pt;
@@ -209,9 +216,44 @@ static void start_miss(struct vtd *v, struct iommu_req *req)
 static void lookup_done(struct sim_event *ev, void *arg)
 {
     struct iommu_req *req = arg;
+    struct vtd *v = DEV_OF(req->mmu)->v;
 
     (void)ev;
-    start_miss(DEV_OF(req->mmu)->v, req);
+    v->lookups_pending--;
+    start_miss(v, req);
+}
+
+/*
+ * A miss whose lookup ends at @t: join the walk in flight for its page now,
+ * if that is what its lookup's end would do (see "Folded lookups" at the
+ * top). Returns whether it did. Costs a scan of the MSHRs, which the
+ * lookup's end would make anyway.
+ */
+static bool fold_lookup(struct vtd *v, uint32_t did, unsigned tag, struct iommu_req *req,
+                        sim_tick_t t)
+{
+    uint64_t vpn = req->iova >> 12;
+    unsigned i;
+
+    if (v->lookups_pending || v->ctx_pending || v->fetches_busy || v->stall_head ||
+        v->fstall_head || !v->tlb.mshr_busy)
+        return false;
+    for (i = 0; i < v->tlb.cfg.mshrs; i++) {
+        struct iotlb_mshr *m = &v->tlb.mshr[i];
+        const struct sim_event *rd;
+
+        if (!m->busy || m->vpn4k != vpn || m->domain != did || m->idx != tag)
+            continue;
+        rd = &v->walk_of[i]->wr.mr.ev;          /* the walk's read in flight */
+        if (!sim_event_is_scheduled(rd) || sim_event_when(rd) <= t)
+            return false;
+        v->tlb.st.merged++;                     /* as iotlb_mshr_find does */
+        req->next = NULL;
+        m->tail->next = req;
+        m->tail = req;
+        return true;
+    }
+    return false;
 }
 
 /* The context is known at @t: fault, IOTLB hit, or a walk after the lookup. */
@@ -236,8 +278,15 @@ static int after_context(struct vtd *v, struct iommu_req *req, sim_tick_t t)
         iommu_req_complete(req->mmu, req, &e, t);
         return 0;
     }
+    /* Miss: the walk starts when the lookup has finished, unless it joins
+     * one in flight now (fold_lookup). */
+    if (fold_lookup(v, (uint32_t)d->did, pasid_tag(req_pasid(v, req)), req, t))
+        return 0;
     sim_event_init(&req->ev, lookup_done, req, SIM_PRIO_DEFAULT);
-    return sim_event_schedule(v->sim, &req->ev, t);
+    if (sim_event_schedule(v->sim, &req->ev, t) != 0)
+        return SIM_ENOMEM;
+    v->lookups_pending++;
+    return 0;
 }
 
 /* --- Timed path: context-cache misses -------------------------------------- */
@@ -283,6 +332,7 @@ static void fetch_done(struct vtd_fetch *f)
     if (d && d->did >= 0)
         iotlb_insert(&v->cc, f->rid, 0, (uint64_t)f->pasid << 12, 0, 0xfff, IOMMU_RW);
     f->busy = false;
+    v->fetches_busy--;
     f->head = f->tail = NULL;
     f->next_free = v->free_fetches;
     v->free_fetches = f;
@@ -356,6 +406,7 @@ static void fetch_start(struct vtd *v, struct iommu_req *req)
     }
     v->free_fetches = f->next_free;
     f->busy = true;
+    v->fetches_busy++;
     f->rid = d->rid;
     f->pasid = pasid;
     f->step = 0;
@@ -366,9 +417,11 @@ static void fetch_start(struct vtd *v, struct iommu_req *req)
 static void ctx_miss_event(struct sim_event *ev, void *arg)
 {
     struct iommu_req *req = arg;
+    struct vtd *v = DEV_OF(req->mmu)->v;
 
     (void)ev;
-    fetch_start(DEV_OF(req->mmu)->v, req);
+    v->ctx_pending--;
+    fetch_start(v, req);
 }
 
 static int vtd_translate_timed(struct iommu *mmu, struct iommu_req *req)
@@ -382,7 +435,10 @@ static int vtd_translate_timed(struct iommu *mmu, struct iommu_req *req)
     if (iotlb_lookup(&v->cc, d->rid, 0, (uint64_t)req_pasid(v, req) << 12, &h))
         return after_context(v, req, t);
     sim_event_init(&req->ev, ctx_miss_event, req, SIM_PRIO_DEFAULT);
-    return sim_event_schedule(v->sim, &req->ev, t);
+    if (sim_event_schedule(v->sim, &req->ev, t) != 0)
+        return SIM_ENOMEM;
+    v->ctx_pending++;
+    return 0;
 }
 
 /* --- Notifier ops ---------------------------------------------------------- */
@@ -718,8 +774,10 @@ int vtd_create(struct vtd *v, struct sim *sim, struct mem *mem, const struct vtd
     v->dom = calloc(cfg->max_domains, sizeof(*v->dom));
     v->dev = calloc(cfg->max_devices, sizeof(*v->dev));
     v->walks = calloc(cfg->iotlb.mshrs, sizeof(*v->walks));
+    v->walk_of = calloc(cfg->iotlb.mshrs, sizeof(*v->walk_of));
     v->fetches = calloc(v->nfetches, sizeof(*v->fetches));
-    if (!v->dom || !v->dev || !v->walks || !v->fetches) {
+    if (!v->dom || !v->dev || !v->walks || !v->walk_of || !v->fetches ||
+        iommu_batches_init(&v->batches, sim, cfg->iotlb.mshrs)) {
         r = sim_error_format(err, errlen, SIM_ENOMEM, path, NULL);
         goto err_free;
     }
@@ -752,6 +810,8 @@ err_free:
     free(v->dom);
     free(v->dev);
     free(v->walks);
+    free(v->walk_of);
+    iommu_batches_destroy(&v->batches);
     free(v->fetches);
     vtd_qi_destroy(&v->qi);
 err_ports:
@@ -780,6 +840,8 @@ void vtd_destroy(struct vtd *v)
     free(v->dom);
     free(v->dev);
     free(v->walks);
+    free(v->walk_of);
+    iommu_batches_destroy(&v->batches);
     free(v->fetches);
     vtd_qi_destroy(&v->qi);
     sim_resource_destroy(&v->ports);

@@ -156,6 +156,12 @@ struct vtd {
     struct vtd_dev *dev;        /* [max_devices] */
     unsigned dev_hi;
     struct vtd_walk *walks, *free_walks;
+    struct vtd_walk **walk_of;  /* [mshrs]: the walk of each busy MSHR */
+    struct iommu_batches batches;   /* a walk's completions, one event (iommu.h) */
+    /* Requests whose IOTLB miss is not yet known to the MSHRs: misses
+     * between lookup start and end, context-cache misses before and during
+     * their fetch. A miss folds into a walk only when these are zero. */
+    unsigned lookups_pending, ctx_pending, fetches_busy;
     struct vtd_fetch *fetches, *free_fetches;
     unsigned nfetches;
     struct iommu_req *stall_head, *stall_tail;          /* waiting for an MSHR */
