@@ -31,3 +31,51 @@ finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
+
+# --- Tests that run a model's configs from inside $TMP ----------------------
+# (test_amdvi.sh, test_vtd.sh: the same steps, written once here.)
+
+# enter_tmp: cd to $TMP with IOMMUSIM absolute and SRC the absolute source
+# tree, so outputs are named relative to $TMP. The embedded CPython's own
+# allocations are not ours to leak-check: with --enable-sanitizers,
+# LeakSanitizer is off for these runs only (docs/configs.md).
+enter_tmp() {
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
+    cd "$TMP" || exit 1
+    case $IOMMUSIM in /*) ;; *) IOMMUSIM="$OLDPWD/$IOMMUSIM" ;; esac
+    case $top_srcdir in /*) SRC=$top_srcdir ;; *) SRC="$OLDPWD/$top_srcdir" ;; esac
+}
+
+# expect_describe MODEL PARAM...: `--describe MODEL` succeeds and documents
+# every PARAM; the description stays in $TMP/out for further greps.
+expect_describe() {
+    _model=$1; shift
+    expect_status 0 "--describe $_model" -- "$IOMMUSIM" --describe "$_model"
+    for _param in "$@"; do
+        expect_grep "$TMP/out" "^  $_param " "--describe documents $_param"
+    done
+}
+
+# field CASE N: field N of the row of $TMP/out whose first field is CASE.
+field() { awk -v c="$1" -v n="$2" '$1 == c { print $n }' "$TMP/out"; }
+
+# check NAME EXPR: passes when the shell arithmetic EXPR is 1 (over fields;
+# a missing field, replaced by a default that cannot match, fails it).
+check() {
+    if [ "$(($2))" = 1 ] 2>/dev/null; then ok "$1"
+    else bad "$1" "$(cat "$TMP/out")"; fi
+}
+
+# gbps CASE: the second field (a rate in Gb/s) of CASE's row of $TMP/out.
+gbps() { awk -v c="$1" '$1 == c { print $2 }' "$TMP/out"; }
+
+# within NAME GOT WANT: GOT is within 3% of WANT.
+within() {
+    if [ -n "$2" ] && awk -v g="$2" -v w="$3" 'BEGIN { exit !(g >= 0.97 * w && g <= 1.03 * w) }'
+    then ok "$1 (got $2)"; else bad "$1" "got '$2', expected $3 +- 3%: $(cat "$TMP/out")"; fi
+}
+
+# expect_one_line NAME: the error in $TMP/err is one line.
+expect_one_line() {
+    [ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "$1" || bad "$1" "$(cat "$TMP/err")"
+}

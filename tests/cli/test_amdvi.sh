@@ -26,30 +26,20 @@
 # 3..4 GiB range) the level-3 index is 3: nothing can be skipped, 3 reads.
 # Bad parameters are config errors (exit 2) on one line naming them.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
-cd "$TMP" || exit 1
-case $IOMMUSIM in /*) ;; *) IOMMUSIM="$OLDPWD/$IOMMUSIM" ;; esac
-case $top_srcdir in /*) SRC=$top_srcdir ;; *) SRC="$OLDPWD/$top_srcdir" ;; esac
+enter_tmp
 CFG="$SRC/configs/amdvi.py"
 
-expect_status 0 "--describe AmdViIOMMU" -- "$IOMMUSIM" --describe AmdViIOMMU
-for p in iotlb levels page_sizes skip_levels npcache pdc_entries read_latency \
-         inv_pages_time inv_devtab_time inv_iotlb_time completion_wait_time max_domains \
-         max_devices; do
-    expect_grep "$TMP/out" "^  $p " "--describe documents $p"
-done
+expect_describe AmdViIOMMU iotlb levels page_sizes skip_levels npcache pdc_entries \
+    read_latency inv_pages_time inv_devtab_time inv_iotlb_time completion_wait_time \
+    max_domains max_devices
 expect_grep "$TMP/out" "completion_wait_time +latency, default 200ns" \
     "--describe: COMPLETION_WAIT's 200 ns is the default"
 expect_grep "$TMP/out" "cmd_inv_pages" "--describe lists the readouts"
 
 expect_status 0 "configs/amdvi.py runs" -- \
     "$IOMMUSIM" -q --no-progress --outdir run1 "$CFG" --until 3ms
-# field N of the row of CASE: 3 packets, 4 maps, 5 unmaps, 6 inv, 7 waits, 8 map_fl
-field() { awk -v c="$1" -v n="$2" '$1 == c { print $n }' "$TMP/out"; }
-check() {   # check NAME EXPR (shell arithmetic over the fields)
-    if [ "$(($2))" = 1 ] 2>/dev/null; then ok "$1"
-    else bad "$1" "$(cat "$TMP/out")"; fi
-}
+# field N of the row of CASE (field, check: lib.sh): 3 packets, 4 maps, 5 unmaps,
+# 6 inv, 7 waits, 8 map_fl
 s_maps=$(field strict 4); s_unm=$(field strict 5); s_inv=$(field strict 6)
 s_w=$(field strict 7); s_mf=$(field strict 8)
 n_maps=$(field npcache 4); n_unm=$(field npcache 5); n_inv=$(field npcache 6)
@@ -67,11 +57,7 @@ check "lazy: 1 <= inv = waits <= packets / 256, no map flush" \
 
 expect_status 0 "configs/amdvi.py at 100 Gb/s" -- \
     "$IOMMUSIM" -q --no-progress --outdir run2 "$CFG" --until 20ms --rate 100Gbps
-gbps() { awk -v c="$1" '$1 == c { print $2 }' "$TMP/out"; }
-within() {  # within NAME GOT WANT (3%)
-    if [ -n "$2" ] && awk -v g="$2" -v w="$3" 'BEGIN { exit !(g >= 0.97 * w && g <= 1.03 * w) }'
-    then ok "$1 (got $2)"; else bad "$1" "got '$2', expected $3 +- 3%: $(cat "$TMP/out")"; fi
-}
+# gbps CASE, within NAME GOT WANT (3%): lib.sh
 within "npcache at 100 Gb/s: the command buffer's 20.0 Gb/s" "$(gbps npcache)" 20.0
 within "strict at 100 Gb/s: the CPUs' 38.4 Gb/s" "$(gbps strict)" 38.4
 
@@ -126,8 +112,7 @@ badcase() {     # badcase NAME SETTING RID REGEX
     expect_status 2 "$1 is a config error" -- \
         "$IOMMUSIM" -q --no-progress --outdir bad "$TMP/bad.py"
     expect_grep "$TMP/err" "$4" "$1: the error names it"
-    [ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "$1: a one-line error" || \
-        bad "$1: a one-line error" "$(cat "$TMP/err")"
+    expect_one_line "$1: a one-line error"
 }
 badcase "levels 7" "levels=7" 1 'system\.iommu\.levels: .*expected at most 6'
 badcase "page_sizes without 4KiB" 'page_sizes="2MiB"' 1 \

@@ -19,28 +19,18 @@
 #    over 20 ms (the ring's start-up maps, and work in flight at the end).
 # Bad parameters are config errors (exit 2) on one line naming the parameter.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
-cd "$TMP" || exit 1
-case $IOMMUSIM in /*) ;; *) IOMMUSIM="$OLDPWD/$IOMMUSIM" ;; esac
-case $top_srcdir in /*) SRC=$top_srcdir ;; *) SRC="$OLDPWD/$top_srcdir" ;; esac
+enter_tmp
 CFG="$SRC/configs/vtd_strict_lazy.py"
 
-expect_status 0 "--describe VTdIOMMU" -- "$IOMMUSIM" --describe VTdIOMMU
-for p in scalable pgtt aw_bits caching_mode device_tlb invalidation qi_length max_am \
-         iotlb_page_time wait_time cc_entries s2_page_size; do
-    expect_grep "$TMP/out" "^  $p " "--describe documents $p"
-done
+expect_describe VTdIOMMU scalable pgtt aw_bits caching_mode device_tlb invalidation \
+    qi_length max_am iotlb_page_time wait_time cc_entries s2_page_size
 expect_grep "$TMP/out" "qi_length +int, default 256" "--describe: QI_LENGTH's 256 is the default"
 expect_grep "$TMP/out" "desc_iotlb_page" "--describe lists the readouts"
 
 expect_status 0 "configs/vtd_strict_lazy.py runs" -- \
     "$IOMMUSIM" -q --no-progress --outdir run1 "$CFG" --until 3ms
-# field N of the row of CASE: 4 maps, 5 unmaps, 6 psi, 7 dsi, 8 waits
-field() { awk -v c="$1" -v n="$2" '$1 == c { print $n }' "$TMP/out"; }
-check() {   # check NAME EXPR (shell arithmetic over the fields)
-    if [ "$(($2))" = 1 ] 2>/dev/null; then ok "$1"
-    else bad "$1" "$(cat "$TMP/out")"; fi
-}
+# field N of the row of CASE (field, check: lib.sh): 4 maps, 5 unmaps, 6 psi,
+# 7 dsi, 8 waits
 s_maps=$(field strict 4); s_unm=$(field strict 5); s_psi=$(field strict 6)
 s_dsi=$(field strict 7); s_w=$(field strict 8)
 c_maps=$(field cm 4); c_unm=$(field cm 5); c_psi=$(field cm 6); c_dsi=$(field cm 7)
@@ -58,11 +48,7 @@ check "lazy: flushes happened, no psi, waits = dsi" \
 
 expect_status 0 "configs/vtd_strict_lazy.py at 100 Gb/s" -- \
     "$IOMMUSIM" -q --no-progress --outdir run3 "$CFG" --until 20ms --rate 100Gbps
-gbps() { awk -v c="$1" '$1 == c { print $2 }' "$TMP/out"; }
-within() {  # within NAME GOT WANT (3%)
-    if [ -n "$2" ] && awk -v g="$2" -v w="$3" 'BEGIN { exit !(g >= 0.97 * w && g <= 1.03 * w) }'
-    then ok "$1 (got $2)"; else bad "$1" "got '$2', expected $3 +- 3%: $(cat "$TMP/out")"; fi
-}
+# gbps CASE, within NAME GOT WANT (3%): lib.sh
 within "caching mode at 100 Gb/s: the queue's 20.0 Gb/s" "$(gbps cm)" 20.0
 within "strict at 100 Gb/s: the CPUs' 38.4 Gb/s" "$(gbps strict)" 38.4
 
@@ -94,8 +80,7 @@ sed 's/pgtt="nested")/pgtt="nested", aw_bits=40)/' "$TMP/nested.py" >"$TMP/bad1.
 expect_status 2 "aw_bits 40 is a config error" -- \
     "$IOMMUSIM" -q --no-progress --outdir bad "$TMP/bad1.py"
 expect_grep "$TMP/err" "system\.iommu\.aw_bits.*expected 39, 48 or 57" "the error names aw_bits"
-[ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "aw_bits: a one-line error" || \
-    bad "aw_bits: a one-line error" "$(cat "$TMP/err")"
+expect_one_line "aw_bits: a one-line error"
 sed 's/scalable=True,//' "$TMP/nested.py" >"$TMP/bad2.py"
 expect_status 2 "pgtt nested without scalable mode is a config error" -- \
     "$IOMMUSIM" -q --no-progress --outdir bad "$TMP/bad2.py"

@@ -22,6 +22,7 @@
 #include "iommu/models/generic.h"
 #include "iommu/models/generic_domain.h"
 #include "testutil.h"
+#include "vstack_fixture.h"
 
 void test_consumers_table(void);
 void test_vfio_shadow_composition_random(void);
@@ -38,7 +39,7 @@ void test_vhost_iotlb_engine_path(void);
 #define RID 3
 #define GDOM 1                      /* the guest's domain on the virtual IOMMU */
 #define HDOM 0                      /* the container's domain on the host IOMMU */
-#define OFF (UINT64_C(1) << 30)     /* guest RAM base in host memory */
+#define OFF VSTACK_OFF               /* guest RAM base in host memory */
 
 struct cenv {
     struct sim sim;
@@ -107,12 +108,7 @@ static void cenv_free(struct cenv *e)
 static void shadow_init(struct cenv *e, struct vfio_shadow *v, sim_tick_t map_cost,
                         sim_tick_t pin_cost)
 {
-    struct vfio_shadow_cfg c = { .host = e->hd, .gpa_offset = OFF, .map_cost = map_cost,
-                                 .unmap_cost = 500 * NS, .pin_cost = pin_cost,
-                                 .unpin_cost = 50 * NS, .path = "sys.vfio" };
-    char err[200];
-
-    CU_ASSERT_EQUAL_FATAL(vfio_shadow_init(v, &e->sim, &c, err, sizeof(err)), 0);
+    vstack_shadow_init(v, &e->sim, e->hd, map_cost, pin_cost);
 }
 
 /* --- The table -------------------------------------------------------------- */
@@ -144,160 +140,24 @@ void test_consumers_table(void)
 
 #define NPAGES 1024                  /* guest IOVA window [0, 4 MiB) */
 
-struct gref {                       /* the test's own model of the guest mapping */
-    uint64_t gpa[NPAGES];           /* 0: unmapped (GPAs used are never 0) */
-    unsigned perm[NPAGES];
-    unsigned len[NPAGES];           /* at the first page of a mapping: its pages */
-    unsigned ver[NPAGES];           /* changes of each page so far */
-};
-
-/* Every page of the window: host lookup == guest lookup + OFF, and both
- * agree with the reference. Returns the number of mismatching pages. */
-static unsigned check_composition(struct cenv *e, const struct gref *ref)
-{
-    unsigned bad = 0;
-
-    for (unsigned p = 0; p < NPAGES; p++) {
-        uint64_t iova = (uint64_t)p * PG;
-        struct iommu_tlb_entry g = iommu_domain_lookup(e->gd, iova);
-        struct iommu_tlb_entry h = iommu_domain_lookup(e->hd, iova);
-
-        if (!ref->gpa[p]) {
-            bad += g.perm != IOMMU_NONE || h.perm != IOMMU_NONE;
-            continue;
-        }
-        if (g.perm != ref->perm[p] || h.perm != ref->perm[p] ||
-            (g.translated_addr | (iova & g.addr_mask)) != ref->gpa[p] ||
-            (h.translated_addr | (iova & h.addr_mask)) != ref->gpa[p] + OFF)
-            bad++;
-    }
-    return bad;
-}
-
-/*
- * DMA of the assigned device through the host address space, checked
- * against the reference (B11: never a stale shadow entry). A request whose
- * page did not change while it was in flight must get the current mapping
- * (or a fault if unmapped). One that was in flight across a change may get
- * the mapping of either side of it: an invalidation completes only after
- * the translations in flight, which is how hardware orders them; a
- * translation *issued* after the change that got the old mapping (a stale
- * shadow or IOTLB entry) is always an error.
- */
-struct dma_probe {
-    struct iommu_req r;
-    const struct gref *ref;
-    unsigned *bad, *done;
-    bool busy;                      /* issued, done() not yet run */
-    unsigned ver;                   /* the page's version at issue */
-    uint64_t gpa0;                  /* and its mapping then */
-    unsigned perm0;
-};
-
-static bool probe_matches(const struct iommu_req *req, uint64_t gpa, unsigned perm)
-{
-    if (!gpa || (perm & req->access) != req->access)
-        return req->status == SIM_EFAULT;
-    return req->status == 0 &&
-           (req->entry.translated_addr | (req->iova & req->entry.addr_mask)) ==
-           gpa + OFF + (req->iova & (PG - 1));
-}
-
-static void probe_done(struct iommu_req *req)
-{
-    struct dma_probe *d = (struct dma_probe *)req;
-    unsigned p = (unsigned)(req->iova / PG);
-    bool ok = probe_matches(req, d->ref->gpa[p], d->ref->perm[p]);
-
-    (*d->done)++;
-    d->busy = false;
-    if (!ok && d->ver != d->ref->ver[p])
-        ok = probe_matches(req, d->gpa0, d->perm0);
-    *d->bad += !ok;
-}
-
+/* The reference model and the DMA probes: vstack_fixture.c. */
 void test_vfio_shadow_composition_random(void)
 {
-    static struct gref ref;
-    static struct dma_probe probes[64];
     struct cenv e;
     struct vfio_shadow v;
-    struct sim_rng rng;
+    struct vstack_random run;
     char err[200];
-    unsigned bad = 0, done = 0, issued = 0, maps = 0, unmaps = 0, mapped_pages = 0;
 
-    memset(&ref, 0, sizeof(ref));
     cenv_init(&e, true);
     shadow_init(&e, &v, 1 * US, 100 * NS);
     CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
-    sim_rng_seed(&rng, 42, "test.consumers.random");
-    for (unsigned step = 0; step < 3000; step++) {
-        unsigned p = (unsigned)sim_rng_below(&rng, NPAGES);
-        sim_tick_t now = sim_now(&e.sim), d;
-
-        if (ref.gpa[p] && ref.len[p]) {     /* unmap a whole mapping */
-            unsigned n = ref.len[p];
-
-            CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, (uint64_t)p * PG, (uint64_t)n * PG, 0,
-                                               now, &d), 0);
-            for (unsigned k = 0; k < n; k++)
-                ref.gpa[p + k] = 0, ref.len[p + k] = 0, ref.ver[p + k]++;
-            unmaps++;
-            mapped_pages -= n;
-        } else if (!ref.gpa[p]) {           /* map 1..4 free pages */
-            unsigned n = 1 + (unsigned)sim_rng_below(&rng, 4), k;
-            uint64_t gpa = (1 + sim_rng_below(&rng, 1u << 20)) * PG;
-            unsigned perm = 1 + (unsigned)sim_rng_below(&rng, 3);
-
-            for (k = 0; k < n && p + k < NPAGES && !ref.gpa[p + k]; k++)
-                ;
-            n = k;
-            CU_ASSERT_EQUAL(iommu_domain_map(e.gd, (uint64_t)p * PG, gpa, (uint64_t)n * PG,
-                                             perm, now, &d), 0);
-            for (k = 0; k < n; k++) {
-                ref.gpa[p + k] = gpa + (uint64_t)k * PG;
-                ref.perm[p + k] = perm;
-                ref.ver[p + k]++;
-            }
-            ref.len[p] = n;
-            maps++;
-            mapped_pages += n;
-        }
-        /* DMAs in flight across the next guest operations. */
-        for (unsigned k = 0; k < 1; k++) {
-            struct dma_probe *q = &probes[issued++ % 64];
-
-            if (q->busy)
-                continue;           /* slot still in flight */
-            memset(q, 0, sizeof(*q));
-            q->r.iova = sim_rng_below(&rng, NPAGES) * PG + sim_rng_below(&rng, PG);
-            q->r.access = 1 + (unsigned)sim_rng_below(&rng, 2);
-            q->r.attrs.requester_id = RID;
-            q->r.done = probe_done;
-            q->ref = &ref;
-            q->bad = &bad;
-            q->done = &done;
-            q->busy = true;
-            q->ver = ref.ver[q->r.iova / PG];
-            q->gpa0 = ref.gpa[q->r.iova / PG];
-            q->perm0 = ref.perm[q->r.iova / PG];
-            CU_ASSERT_EQUAL(iommu_translate_timed(e.has, &q->r), 0);
-        }
-        sim_run_until(&e.sim, sim_now(&e.sim) + 200 * NS, 0);
-        if (step % 500 == 499)
-            CU_ASSERT_EQUAL(check_composition(&e, &ref), 0);
-    }
-    sim_run(&e.sim);
-    CU_ASSERT_EQUAL(check_composition(&e, &ref), 0);
-    if (bad || done <= 2500)
-        fprintf(stderr, "\n    %u of %u DMAs used a stale or wrong translation\n", bad, done);
-    CU_ASSERT_EQUAL(bad, 0);
-    CU_ASSERT(done > 2500);
-    CU_ASSERT(maps > 300 && unmaps > 300);
-    /* Every guest page is one 4 KiB leaf: one event per page. */
-    CU_ASSERT_EQUAL(v.pinned, mapped_pages);
-    CU_ASSERT_EQUAL(v.st.pages_pinned - v.st.pages_unpinned, mapped_pages);
-    CU_ASSERT_EQUAL(v.st.errors, 0);
+    /* The reference changes after each unmap call. */
+    run = (struct vstack_random){ .sim = &e.sim, .gd = e.gd, .hd = e.hd, .has = e.has,
+                                  .rid = RID, .npages = NPAGES, .steps = 3000, .seed = 42,
+                                  .rng_path = "test.consumers.random" };
+    vstack_random_run(&run);
+    /* No stale DMA, > 2500 DMAs, > 300 maps and unmaps, pinned = mapped. */
+    vstack_random_expect_shadow(&run, &v);
     iommu_consumer_detach(&v.c);
     vfio_shadow_destroy(&v);
     cenv_free(&e);

@@ -33,6 +33,7 @@
 #include "iommu/models/virtio_iommu.h"
 #include "iommu/models/vtd.h"
 #include "testutil.h"
+#include "vstack_fixture.h"
 
 void test_vstack_vtd_cm_burst_timing(void);
 void test_vstack_virtio_burst_timing(void);
@@ -46,7 +47,7 @@ void test_vstack_vtd_default_replay_granules(void);
 #define RID 3
 #define GDOM 1                      /* the guest's domain on the virtual VT-d */
 #define HDOM 2                      /* the container's domain on the host VT-d */
-#define OFF (UINT64_C(1) << 30)     /* guest RAM base in host memory */
+#define OFF VSTACK_OFF               /* guest RAM base in host memory */
 
 /* Descriptor processing times (both VT-ds). */
 #define T_PAGE (300 * NS)
@@ -124,17 +125,6 @@ static void xenv_free(struct xenv *e)
     sim_destroy(&e->sim);
 }
 
-static void shadow_init(struct vfio_shadow *v, struct sim *sim, struct iommu_domain *host,
-                        sim_tick_t map_cost, sim_tick_t pin_cost)
-{
-    struct vfio_shadow_cfg c = { .host = host, .gpa_offset = OFF, .map_cost = map_cost,
-                                 .unmap_cost = 500 * NS, .pin_cost = pin_cost,
-                                 .unpin_cost = 50 * NS, .path = "sys.vfio" };
-    char err[200];
-
-    CU_ASSERT_EQUAL_FATAL(vfio_shadow_init(v, sim, &c, err, sizeof(err)), 0);
-}
-
 /* --- Timing of a burst --------------------------------------------------------- */
 
 /*
@@ -176,7 +166,7 @@ void test_vstack_vtd_cm_burst_timing(void)
     sim_tick_t t0, t1, d, wait;
 
     xenv_init(&e, true);
-    shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
+    vstack_shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
     CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
     /* The attach's replay (one UNMAP of the range: unmap_cost on the lock)
      * is over by then. */
@@ -258,7 +248,7 @@ void test_vstack_virtio_burst_timing(void)
     CU_ASSERT_EQUAL_FATAL(virtio_iommu_endpoint(&vi, RID, &gas, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL_FATAL(virtio_iommu_attach(&vi, RID, GDOM, 0, &d), 0);
     sim_run_until(&sim, d + 1 * US, 0);
-    shadow_init(&v, &sim, hd, 1 * US, 100 * NS);
+    vstack_shadow_init(&v, &sim, hd, 1 * US, 100 * NS);
     CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, gas, err, sizeof(err)), 0);
     t0 = sim_now(&sim);
     for (unsigned k = 1; k <= K; k++) {
@@ -298,7 +288,7 @@ void test_vstack_vtd_cm_shadow_counts(void)
     sim_tick_t d;
 
     xenv_init(&e, true);
-    shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
+    vstack_shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
     CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
     /* The attach's replay: one UNMAP of the notifier's range, no MAP. */
     CU_ASSERT_EQUAL(v.st.unmaps, 1);
@@ -336,7 +326,7 @@ void test_vstack_vtd_cm_shadow_counts(void)
     xenv_free(&e);
 
     xenv_init(&e, false);
-    shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
+    vstack_shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
     err[0] = 0;
     CU_ASSERT_EQUAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), SIM_EREFUSED);
     CU_ASSERT(strstr(err, "caching_mode") != NULL);
@@ -356,164 +346,28 @@ void test_vstack_vtd_cm_shadow_counts(void)
 
 /* --- Composition and no stale DMA --------------------------------------------- */
 
-#define NPAGES 256
-
-struct gref {
-    uint64_t gpa[NPAGES];           /* guest-physical of each IOVA page; 0 = unmapped */
-    unsigned perm[NPAGES];
-    unsigned len[NPAGES];           /* at the first page of a mapping: its pages */
-    unsigned ver[NPAGES];           /* changes of each page so far */
-};
-
-/* Every page of the window: host lookup == guest lookup + OFF, both as the
- * reference says. Returns the number of mismatching pages. */
-static unsigned check_composition(struct xenv *e, const struct gref *ref)
-{
-    unsigned bad = 0;
-
-    for (unsigned p = 0; p < NPAGES; p++) {
-        uint64_t iova = (uint64_t)p * PG;
-        struct iommu_tlb_entry g = iommu_domain_lookup(e->gd, iova);
-        struct iommu_tlb_entry h = iommu_domain_lookup(e->hd, iova);
-
-        if (!ref->gpa[p]) {
-            bad += g.perm != IOMMU_NONE || h.perm != IOMMU_NONE;
-            continue;
-        }
-        if (g.perm != ref->perm[p] || h.perm != ref->perm[p] ||
-            (g.translated_addr | (iova & g.addr_mask)) != ref->gpa[p] ||
-            (h.translated_addr | (iova & h.addr_mask)) != ref->gpa[p] + OFF)
-            bad++;
-    }
-    return bad;
-}
-
-/*
- * DMA of the assigned device through the host VT-d, checked against the
- * reference. A request whose page did not change while it was in flight
- * must get the current mapping (or a fault when unmapped); one in flight
- * across a change may get either side of it (an invalidation completes
- * after the translations in flight). A translation issued after a change
- * that returns the old mapping (a stale shadow, host IOTLB or PWC entry)
- * is an error.
- */
-struct dma_probe {
-    struct iommu_req r;
-    const struct gref *ref;
-    unsigned *bad, *done;
-    bool busy;
-    unsigned ver;
-    uint64_t gpa0;
-    unsigned perm0;
-};
-
-static bool probe_matches(const struct iommu_req *req, uint64_t gpa, unsigned perm)
-{
-    if (!gpa || (perm & req->access) != req->access)
-        return req->status == SIM_EFAULT;
-    return req->status == 0 &&
-           (req->entry.translated_addr | (req->iova & req->entry.addr_mask)) ==
-           gpa + OFF + (req->iova & (PG - 1));
-}
-
-static void probe_done(struct iommu_req *req)
-{
-    struct dma_probe *d = (struct dma_probe *)req;
-    unsigned p = (unsigned)(req->iova / PG);
-    bool ok = probe_matches(req, d->ref->gpa[p], d->ref->perm[p]);
-
-    (*d->done)++;
-    d->busy = false;
-    if (!ok && d->ver != d->ref->ver[p])
-        ok = probe_matches(req, d->gpa0, d->perm0);
-    *d->bad += !ok;
-}
+#define NPAGES 256                   /* the reference model and DMA probes: vstack_fixture.c */
 
 void test_vstack_vtd_cm_composition_random(void)
 {
-    static struct gref ref;
-    static struct dma_probe probes[64];
     struct xenv e;
     struct vfio_shadow v;
-    struct sim_rng rng;
+    struct vstack_random run;
     char err[200];
-    unsigned bad = 0, done = 0, issued = 0, maps = 0, unmaps = 0, mapped_pages = 0;
 
-    memset(&ref, 0, sizeof(ref));
-    memset(probes, 0, sizeof(probes));
     xenv_init(&e, true);
-    shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
+    vstack_shadow_init(&v, &e.sim, e.hd, 1 * US, 100 * NS);
     CU_ASSERT_EQUAL_FATAL(iommu_consumer_attach(&v.c, e.gas, err, sizeof(err)), 0);
-    sim_rng_seed(&rng, 9, "test.vstack.random");
-    for (unsigned step = 0; step < 3000; step++) {
-        unsigned p = (unsigned)sim_rng_below(&rng, NPAGES);
-        sim_tick_t now = sim_now(&e.sim), d;
-
-        if (ref.gpa[p] && ref.len[p]) {     /* unmap a whole mapping */
-            unsigned n = ref.len[p];
-
-            /* B11: the reference changes when the guest's unmap starts;
-             * DMAs issued from now on must not see the old page. */
-            for (unsigned k = 0; k < n; k++)
-                ref.gpa[p + k] = 0, ref.len[p + k] = 0, ref.ver[p + k]++;
-            CU_ASSERT_EQUAL(iommu_domain_unmap(e.gd, (uint64_t)p * PG, (uint64_t)n * PG, 0,
-                                               now, &d), 0);
-            unmaps++;
-            mapped_pages -= n;
-        } else if (!ref.gpa[p]) {           /* map 1..4 free pages */
-            unsigned n = 1 + (unsigned)sim_rng_below(&rng, 4), k;
-            uint64_t gpa = (1 + sim_rng_below(&rng, 1u << 20)) * PG;
-            unsigned perm = 1 + (unsigned)sim_rng_below(&rng, 3);
-
-            for (k = 0; k < n && p + k < NPAGES && !ref.gpa[p + k]; k++)
-                ;
-            n = k;
-            CU_ASSERT_EQUAL(iommu_domain_map(e.gd, (uint64_t)p * PG, gpa, (uint64_t)n * PG,
-                                             perm, now, &d), 0);
-            for (k = 0; k < n; k++) {
-                ref.gpa[p + k] = gpa + (uint64_t)k * PG;
-                ref.perm[p + k] = perm;
-                ref.ver[p + k]++;
-            }
-            ref.len[p] = n;
-            maps++;
-            mapped_pages += n;
-        }
-        {
-            struct dma_probe *q = &probes[issued++ % 64];
-
-            if (!q->busy) {
-                memset(q, 0, sizeof(*q));
-                q->r.iova = sim_rng_below(&rng, NPAGES) * PG + sim_rng_below(&rng, PG);
-                q->r.access = 1 + (unsigned)sim_rng_below(&rng, 2);
-                q->r.attrs.requester_id = RID;
-                q->r.done = probe_done;
-                q->ref = &ref;
-                q->bad = &bad;
-                q->done = &done;
-                q->busy = true;
-                q->ver = ref.ver[q->r.iova / PG];
-                q->gpa0 = ref.gpa[q->r.iova / PG];
-                q->perm0 = ref.perm[q->r.iova / PG];
-                CU_ASSERT_EQUAL(iommu_translate_timed(e.has, &q->r), 0);
-            }
-        }
-        sim_run_until(&e.sim, sim_now(&e.sim) + 200 * NS, 0);
-        if (step % 500 == 499)
-            CU_ASSERT_EQUAL(check_composition(&e, &ref), 0);
-    }
-    sim_run(&e.sim);
-    CU_ASSERT_EQUAL(check_composition(&e, &ref), 0);
-    if (bad || done <= 2500)
-        fprintf(stderr, "\n    %u of %u DMAs used a stale or wrong translation\n", bad, done);
-    CU_ASSERT_EQUAL(bad, 0);
-    CU_ASSERT(done > 2500);
-    CU_ASSERT(maps > 300 && unmaps > 300);
-    /* Through VT-d: one MAP per 4 KiB leaf placed, one UNMAP per leaf. */
-    CU_ASSERT_EQUAL(v.pinned, mapped_pages);
-    CU_ASSERT_EQUAL(v.st.pages_pinned - v.st.pages_unpinned, mapped_pages);
-    CU_ASSERT_EQUAL(v.st.errors, 0);
-    CU_ASSERT_EQUAL(e.guest.st.map_invals, maps);
+    /* B11: the reference changes when the guest's unmap starts; DMAs
+     * issued from then on must not see the old page. */
+    run = (struct vstack_random){ .sim = &e.sim, .gd = e.gd, .hd = e.hd, .has = e.has,
+                                  .rid = RID, .npages = NPAGES, .steps = 3000, .seed = 9,
+                                  .rng_path = "test.vstack.random", .ref_before_unmap = true };
+    vstack_random_run(&run);
+    /* No stale DMA, > 2500 DMAs, > 300 maps and unmaps; through VT-d one
+     * MAP per 4 KiB leaf placed and one UNMAP per leaf: pinned = mapped. */
+    vstack_random_expect_shadow(&run, &v);
+    CU_ASSERT_EQUAL(e.guest.st.map_invals, run.maps);
     /* The race B11 is about did occur: walks of the host VT-d overtaken
      * by a shadow unmap's invalidation (they must answer afresh). */
     CU_ASSERT(e.host.st.walks_overtaken > 0);
