@@ -251,6 +251,7 @@
     TEST(iommu_vtd, test_vtd_context_cache)                                  \
     TEST(iommu_vtd, test_vtd_device_tlb)                                     \
     TEST(iommu_vtd, test_vtd_timed_matches_functional)                       \
+    TEST(iommu_vtd, test_vtd_walk_merges_and_folds)                          \
     SUITE(iommu_amdvi)                                                       \
     TEST(iommu_amdvi, test_amdvi_level_skipping_reads)                       \
     TEST(iommu_amdvi, test_amdvi_command_buffer_timing)                      \

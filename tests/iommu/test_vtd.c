@@ -21,6 +21,7 @@ void test_vtd_nested_walk_reads(void);
 void test_vtd_context_cache(void);
 void test_vtd_device_tlb(void);
 void test_vtd_timed_matches_functional(void);
+void test_vtd_walk_merges_and_folds(void);
 
 #define NS SIM_TICKS_PER_NS
 
@@ -655,4 +656,93 @@ void test_vtd_timed_matches_functional(void)
     agree_run(false, VTD_PGTT_SECOND);
     agree_run(true, VTD_PGTT_FIRST);
     agree_run(true, VTD_PGTT_NESTED);
+}
+
+/* --- Misses that join a walk: folded lookups, one completion event -------- */
+
+struct oreq {
+    struct iommu_req r;
+    char id;
+};
+
+static char order_log[8];
+static unsigned order_n;
+
+static void oreq_done(struct iommu_req *req)
+{
+    order_log[order_n++] = ((struct oreq *)req)->id;
+}
+
+static void oissue(struct iommu *as, struct oreq *q, uint64_t iova, char id)
+{
+    memset(q, 0, sizeof(*q));
+    q->r.iova = iova;
+    q->r.access = IOMMU_RO;
+    q->r.done = oreq_done;
+    q->id = id;
+    CU_ASSERT_EQUAL_FATAL(iommu_translate_timed(as, &q->r), 0);
+}
+
+/*
+ * Legacy mode, warm context cache, page B next to a page A already walked
+ * (the depth-3 PWC holds B's last-level table: B's walk is 1 read of 80 ns).
+ * From T (all relative): r0 at 0 looks up in 1 ns (port) + 1 ns (context
+ * cache) + 2 ns (IOTLB) = 4 ns, misses, walks, done at 84 ns. r1 and r2 at
+ * 10 ns end their lookups at 14 and 15 ns (one port, FIFO), while r0's walk
+ * is surely still reading: they join its MSHR at once (no lookup-end
+ * event) and all three are answered at 84 ns, in that order, from one
+ * event. r3 at 82 ns ends its lookup at 86 ns, after the walk: it must not
+ * join (its lookup started before the fill: a miss, a walk of its own,
+ * 1 read, done at 166 ns). Events from T: r0's lookup end, read and
+ * completion, r3's the same: 6 (10 with an event per lookup end and per
+ * completion).
+ */
+void test_vtd_walk_merges_and_folds(void)
+{
+    struct venv e;
+    struct vtd_cfg c;
+    struct iommu_domain *dom;
+    struct iommu *as;
+    struct treq q;
+    struct oreq r[4];
+    char err[300];
+    sim_tick_t t, T;
+    uint64_t ev0, merged0, walks0;
+
+    venv_cfg(&c);
+    venv_init(&e, &c);
+    CU_ASSERT_EQUAL_FATAL(vtd_domain_get(&e.v, 0, &dom, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(vtd_attach(&e.v, 3, 0, &as, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(dom, 0x10000, 0x700000, 2 * 4096, IOMMU_RW, 0, &t), 0);
+    issue(&e, as, &q, 0x10000);                 /* page A: context and PWCs warm */
+    CU_ASSERT_EQUAL_FATAL(q.r.status, 0);
+
+    T = sim_now(&e.sim) + 1000 * NS;
+    sim_run_until(&e.sim, T, 0);
+    ev0 = sim_events_processed(&e.sim);
+    merged0 = e.v.tlb.st.merged;
+    walks0 = e.v.walker.st.walks;
+    order_n = 0;
+    oissue(as, &r[0], 0x11000, '0');
+    sim_run_until(&e.sim, T + 10 * NS, 0);
+    oissue(as, &r[1], 0x11008, '1');
+    oissue(as, &r[2], 0x11010, '2');
+    sim_run_until(&e.sim, T + 82 * NS, 0);
+    CU_ASSERT_EQUAL(order_n, 0);
+    oissue(as, &r[3], 0x11018, '3');
+    sim_run(&e.sim);
+
+    CU_ASSERT_EQUAL_FATAL(order_n, 4);
+    CU_ASSERT_NSTRING_EQUAL(order_log, "0123", 4);
+    for (unsigned i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(r[i].r.status, 0);
+        CU_ASSERT_EQUAL(r[i].r.completed, T + 84 * NS);
+        CU_ASSERT_EQUAL(r[i].r.entry.translated_addr, 0x701000);
+    }
+    CU_ASSERT_EQUAL(r[3].r.completed, T + 166 * NS);
+    CU_ASSERT_EQUAL(r[3].r.entry.translated_addr, 0x701000);
+    CU_ASSERT_EQUAL(e.v.tlb.st.merged - merged0, 2);
+    CU_ASSERT_EQUAL(e.v.walker.st.walks - walks0, 2);
+    CU_ASSERT_EQUAL(sim_events_processed(&e.sim) - ev0, 6);
+    venv_free(&e);
 }
