@@ -745,4 +745,40 @@ void test_vtd_walk_merges_and_folds(void)
     CU_ASSERT_EQUAL(e.v.walker.st.walks - walks0, 2);
     CU_ASSERT_EQUAL(sim_events_processed(&e.sim) - ev0, 6);
     venv_free(&e);
+
+    /*
+     * One walker. From T: r0 (page B) at 0 walks 0.004-0.084 us; r1 (page
+     * C, same 2 MiB) at 5 ns ends its lookup at 9 ns and its walk waits for
+     * the walker, then reads 84-164 ns; r2 (page C) at 20 ns ends its
+     * lookup at 24 ns while C's walk waits and B's read ends at 84 ns: C's
+     * walk surely ends after 24 ns, so r2 joins it at once. r1 and r2 are
+     * answered at 164 ns from one event. Events: r0's lookup end, read and
+     * completion, r1's the same: 6 (7 if r2's lookup end were an event).
+     */
+    c.walk.walkers = 1;
+    venv_init(&e, &c);
+    CU_ASSERT_EQUAL_FATAL(vtd_domain_get(&e.v, 0, &dom, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(vtd_attach(&e.v, 3, 0, &as, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(iommu_domain_map(dom, 0x10000, 0x700000, 3 * 4096, IOMMU_RW, 0, &t), 0);
+    issue(&e, as, &q, 0x10000);
+    T = sim_now(&e.sim) + 1000 * NS;
+    sim_run_until(&e.sim, T, 0);
+    ev0 = sim_events_processed(&e.sim);
+    merged0 = e.v.tlb.st.merged;
+    order_n = 0;
+    oissue(as, &r[0], 0x11000, '0');
+    sim_run_until(&e.sim, T + 5 * NS, 0);
+    oissue(as, &r[1], 0x12000, '1');
+    sim_run_until(&e.sim, T + 20 * NS, 0);
+    oissue(as, &r[2], 0x12008, '2');
+    sim_run(&e.sim);
+    CU_ASSERT_EQUAL_FATAL(order_n, 3);
+    CU_ASSERT_NSTRING_EQUAL(order_log, "012", 3);
+    CU_ASSERT_EQUAL(r[0].r.completed, T + 84 * NS);
+    CU_ASSERT_EQUAL(r[1].r.completed, T + 164 * NS);
+    CU_ASSERT_EQUAL(r[2].r.completed, T + 164 * NS);
+    CU_ASSERT_EQUAL(r[2].r.entry.translated_addr, 0x702000);
+    CU_ASSERT_EQUAL(e.v.tlb.st.merged - merged0, 1);
+    CU_ASSERT_EQUAL(sim_events_processed(&e.sim) - ev0, 6);
+    venv_free(&e);
 }

@@ -18,7 +18,10 @@
  * miss whose lookup ends while the walk for its page is certainly still in
  * flight joins that walk's MSHR when its lookup starts, and its lookup-end
  * event is never scheduled; same completion, same tick, same place in the
- * list, provided no other request's miss is on its way to the MSHRs (a
+ * list. "Certainly": its read in flight ends after the lookup, or it waits
+ * for a walker slot while every walk that holds one reads past the lookup's
+ * end (the nested walks of configs/vfio_nic.py queue for the two walkers).
+ * Provided also that no other request's miss is on its way to the MSHRs (a
  * lookup in progress, a context-cache miss or fetch, a stall). What
  * differs: the IOTLB's `merged` counts it at the lookup's start, and a
  * context entry removed during those nanoseconds does not fault it.
@@ -224,6 +227,30 @@ static void lookup_done(struct sim_event *ev, void *arg)
 }
 
 /*
+ * Whether every walk under way ends after @t: each is reading, and its read
+ * ends after @t. Then a walk still waiting for a walker slot also ends after
+ * @t (it starts when one of them has ended). Costs a scan of the MSHRs.
+ */
+static bool walks_end_after(const struct vtd *v, sim_tick_t t)
+{
+    unsigned i, reading = 0;
+
+    for (i = 0; i < v->tlb.cfg.mshrs; i++) {
+        const struct sim_event *rd;
+
+        if (!v->tlb.mshr[i].busy)
+            continue;
+        rd = &v->walk_of[i]->wr.mr.ev;
+        if (!sim_event_is_scheduled(rd))
+            continue;                           /* waiting for a slot */
+        if (sim_event_when(rd) <= t)
+            return false;
+        reading++;
+    }
+    return reading > 0;
+}
+
+/*
  * A miss whose lookup ends at @t: join the walk in flight for its page now,
  * if that is what its lookup's end would do (see "Folded lookups" at the
  * top). Returns whether it did. Costs a scan of the MSHRs, which the
@@ -245,7 +272,7 @@ static bool fold_lookup(struct vtd *v, uint32_t did, unsigned tag, struct iommu_
         if (!m->busy || m->vpn4k != vpn || m->domain != did || m->idx != tag)
             continue;
         rd = &v->walk_of[i]->wr.mr.ev;          /* the walk's read in flight */
-        if (!sim_event_is_scheduled(rd) || sim_event_when(rd) <= t)
+        if (sim_event_is_scheduled(rd) ? sim_event_when(rd) <= t : !walks_end_after(v, t))
             return false;
         v->tlb.st.merged++;                     /* as iotlb_mshr_find does */
         req->next = NULL;
