@@ -74,17 +74,11 @@ static void mk_iommu(struct cenv *e, struct generic_iommu *g, bool map_events, c
 
 static void cenv_init(struct cenv *e, bool map_events)
 {
-    struct mem_cfg mc;
     char err[200];
 
     memset(e, 0, sizeof(*e));
     sim_init(&e->sim);
-    memset(&mc, 0, sizeof(mc));
-    mc.latency = 80 * NS;
-    mc.channels = 2;
-    mc.interleave = 64;
-    mc.bandwidth = UINT64_C(25600000000);
-    CU_ASSERT_EQUAL_FATAL(mem_init(&e->mem, &e->sim, &mc, err, sizeof(err)), 0);
+    vstack_mem_init(&e->mem, &e->sim, 2, UINT64_C(25600000000));
     mk_iommu(e, &e->guest, map_events, "sys.viommu");
     mk_iommu(e, &e->host, false, "sys.host");
     CU_ASSERT_EQUAL_FATAL(generic_domains_init(&e->gdoms, &e->guest), 0);

@@ -95,17 +95,12 @@ static void vtd_cfg_of(struct vtd_cfg *c, bool cm, const char *path)
  * the guest and to HDOM on the host; the queues have drained at 1 us. */
 static void xenv_init(struct xenv *e, bool cm)
 {
-    struct mem_cfg mc;
     struct vtd_cfg c;
     char err[300];
 
     memset(e, 0, sizeof(*e));
     sim_init(&e->sim);
-    memset(&mc, 0, sizeof(mc));
-    mc.latency = 80 * NS;
-    mc.channels = 2;
-    mc.interleave = 64;
-    CU_ASSERT_EQUAL_FATAL(mem_init(&e->mem, &e->sim, &mc, err, sizeof(err)), 0);
+    vstack_mem_init(&e->mem, &e->sim, 2, 0);
     vtd_cfg_of(&c, cm, "sys.viommu");
     CU_ASSERT_EQUAL_FATAL(vtd_create(&e->guest, &e->sim, &e->mem, &c, err, sizeof(err)), 0);
     vtd_cfg_of(&c, false, "sys.host");
@@ -212,7 +207,6 @@ void test_vstack_virtio_burst_timing(void)
     const sim_tick_t RT = 5 * US, MW = 1 * US, L = 1100 * NS;
     struct sim sim;
     struct mem mem;
-    struct mem_cfg mc;
     struct vtd host;
     struct vtd_cfg hc;
     struct virtio_iommu vi;
@@ -224,11 +218,7 @@ void test_vstack_virtio_burst_timing(void)
     sim_tick_t t0, d;
 
     sim_init(&sim);
-    memset(&mc, 0, sizeof(mc));
-    mc.latency = 80 * NS;
-    mc.channels = 1;
-    mc.interleave = 64;
-    CU_ASSERT_EQUAL_FATAL(mem_init(&mem, &sim, &mc, err, sizeof(err)), 0);
+    vstack_mem_init(&mem, &sim, 1, 0);
     vtd_cfg_of(&hc, false, "sys.host");
     CU_ASSERT_EQUAL_FATAL(vtd_create(&host, &sim, &mem, &hc, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL_FATAL(vtd_domain_get(&host, HDOM, &hd, err, sizeof(err)), 0);

@@ -19,6 +19,19 @@
 #define OFF VSTACK_OFF
 #define NS SIM_TICKS_PER_NS
 
+void vstack_mem_init(struct mem *mem, struct sim *sim, unsigned channels, uint64_t bandwidth)
+{
+    struct mem_cfg mc;
+    char err[200];
+
+    memset(&mc, 0, sizeof(mc));
+    mc.latency = 80 * NS;
+    mc.channels = channels;
+    mc.interleave = 64;
+    mc.bandwidth = bandwidth;
+    CU_ASSERT_EQUAL_FATAL(mem_init(mem, sim, &mc, err, sizeof(err)), 0);
+}
+
 void vstack_shadow_init(struct vfio_shadow *v, struct sim *sim, struct iommu_domain *host,
                         sim_tick_t map_cost, sim_tick_t pin_cost)
 {
