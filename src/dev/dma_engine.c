@@ -487,9 +487,11 @@ void dma_engine_destroy(struct dma_engine *e)
     pcie_link_destroy(&e->link);
 }
 
-double dma_engine_throughput(const struct dma_engine *e)
+double dma_engine_throughput(struct dma_engine *e)
 {
     sim_tick_t span = sim_now(e->sim) - e->st.since;
+
+    dma_engine_sync(e);
 
     if (!span)
         return 0.0;
@@ -499,7 +501,11 @@ double dma_engine_throughput(const struct dma_engine *e)
 double dma_engine_interval_bps(struct dma_engine *e)
 {
     sim_tick_t now = sim_now(e->sim), span = now - e->ival_start;
-    uint64_t bytes = e->st.bytes[0] + e->st.bytes[1], moved = bytes - e->ival_bytes;
+    uint64_t bytes, moved;
+
+    dma_engine_sync(e);             /* (a dump has done it already) */
+    bytes = e->st.bytes[0] + e->st.bytes[1];
+    moved = bytes - e->ival_bytes;
 
     e->ival_bytes = bytes;
     e->ival_start = now;

@@ -196,7 +196,7 @@ void dma_engine_submit(struct dma_engine *e, struct dma_xfer *x);
 unsigned dma_engine_busy(struct dma_engine *e);
 
 /* Bytes completed per second since the last reset (both directions). */
-double dma_engine_throughput(const struct dma_engine *e);
+double dma_engine_throughput(struct dma_engine *e);
 
 /*
  * The achieved-throughput time series: bits of requests completed without
