@@ -185,7 +185,8 @@ same "another seed: the comparison sees the difference" s1/stats.h5 s3/stats.h5 
 $PY - "$IOMMUSIM" "$C/long.py" >"$TMP/int.out" 2>"$TMP/int.err" <<'PYEOF'
 import signal, subprocess, sys
 p = subprocess.Popen([sys.argv[1], "--progress", "--outdir", "o9", "--stats-period", "10ns",
-                      sys.argv[2]], stderr=subprocess.PIPE, text=True)
+                      sys.argv[2]], stderr=subprocess.PIPE, text=True,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 line = p.stderr.readline()          # the first progress line: simulating now
 p.send_signal(signal.SIGINT)
 try:
