@@ -112,8 +112,9 @@ static inline int sim__event_insert(struct sim *s, struct sim_event *ev,
  * SIM_EPAST if when < sim_now(), SIM_ERANGE if when is SIM_TICK_MAX,
  * SIM_ENOMEM if the queue could not grow.
  */
-static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
-                                     sim_tick_t when)
+/* The checks of sim_event_schedule() and sim_event_schedule_as() (internal). */
+static inline int sim__event_check(const struct sim *s, const struct sim_event *ev,
+                                   sim_tick_t when)
 {
     if (sim_event_is_scheduled(ev))
         return SIM_EBUSY;
@@ -121,7 +122,15 @@ static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
         return SIM_EPAST;
     if (when == SIM_TICK_MAX)
         return SIM_ERANGE;
-    return sim__event_insert(s, ev, when);
+    return 0;
+}
+
+static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
+                                     sim_tick_t when)
+{
+    int err = sim__event_check(s, ev, when);
+
+    return err ? err : sim__event_insert(s, ev, when);
 }
 
 /*
@@ -135,15 +144,10 @@ static inline int sim_event_schedule(struct sim *s, struct sim_event *ev,
 static inline int sim_event_schedule_as(struct sim *s, struct sim_event *ev,
                                         sim_tick_t when, uint64_t order)
 {
-    int err;
+    int err = sim__event_check(s, ev, when);
 
-    if (sim_event_is_scheduled(ev))
-        return SIM_EBUSY;
-    if (when < s->now)
-        return SIM_EPAST;
-    if (when == SIM_TICK_MAX)
-        return SIM_ERANGE;
-    err = sim_eventq_reserve(&s->q);
+    if (!err)
+        err = sim_eventq_reserve(&s->q);
     if (err)
         return err;
     ev->when = when;

@@ -537,7 +537,7 @@ void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t
 
 /* --- MSHRs ---------------------------------------------------------------- */
 
-struct iotlb_mshr *iotlb_mshr_find(struct iotlb *t, uint32_t domain, unsigned idx,
+struct iotlb_mshr *iotlb_mshr_peek(const struct iotlb *t, uint32_t domain, unsigned idx,
                                    uint64_t iova)
 {
     unsigned i;
@@ -548,12 +548,20 @@ struct iotlb_mshr *iotlb_mshr_find(struct iotlb *t, uint32_t domain, unsigned id
     for (i = 0; i < t->cfg.mshrs; i++) {
         struct iotlb_mshr *m = &t->mshr[i];
 
-        if (m->busy && m->vpn4k == vpn && m->domain == domain && m->idx == idx) {
-            t->st.merged++;
+        if (m->busy && m->vpn4k == vpn && m->domain == domain && m->idx == idx)
             return m;
-        }
     }
     return NULL;
+}
+
+struct iotlb_mshr *iotlb_mshr_find(struct iotlb *t, uint32_t domain, unsigned idx,
+                                   uint64_t iova)
+{
+    struct iotlb_mshr *m = iotlb_mshr_peek(t, domain, idx, iova);
+
+    if (m)
+        t->st.merged++;
+    return m;
 }
 
 struct iotlb_mshr *iotlb_mshr_alloc(struct iotlb *t, uint32_t domain, unsigned idx,

@@ -142,6 +142,9 @@ void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t
 /* The busy MSHR for this page, or NULL. A hit counts as a merged miss. */
 struct iotlb_mshr *iotlb_mshr_find(struct iotlb *t, uint32_t domain, unsigned idx,
                                    uint64_t iova);
+/* The same without counting (a model deciding whether a miss may join). */
+struct iotlb_mshr *iotlb_mshr_peek(const struct iotlb *t, uint32_t domain, unsigned idx,
+                                   uint64_t iova);
 /* A free MSHR for this page, marked busy, or NULL if all are busy. */
 struct iotlb_mshr *iotlb_mshr_alloc(struct iotlb *t, uint32_t domain, unsigned idx,
                                     uint64_t iova);

@@ -441,6 +441,19 @@ static sim_tick_t posted_expect(unsigned tags, unsigned n, sim_tick_t *d)
     return lat_max;     /* the largest issue-to-completion latency */
 }
 
+/* A device with @tags tags and no IOMMU; submit a 2 KiB write to it. */
+static void posted_submit(struct denv *e, unsigned tags, struct dma_xfer *x, int *ndone)
+{
+    denv_init(e, OS_DMA_PASSTHROUGH, tags, 256, 4, 16);
+    memset(x, 0, sizeof(*x));
+    x->iova = 0x10000000;
+    x->bytes = 2048;
+    x->write = true;
+    x->done = note_done;
+    x->ctx = ndone;
+    dma_engine_submit(&e->eng, x);
+}
+
 void test_dev_posted_writes_tags_and_counts(void)
 {
     struct denv e;
@@ -450,14 +463,7 @@ void test_dev_posted_writes_tags_and_counts(void)
 
     /* Two tags for eight 256-byte writes: six wait for a write to finish. */
     lat_max = posted_expect(2, 8, d);
-    denv_init(&e, OS_DMA_PASSTHROUGH, 2, 256, 4, 16);
-    memset(&x, 0, sizeof(x));
-    x.iova = 0x10000000;
-    x.bytes = 2048;
-    x.write = true;
-    x.done = note_done;
-    x.ctx = &ndone;
-    dma_engine_submit(&e.eng, &x);
+    posted_submit(&e, 2, &x, &ndone);
     /* Counted when done, not when booked: one tick before d[3], three. */
     sim_run_until(&e.sim, d[3] - 1, 0);
     dma_engine_sync(&e.eng);
@@ -480,15 +486,8 @@ void test_dev_posted_writes_tags_and_counts(void)
     /* Enough tags: all eight issue at once; one event per write (its
      * arrival at the root complex) and one for the transfer's end. */
     (void)posted_expect(64, 8, d);
-    denv_init(&e, OS_DMA_PASSTHROUGH, 64, 256, 4, 16);
     ndone = 0;
-    memset(&x, 0, sizeof(x));
-    x.iova = 0x10000000;
-    x.bytes = 2048;
-    x.write = true;
-    x.done = note_done;
-    x.ctx = &ndone;
-    dma_engine_submit(&e.eng, &x);
+    posted_submit(&e, 64, &x, &ndone);
     sim_run(&e.sim);
     CU_ASSERT_EQUAL(ndone, 1);
     CU_ASSERT_EQUAL(x.completed, d[7]);

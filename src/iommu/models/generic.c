@@ -157,27 +157,22 @@ static void lookup_done(struct sim_event *ev, void *arg)
 static bool fold_lookup(struct generic_iommu *g, uint32_t dom, struct iommu_req *req,
                         sim_tick_t t)
 {
-    uint64_t vpn = req->iova >> 12;
-    unsigned i;
+    struct iotlb_mshr *m;
+    const struct sim_event *rd;
 
-    if (g->lookups_pending || g->stall_head || !g->tlb.mshr_busy)
+    if (g->lookups_pending || g->stall_head)
         return false;
-    for (i = 0; i < g->tlb.cfg.mshrs; i++) {
-        struct iotlb_mshr *m = &g->tlb.mshr[i];
-        const struct sim_event *rd;
-
-        if (!m->busy || m->vpn4k != vpn || m->domain != dom || m->idx != req->iommu_idx)
-            continue;
-        rd = &g->walk_of[i]->wr.mr.ev;          /* the walk's read in flight */
-        if (!sim_event_is_scheduled(rd) || sim_event_when(rd) <= t)
-            return false;
-        g->tlb.st.merged++;                     /* as iotlb_mshr_find does */
-        req->next = NULL;
-        m->tail->next = req;
-        m->tail = req;
-        return true;
-    }
-    return false;
+    m = iotlb_mshr_peek(&g->tlb, dom, req->iommu_idx, req->iova);
+    if (!m)
+        return false;
+    rd = &g->walk_of[m - g->tlb.mshr]->wr.mr.ev;   /* the walk's read in flight */
+    if (!sim_event_is_scheduled(rd) || sim_event_when(rd) <= t)
+        return false;
+    g->tlb.st.merged++;                         /* as iotlb_mshr_find does */
+    req->next = NULL;
+    m->tail->next = req;
+    m->tail = req;
+    return true;
 }
 
 static int generic_translate_timed(struct iommu *mmu, struct iommu_req *req)

@@ -259,28 +259,23 @@ static bool walks_end_after(const struct vtd *v, sim_tick_t t)
 static bool fold_lookup(struct vtd *v, uint32_t did, unsigned tag, struct iommu_req *req,
                         sim_tick_t t)
 {
-    uint64_t vpn = req->iova >> 12;
-    unsigned i;
+    struct iotlb_mshr *m;
+    const struct sim_event *rd;
 
     if (v->lookups_pending || v->ctx_pending || v->fetches_busy || v->stall_head ||
-        v->fstall_head || !v->tlb.mshr_busy)
+        v->fstall_head)
         return false;
-    for (i = 0; i < v->tlb.cfg.mshrs; i++) {
-        struct iotlb_mshr *m = &v->tlb.mshr[i];
-        const struct sim_event *rd;
-
-        if (!m->busy || m->vpn4k != vpn || m->domain != did || m->idx != tag)
-            continue;
-        rd = &v->walk_of[i]->wr.mr.ev;          /* the walk's read in flight */
-        if (sim_event_is_scheduled(rd) ? sim_event_when(rd) <= t : !walks_end_after(v, t))
-            return false;
-        v->tlb.st.merged++;                     /* as iotlb_mshr_find does */
-        req->next = NULL;
-        m->tail->next = req;
-        m->tail = req;
-        return true;
-    }
-    return false;
+    m = iotlb_mshr_peek(&v->tlb, did, tag, req->iova);
+    if (!m)
+        return false;
+    rd = &v->walk_of[m - v->tlb.mshr]->wr.mr.ev;   /* the walk's read in flight */
+    if (sim_event_is_scheduled(rd) ? sim_event_when(rd) <= t : !walks_end_after(v, t))
+        return false;
+    v->tlb.st.merged++;                         /* as iotlb_mshr_find does */
+    req->next = NULL;
+    m->tail->next = req;
+    m->tail = req;
+    return true;
 }
 
 /* The context is known at @t: fault, IOTLB hit, or a walk after the lookup. */
