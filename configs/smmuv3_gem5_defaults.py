@@ -1,6 +1,7 @@
 """An SMMUv3 with gem5's defaults in front of a DMA device (a NIC).
 
     iommusim configs/smmuv3_gem5_defaults.py [--until 1ms] [--rate 10Gbps] [--policy strict]
+                                             [--granule 4KiB] [--s2-granule 4KiB]
 
 Every SMMUv3 parameter that gem5 has is set here to gem5's default
 (src/dev/arm/SMMUv3.py: SMMUv3DeviceInterface and SMMUv3), under its
@@ -16,7 +17,10 @@ defaults: command times (gem5's are zero), the terminate fault mode.
 The NIC maps and unmaps one buffer per 1500-byte packet (strict: each unmap
 is a TLBI_NH_VA and a CMD_SYNC; with --ats N the NIC has an N-entry device
 TLB, and each unmap also queues a CMD_ATC_INV that the sync waits for). The table printed shows hits and misses at
-each level of the hierarchy.
+each level of the hierarchy. --granule / --s2-granule pick the translation
+granules (4KiB, 16KiB or 64KiB; gem5 reads them from the CD and STE): with
+64KiB the OS maps each buffer as 64 KiB pages and a cold walk reads 3 entries
+instead of 4.
 """
 import argparse
 
@@ -29,6 +33,10 @@ ap.add_argument("--policy", default="strict", help="strict or lazy (default stri
 ap.add_argument("--ats", type=int, default=0,
                 help="device TLB entries (ATS); 0: no ATS (default)")
 ap.add_argument("--stage", default="s1", help="s1, s2 or nested (default s1)")
+ap.add_argument("--granule", default="4KiB",
+                help="stage-1 translation granule: 4KiB, 16KiB or 64KiB (default 4KiB)")
+ap.add_argument("--s2-granule", default="4KiB",
+                help="stage-2 translation granule (default 4KiB)")
 args = ap.parse_args()
 
 GEM5 = dict(
@@ -50,7 +58,8 @@ GEM5 = dict(
 root = sim.Root()
 root.sys = s = sim.System()
 s.mem = sim.Memory(latency="80ns", channels=4, bandwidth="25.6GB/s")
-s.smmu = sim.SMMUv3(memory=s.mem, stage=args.stage, **GEM5)
+s.smmu = sim.SMMUv3(memory=s.mem, stage=args.stage, granule=args.granule,
+                    s2_granule=args.s2_granule, **GEM5)
 s.nic = sim.DmaDevice(iommu=s.smmu, memory=s.mem, requester_id=1, pattern="nic",
                       line_rate=args.rate, pkt_sizes="1500B", policy=args.policy,
                       ats_entries=args.ats)

@@ -293,4 +293,11 @@
     TEST(mem_pgtable_granule, test_pgtable_granule_16k_map_walk)             \
     TEST(mem_pgtable_granule, test_pgtable_granule_64k_map_walk)             \
     TEST(mem_pgtable_granule, test_pgtable_granule_64k_pgsize_and_unmap)     \
-    TEST(mem_pgtable_granule, test_pgtable_granule_bad_input)
+    TEST(mem_pgtable_granule, test_pgtable_granule_bad_input)                \
+    SUITE(iommu_smmuv3_granule)                                              \
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_s1_cold_walks)            \
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_nested_cold_walks)        \
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_64k_block)                \
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_64k_pwc_sharing)          \
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_os_domain)                \
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_bad_config)

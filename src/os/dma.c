@@ -19,12 +19,28 @@
 
 const char *const os_dma_policy_names[] = { "strict", "lazy", "persistent", "passthrough", NULL };
 
-#define PAGE_SHIFT 12
-#define PAGE_MASK ((uint64_t)OS_DMA_GRANULE - 1)
-
-static uint64_t span_pages(uint64_t addr, uint64_t bytes)
+/*
+ * The IOVA granule is the domain's smallest page, as Linux's
+ * iommu_dma_init_domain() takes 1 << __ffs(pgsize_bitmap): 4 KiB
+ * (OS_DMA_GRANULE) for the x86 models, 16 or 64 KiB for an SMMUv3 domain
+ * with that translation granule. IOVAs are allocated, mapped and unmapped
+ * in units of it.
+ */
+static inline unsigned page_shift(const struct os_dma *d)
 {
-    return (((addr & PAGE_MASK) + bytes + PAGE_MASK) >> PAGE_SHIFT);
+    uint64_t b = d->dom->pgsize_bitmap;
+
+    return ((b & (OS_DMA_GRANULE - 1)) || !b) ? 12u : (unsigned)__builtin_ctzll(b);
+}
+
+static inline uint64_t page_mask(const struct os_dma *d)
+{
+    return (UINT64_C(1) << page_shift(d)) - 1;
+}
+
+static uint64_t span_pages(const struct os_dma *d, uint64_t addr, uint64_t bytes)
+{
+    return (((addr & page_mask(d)) + bytes + page_mask(d)) >> page_shift(d));
 }
 
 /* --- Pending frees ---------------------------------------------------------- */
@@ -121,7 +137,7 @@ static sim_tick_t fq_flush(struct os_dma *d, sim_tick_t done)
         for (unsigned i = 0; i < d->fq_count[c]; i++) {
             const struct os_fq_entry *e = &ring[(d->fq_head[c] + i) % size];
 
-            if (iommu_domain_unmap(d->dom, e->pfn << PAGE_SHIFT, e->pages << PAGE_SHIFT,
+            if (iommu_domain_unmap(d->dom, e->pfn << page_shift(d), e->pages << page_shift(d),
                                    IOMMU_UNMAP_DEFER_FLUSH, at, &t) == 0 && t > end)
                 end = t;
         }
@@ -198,7 +214,7 @@ int os_dma_init(struct os_dma *d, struct sim *sim, struct iommu_domain *dom,
                                 "domain %u is taken by another device; one IOVA allocator per domain",
                                 dom->id);
     r = iova_domain_init(&d->iovad, 1,
-                         (bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1) >> PAGE_SHIFT,
+                         (bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1) >> page_shift(d),
                          cfg->cpus);
     if (r)
         return sim_error_format(err, errlen, r, path, "IOVA allocator");
@@ -255,7 +271,7 @@ int os_dma_map(struct os_dma *d, unsigned cpu, uint64_t pa, uint64_t bytes,
         d->st.map_bytes += bytes;
         return 0;
     }
-    pages = span_pages(pa, bytes);
+    pages = span_pages(d, pa, bytes);
     r = iova_alloc(&d->iovad, cpu, pages, &pfn);
     if (r) {
         d->st.map_failures++;
@@ -265,14 +281,14 @@ int os_dma_map(struct os_dma *d, unsigned cpu, uint64_t pa, uint64_t bytes,
        what follows a map on it (a caching-mode flush, a request to the
        host) from that tick on. A failed map has cost the CPU all the same. */
     t = cpu_charge(d, d->cfg.map_cost);
-    r = iommu_domain_map(d->dom, pfn << PAGE_SHIFT, pa & ~PAGE_MASK, pages << PAGE_SHIFT,
+    r = iommu_domain_map(d->dom, pfn << page_shift(d), pa & ~page_mask(d), pages << page_shift(d),
                          perm, t, &mdone);
     if (r) {
         iova_free(&d->iovad, cpu, pfn, pages);
         d->st.map_failures++;
         return r;
     }
-    *iova = (pfn << PAGE_SHIFT) | (pa & PAGE_MASK);
+    *iova = (pfn << page_shift(d)) | (pa & page_mask(d));
     *done = mdone > t ? mdone : t;
     d->st.maps++;
     d->st.map_bytes += bytes;
@@ -282,7 +298,7 @@ int os_dma_map(struct os_dma *d, unsigned cpu, uint64_t pa, uint64_t bytes,
 int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
                  sim_tick_t *done)
 {
-    uint64_t pages = span_pages(iova, bytes), pfn = iova >> PAGE_SHIFT;
+    uint64_t pages = span_pages(d, iova, bytes), pfn = iova >> page_shift(d);
     sim_tick_t now = sim_now(d->sim), t, start, mdone;
     int r;
 
@@ -323,7 +339,7 @@ int os_dma_unmap(struct os_dma *d, unsigned cpu, uint64_t iova, uint64_t bytes,
        completion (its queue, its notified consumers). */
     t = cpu_charge(d, d->cfg.unmap_cost + d->cfg.inval_submit + d->cfg.inval_wait);
     start = t - (d->cfg.unmap_cost + d->cfg.inval_submit + d->cfg.inval_wait);
-    r = iommu_domain_unmap(d->dom, pfn << PAGE_SHIFT, pages << PAGE_SHIFT, 0,
+    r = iommu_domain_unmap(d->dom, pfn << page_shift(d), pages << page_shift(d), 0,
                            start + d->cfg.unmap_cost + d->cfg.inval_submit, &mdone);
     if (r)
         return r;

@@ -14,7 +14,10 @@
 #    DEVIOTLB_UNMAP reaches the device (commands still queued at the end of
 #    the run have not yet: notify <= commands);
 #  - stage 2: one TLBI_S2_IPA per strict unmap; nested: no faults (the
-#    buffers are inside guest_memory).
+#    buffers are inside guest_memory);
+#  - 64 KiB granules (--granule, --s2-granule): the OS maps 64 KiB pages
+#    and nothing faults, stage 1 and nested; a walk of the 3-level stage-1
+#    tables reads at most 3 entries.
 # Bad parameters are config errors (exit 2) on one line naming them.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"; export ASAN_OPTIONS
@@ -25,7 +28,8 @@ CFG="$SRC/configs/smmuv3_gem5_defaults.py"
 
 expect_status 0 "--describe SMMUv3" -- "$IOMMUSIM" --describe SMMUv3
 for p in utlb_entries tlb_assoc smmu_tlb_enable cfg_lat walk_S1L2 wc_s2_levels \
-         ptw_slots ifc_smmu_lat prefetch_enable fault_mode stall_latency sync_time; do
+         ptw_slots ifc_smmu_lat prefetch_enable fault_mode stall_latency sync_time \
+         granule s2_granule; do
     expect_grep "$TMP/out" "^  $p " "--describe documents $p"
 done
 
@@ -62,6 +66,15 @@ check "nested: no faults (buffers inside guest_memory)" test "$(val faults)" -eq
 check "nested: walks read more than stage 1's one-read warm walks" \
     test "$(val walk_reads)" -gt "$(val walks)"
 
+expect_status 0 "64 KiB granule, stage 1" -- "$IOMMUSIM" "$CFG" --until 200us --granule 64KiB
+check "64K: no faults" test "$(val faults)" -eq 0
+check "64K: walks happen ($(val walks))" test "$(val walks)" -gt 0
+check "64K: at most 3 reads per walk" test "$(val walk_reads)" -le $((3 * $(val walks)))
+
+expect_status 0 "64 KiB granules, nested" -- "$IOMMUSIM" "$CFG" --until 200us --stage nested \
+    --granule 64KiB --s2-granule 64KiB
+check "64K nested: no faults" test "$(val faults)" -eq 0
+
 cat > bad.py <<'PY'
 import iommusim as sim
 root = sim.Root()
@@ -72,5 +85,10 @@ sim.simulate(until="1us")
 PY
 expect_status 2 "main TLB geometry error" -- "$IOMMUSIM" bad.py
 expect_grep "$TMP/err" "tlb_assoc" "the error names tlb_assoc"
+
+sed 's/tlb_entries=2048, tlb_assoc=3/granule="8KiB"/' bad.py > bad_granule.py
+expect_status 2 "an 8 KiB granule is a config error" -- "$IOMMUSIM" bad_granule.py
+expect_grep "$TMP/err" "granule.*8192 bytes.*4KiB, 16KiB or 64KiB" "the error names granule and 8KiB"
+check "the error is one line" test "$(wc -l < "$TMP/err")" -eq 1
 
 finish

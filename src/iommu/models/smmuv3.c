@@ -717,15 +717,35 @@ static void xl_fault(struct smmuv3_xlate *x, enum smmuv3_event_type type)
 
 /* --- Optional ops -------------------------------------------------------------------- */
 
+/*
+ * The page sizes of a stream: its OS domain's table when it has one, else
+ * what the OS's domains would use (stage 2: s2_granule, else granule).
+ */
+static uint64_t ifc_pgsizes(const struct smmuv3_ifc *f)
+{
+    const struct smmuv3 *s = f->s;
+
+    if (f->domain >= 0 && s->dom && s->dom[f->domain].live)
+        return s->dom[f->domain].pt.pgsize_bitmap;
+    return smmuv3_pgsizes(s->dom_stage == SMMUV3_STE_S2 ? s->cfg.s2_granule : s->cfg.granule);
+}
+
+/* The granule: what a 16 KiB or 64 KiB domain maps at least (B-spec). */
+static uint64_t smmuv3_min_page_size(struct iommu *mmu)
+{
+    uint64_t b = ifc_pgsizes(IFC_OF(mmu));
+
+    return b & -b;
+}
+
 static int smmuv3_get_attr(struct iommu *mmu, enum iommu_attr attr, void *data)
 {
-    (void)mmu;
     switch (attr) {
     case IOMMU_ATTR_ADDR_WIDTH:
-        *(unsigned *)data = 12 + 9 * SMMUV3_LEVELS;
+        *(unsigned *)data = SMMUV3_IA_BITS;
         return 0;
     case IOMMU_ATTR_PGSIZE_BITMAP:
-        *(uint64_t *)data = UINT64_C(0x1000) | (UINT64_C(1) << 21) | (UINT64_C(1) << 30);
+        *(uint64_t *)data = ifc_pgsizes(IFC_OF(mmu));
         return 0;
     case IOMMU_ATTR_CACHING_MODE:
         *(bool *)data = false;
@@ -795,6 +815,7 @@ const struct iommu_ops smmuv3_iommu_ops = {
     .notify_flag_changed = smmuv3_flag_changed,
     .replay = smmuv3_replay,
     .get_attr = smmuv3_get_attr,
+    .get_min_page_size = smmuv3_min_page_size,
 };
 
 /* --- Set-up --------------------------------------------------------------------------- */
@@ -842,7 +863,7 @@ int smmuv3_ifc_get(struct smmuv3 *s, uint32_t sid, struct iommu **out, char *err
             return r;
         }
         r = iommu_init(&f->mmu, &smmuv3_iommu_ops, s->sim, s->cfg.path,
-                       UINT64_C(1) << (12 + 9 * SMMUV3_LEVELS), err, errlen);
+                       UINT64_C(1) << SMMUV3_IA_BITS, err, errlen);
         if (r) {
             iotlb_destroy(&f->utlb);
             iotlb_destroy(&f->tlb);
@@ -895,6 +916,16 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
                                 "max_streams, ssids_per_stream, ifc_slots, xlate_slots, "
                                 "ptw_slots, evtq_entries and cmdq_entries must be >= 1, "
                                 "st_split <= 24");
+    if ((cfg->granule && !smmuv3_pgsizes(cfg->granule)) ||
+        (cfg->s2_granule && !smmuv3_pgsizes(cfg->s2_granule)))
+        return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                "%s: %llu bytes is not a translation granule (expected "
+                                "4KiB, 16KiB or 64KiB)",
+                                cfg->granule && !smmuv3_pgsizes(cfg->granule) ? "granule"
+                                                                              : "s2_granule",
+                                (unsigned long long)(cfg->granule &&
+                                                     !smmuv3_pgsizes(cfg->granule)
+                                                     ? cfg->granule : cfg->s2_granule));
     if ((r = check_cache(&cfg->utlb, "utlb", path, err, errlen)) ||
         (r = check_cache(&cfg->tlb, "tlb", path, err, errlen)) ||
         (r = check_cache(&cfg->smmu_tlb, "smmu_tlb", path, err, errlen)) ||
@@ -905,17 +936,25 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
     s->mem = mem;
     s->cfg = *cfg;
     s->cfg.path = path;
+    if (!s->cfg.granule)
+        s->cfg.granule = 4096;
+    if (!s->cfg.s2_granule)
+        s->cfg.s2_granule = 4096;
     memset(&wc, 0, sizeof(wc));
     wc.walkers = cfg->ptw_slots;
     wc.pte_bytes = 8;
+    /* Walk caches by Arm level, whatever the granule: a 3-level 64 KiB
+     * table's first read is an L1 entry (walk_S1L1), not an L0 one. */
+    wc.pwc_by_level = true;
     wc.path = path;
     r = walker_init(&s->walker, sim, mem, &wc, err, errlen);
     if (r)
         return r;
     /*
-     * Walk caches: the walker's PWC at depth d holds what level L = d - 1
-     * pointed to, so a hit at S1L2 skips three reads. Each stage and level
-     * gets its own geometry (gem5's walk_S1L0..walk_S2L3).
+     * Walk caches: the walker's PWC at index L + 1 holds what the level-L
+     * entry pointed to (pwc_by_level), so with 4 KiB tables (L0..L3) a hit
+     * at S1L2 skips three reads, with 64 KiB tables (L1..L3) two. Each stage
+     * and level gets its own geometry (gem5's walk_S1L0..walk_S2L3).
      */
     if (cfg->wc_enable)
         for (st = 0; st < 2; st++)

@@ -11,8 +11,12 @@
  *    ssids_per_stream entries for stage 1.
  *  - A CD per substream: the ASID and the stage-1 table (TTB0). In nested
  *    mode the stage-1 table's addresses are IPAs that stage 2 translates.
- *  Tables are struct pgtable: the 4 KiB granule, 4 levels (48-bit inputs).
- *  The 16 KiB and 64 KiB granules are NOT modelled (see docs/models/smmuv3.md).
+ *  Tables are struct pgtable with 48-bit inputs and any of the three
+ *  translation granules (CD.TG0 for stage 1, STE.S2TG for stage 2, IHI 0070):
+ *  4 KiB (4 levels, leaves 4K/2M/1G), 16 KiB (4 levels, 16K/32M) or 64 KiB
+ *  (3 levels, 64K/512M). The granule is the table's own, so a stream's
+ *  stages may differ; the OS's domains use cfg.granule (stage 1) and
+ *  cfg.s2_granule (stage 2).
  *
  * The timed path of a transaction (gem5's structure, latencies in ticks):
  *  device interface (one per stream here): a translation slot (ifc_slots),
@@ -69,6 +73,19 @@
 #include "mem/pgtable.h"
 
 #define SMMUV3_LEVELS 4             /* 4 KiB granule, 48-bit input */
+#define SMMUV3_IA_BITS 48           /* input size of every table (T0SZ = S2T0SZ = 16) */
+
+/* The page sizes a table of @granule bytes holds: the granule and its
+ * level-2 block (4K: also the 1 GiB level-3 block); 0 for a bad granule. */
+static inline uint64_t smmuv3_pgsizes(uint64_t granule)
+{
+    switch (granule) {
+    case 4096: return UINT64_C(0x1000) | (UINT64_C(1) << 21) | (UINT64_C(1) << 30);
+    case 16384: return UINT64_C(0x4000) | (UINT64_C(1) << 25);
+    case 65536: return UINT64_C(0x10000) | (UINT64_C(1) << 29);
+    default: return 0;
+    }
+}
 #define SMMUV3_STE_BYTES 64
 #define SMMUV3_CD_BYTES 64
 
@@ -139,6 +156,8 @@ struct smmuv3_cfg {
     bool st_two_level;
     unsigned st_split;                      /* two-level: streams per L1 entry = 2^split */
     uint64_t strtab_base, cdtab_base;       /* simulated addresses of the tables */
+    uint64_t granule, s2_granule;           /* the OS domains' granules, bytes (4096,
+                                             * 16384, 65536; 0: 4096) */
     enum smmuv3_fault_mode fault_mode;
     sim_tick_t stall_latency;               /* software's handling of a stall */
     unsigned evtq_entries;

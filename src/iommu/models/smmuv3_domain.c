@@ -14,6 +14,12 @@
  * sync; flush_all queues TLBI_NH_ASID (or TLBI_S2_IPA of the whole space),
  * the ATC_INVs and a SYNC. Maps send nothing (no caching mode): the
  * driver's map is CPU work only.
+ *
+ * Granules: a domain's table has the stage's granule (cfg.granule for stage
+ * 1 and nested, cfg.s2_granule for stage 2 and the nested identity stage 2),
+ * and its pgsize_bitmap is that granule's page and block sizes, as the
+ * driver's io-pgtable-arm sets it; so the smallest page the OS may map is
+ * the granule (16 KiB or 64 KiB), which iommu_get_min_page_size() reports.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -24,9 +30,14 @@
 #include "iommu/models/smmuv3.h"
 
 #define DOM_OF(d) ((struct smmuv3_domain *)((char *)(d) - offsetof(struct smmuv3_domain, dom)))
-#define SPAN (UINT64_C(1) << (12 + 9 * SMMUV3_LEVELS))
-#define PGSIZES (UINT64_C(0x1000) | (UINT64_C(1) << 21) | (UINT64_C(1) << 30))
+#define SPAN (UINT64_C(1) << SMMUV3_IA_BITS)
 #define NESTED_VMID 1
+
+/* The granule of the OS's tables of @stage. */
+static uint64_t stage_granule(const struct smmuv3 *s, enum smmuv3_ste_config stage)
+{
+    return stage == SMMUV3_STE_S2 ? s->cfg.s2_granule : s->cfg.granule;
+}
 
 static sim_tick_t max_tick(sim_tick_t a, sim_tick_t b)
 {
@@ -91,7 +102,7 @@ static int sd_map(struct iommu_domain *dom, uint64_t iova, uint64_t pa, uint64_t
     int r;
 
     *done = at;
-    if (!size || ((iova | pa | size) & 0xfff) || perm == IOMMU_NONE)
+    if (!size || ((iova | pa | size) & (pgtable_granule(&d->pt) - 1)) || perm == IOMMU_NONE)
         return SIM_EINVAL;
     r = pgtable_map(&d->pt, iova, pa, size, perm);
     if (r)
@@ -133,7 +144,7 @@ static int sd_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size, unsi
     int r;
 
     *done = at;
-    if (!size || ((iova | size) & 0xfff))
+    if (!size || ((iova | size) & (pgtable_granule(&d->pt) - 1)))
         return SIM_EINVAL;
     r = pgtable_unmap(&d->pt, iova, size, unmap_leaf, &u, &unmapped);
     if (r)
@@ -182,13 +193,17 @@ int smmuv3_domains_init(struct smmuv3 *s, enum smmuv3_ste_config stage,
                         unsigned max_domains, uint64_t guest_memory, char *err,
                         size_t errlen)
 {
+    uint64_t s2g = s->cfg.s2_granule;
+
     if ((stage != SMMUV3_STE_S1 && stage != SMMUV3_STE_S2 && stage != SMMUV3_STE_NESTED) ||
         !max_domains || max_domains > 32768 ||
-        (stage == SMMUV3_STE_NESTED && (!guest_memory || (guest_memory & 0xfff) ||
+        (stage == SMMUV3_STE_NESTED && (!guest_memory || (guest_memory & (s2g - 1)) ||
                                         guest_memory > SPAN)))
         return sim_error_format(err, errlen, SIM_EINVAL, s->cfg.path,
                                 "domains: stage s1, s2 or nested, 1..32768 domains, nested "
-                                "guest memory 4 KiB-aligned and <= 256 TiB");
+                                "guest memory a multiple of s2_granule (%llu bytes) and <= "
+                                "256 TiB (got %llu bytes)", (unsigned long long)s2g,
+                                (unsigned long long)guest_memory);
     s->dom = calloc(max_domains, sizeof(*s->dom));
     if (!s->dom)
         return sim_error_format(err, errlen, SIM_ENOMEM, s->cfg.path, NULL);
@@ -196,7 +211,8 @@ int smmuv3_domains_init(struct smmuv3 *s, enum smmuv3_ste_config stage,
     s->dom_stage = stage;
     s->guest_memory = guest_memory;
     if (stage == SMMUV3_STE_NESTED) {
-        int r = pgtable_init(&s->s2_identity, SMMUV3_LEVELS, PGSIZES, UINT64_C(0x7f00000000));
+        int r = pgtable_init_granule(&s->s2_identity, s2g, SMMUV3_IA_BITS, smmuv3_pgsizes(s2g),
+                                     UINT64_C(0x7f00000000));
 
         if (!r) {
             s->s2_identity_live = true;
@@ -229,24 +245,25 @@ int smmuv3_domain_get(struct smmuv3 *s, unsigned id, struct iommu_domain **out, 
          * only place the reads).
          */
         uint64_t base = UINT64_C(0x4000000000) + (uint64_t)id * (UINT64_C(1) << 26);
+        uint64_t gran = stage_granule(s, s->dom_stage);
         int r;
 
         if (s->dom_stage == SMMUV3_STE_NESTED) {
-            uint64_t half = (s->guest_memory / 2) & ~(uint64_t)0xfff;
+            uint64_t half = (s->guest_memory / 2) & ~(gran - 1);
             uint64_t win = UINT64_C(1) << 26;
 
             base = half + ((uint64_t)id * win) % (half > win ? half - win + 1 : 1);
-            base &= ~(uint64_t)0xfff;
+            base &= ~(gran - 1);
         }
-        r = pgtable_init(&d->pt, SMMUV3_LEVELS, PGSIZES, base);
+        r = pgtable_init_granule(&d->pt, gran, SMMUV3_IA_BITS, smmuv3_pgsizes(gran), base);
         if (r)
             return sim_error_format(err, errlen, r, s->cfg.path, "cannot create domain %u",
                                     id);
         d->live = true;
         d->dom.ops = &smmuv3_domain_ops;
         d->dom.id = id;
-        d->dom.addr_bits = 12 + 9 * SMMUV3_LEVELS;
-        d->dom.pgsize_bitmap = PGSIZES;
+        d->dom.addr_bits = SMMUV3_IA_BITS;
+        d->dom.pgsize_bitmap = smmuv3_pgsizes(gran);
         d->dom.flags = 0;
         d->dom.model = s;
     }

@@ -44,7 +44,8 @@ static const char *const fault_names[] = { "terminate", "stall", NULL };
     X(ATC_INV, "atc_inv", "40ns") X(SYNC, "sync", "100ns")
 
 enum {
-    P_MEMORY, P_CLOCK, P_STAGE, P_MAX_DOMAINS, P_GUEST_MEMORY, P_MAX_STREAMS, P_SSIDS,
+    P_MEMORY, P_CLOCK, P_STAGE, P_GRANULE, P_S2_GRANULE, P_MAX_DOMAINS, P_GUEST_MEMORY,
+    P_MAX_STREAMS, P_SSIDS,
     P_ST_TWO_LEVEL, P_ST_SPLIT,
 #define E_(id, n, e, a, en, l, d) P_##id##_ENTRIES, P_##id##_ASSOC, P_##id##_POLICY, \
                                   P_##id##_ENABLE, P_##id##_LAT,
@@ -72,6 +73,17 @@ static const struct sim_param sm_params[] = {
                   .doc = "what the OS's domains are: s1 (a CD per domain, ASID = id), s2 "
                          "(VMID = id) or nested (stage 1 per domain over one identity "
                          "stage 2 of guest_memory)" },
+    [P_GRANULE] = { .name = "granule", .type = SIM_PT_SIZE, .def = "4KiB", .min = "4KiB",
+                    .max = "64KiB",
+                    .doc = "translation granule of the OS's stage-1 (and nested stage-1) "
+                           "tables, CD.TG0: 4KiB (4 levels, pages 4K/2M/1G), 16KiB (4 "
+                           "levels, 16K/32M) or 64KiB (3 levels, 64K/512M); 48-bit inputs. "
+                           "The OS maps in units of it" },
+    [P_S2_GRANULE] = { .name = "s2_granule", .type = SIM_PT_SIZE, .def = "4KiB",
+                       .min = "4KiB", .max = "64KiB",
+                       .doc = "translation granule of the stage-2 tables (stage s2 domains "
+                              "and the nested identity stage 2), STE.S2TG: 4KiB, 16KiB or "
+                              "64KiB" },
     [P_MAX_DOMAINS] = { .name = "max_domains", .type = SIM_PT_INT, .def = "64", .min = "1",
                         .max = "32768", .doc = "domain ids 0 .. max_domains - 1" },
     [P_GUEST_MEMORY] = { .name = "guest_memory", .type = SIM_PT_SIZE, .def = "1TiB",
@@ -240,9 +252,26 @@ static int cache_check(const struct sim_value *v, unsigned pe, unsigned pa, cons
     return 0;
 }
 
+/* A granule the architecture defines (IHI 0070: TG0 / S2TG encodings). */
+static int granule_check(const struct sim_value *v, unsigned p, const char *name,
+                         sim_report_fn report, void *ctx)
+{
+    char msg[160];
+
+    if (smmuv3_pgsizes(v[p].u))
+        return 0;
+    snprintf(msg, sizeof(msg), "not a translation granule (got %llu bytes, expected 4KiB, "
+             "16KiB or 64KiB)", (unsigned long long)v[p].u);
+    report(ctx, name, msg);
+    return 1;
+}
+
 static int sm_validate(const struct sim_value *v, sim_report_fn report, void *ctx)
 {
     int n = 0;
+
+    n += granule_check(v, P_GRANULE, "granule", report, ctx);
+    n += granule_check(v, P_S2_GRANULE, "s2_granule", report, ctx);
 
 #define E_(id, nm, e, a, en, l, d) \
     n += cache_check(v, P_##id##_ENTRIES, P_##id##_ASSOC, nm "_assoc", report, ctx);
@@ -308,6 +337,8 @@ static int sm_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     c.st_split = (unsigned)v[P_ST_SPLIT].i;
     c.strtab_base = UINT64_C(0x7000000000);
     c.cdtab_base = UINT64_C(0x7100000000);
+    c.granule = v[P_GRANULE].u;
+    c.s2_granule = v[P_S2_GRANULE].u;
     c.fault_mode = v[P_FAULT_MODE].e ? SMMUV3_FAULT_STALL : SMMUV3_FAULT_TERMINATE;
     c.stall_latency = v[P_STALL_LATENCY].lat.value;
     c.evtq_entries = (unsigned)v[P_EVTQ_ENTRIES].i;
@@ -482,7 +513,8 @@ const struct sim_model smmuv3_model_object = {
            "walk slots, link latencies, miss merging and next-page prefetch; plus a timed "
            "command queue (CFGI_STE, CFGI_CD, TLBI_NH_VA, TLBI_NH_ASID, TLBI_S2_IPA, "
            "TLBI_NSNH_ALL, ATC_INV, SYNC), an event queue and stall or terminate faults. "
-           "Domains are stage 1, stage 2 or nested; 4 KiB granule.",
+           "Domains are stage 1, stage 2 or nested, with 4 KiB, 16 KiB or 64 KiB "
+           "translation granules per stage (granule, s2_granule).",
     .params = sm_params, .nparams = sizeof(sm_params) / sizeof(sm_params[0]),
     .readouts = sm_readouts, .nreadouts = sizeof(sm_readouts) / sizeof(sm_readouts[0]),
     .ops = &sm_ops,
