@@ -9,8 +9,9 @@ iommusim name (docs/models/smmuv3.md has the table), so a gem5 user finds
 the same structure: a 32-entry fully associative micro TLB (1 cycle) and a
 2048 x 4-way main TLB (3 cycles) per device interface, 16 translation
 slots per interface, 64 in the SMMU, 16 page-walk slots, 8-cycle links,
-the SMMU TLB off, a 64 x 4-way config cache, walk caches S1L0..S2L2 with
-4/28/348 and 4/28/92 entries, 4-way, levels 0-2 cached, round-robin
+the SMMU TLB off, a 64 x 4-way config cache, walk caches S1L0..S1L3 and
+S2L0..S2L3 with 4/28/348/4 and 4/28/92/4 entries, 4-way, levels 0-2 cached
+(L3 off), round-robin
 replacement, prefetch off. What gem5 does not have keeps iommusim's
 defaults: command times (gem5's are zero), the terminate fault mode.
 
@@ -50,7 +51,8 @@ GEM5 = dict(
     smmu_tlb_entries=2048, smmu_tlb_assoc=4, smmu_tlb_policy="rr", smmu_tlb_enable=False,
     smmu_tlb_lat="3cycles",
     cfg_entries=64, cfg_assoc=4, cfg_policy="rr", cfg_enable=True, cfg_lat="3cycles",
-    walk_S1L0=4, walk_S1L1=28, walk_S1L2=348, walk_S2L0=4, walk_S2L1=28, walk_S2L2=92,
+    walk_S1L0=4, walk_S1L1=28, walk_S1L2=348, walk_S1L3=4,
+    walk_S2L0=4, walk_S2L1=28, walk_S2L2=92, walk_S2L3=4,
     walk_assoc=4, walk_policy="rr", walk_enable=True, wc_s1_levels=7, wc_s2_levels=7,
     walk_lat="4cycles",
 )

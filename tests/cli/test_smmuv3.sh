@@ -29,7 +29,7 @@ CFG="$SRC/configs/smmuv3_gem5_defaults.py"
 expect_status 0 "--describe SMMUv3" -- "$IOMMUSIM" --describe SMMUv3
 for p in utlb_entries tlb_assoc smmu_tlb_enable cfg_lat walk_S1L2 wc_s2_levels \
          ptw_slots ifc_smmu_lat prefetch_enable fault_mode stall_latency sync_time \
-         granule s2_granule; do
+         granule s2_granule walk_S1L3 walk_S2L3; do
     expect_grep "$TMP/out" "^  $p " "--describe documents $p"
 done
 

@@ -1,7 +1,8 @@
 /*
  * test_smmuv3_granule.c - SMMUv3 walks with the 4 KiB, 16 KiB and 64 KiB
  * translation granules (CD.TG0, STE.S2TG; Arm DDI 0487 VMSAv8-64 lookup
- * levels), and what the OS's domains do with them.
+ * levels), what the OS's domains do with them, and gem5's L3 walk caches
+ * (walk_S1L3: leaf entries, enabled by bit 3 of wc_s1_levels).
  *
  * Every expected number is derived in the comments. The table geometry at
  * 48-bit inputs: 4K -> 4 levels (L0..L3), 16K -> 4 levels (L0 has 2
@@ -22,6 +23,7 @@ void test_smmuv3_granule_64k_block(void);
 void test_smmuv3_granule_64k_pwc_sharing(void);
 void test_smmuv3_granule_os_domain(void);
 void test_smmuv3_granule_bad_config(void);
+void test_smmuv3_l3_walk_cache(void);
 
 #define NS 1000u                    /* ticks are picoseconds */
 #define M (100 * NS)                /* one memory read */
@@ -374,4 +376,81 @@ void test_smmuv3_granule_bad_config(void)
                                         err, sizeof(err)), SIM_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "got 4294971392 bytes"));
     teardown(&f);
+}
+
+static void tlbi_va_sync(struct fixture *f, uint64_t iova)
+{
+    struct smmuv3_cmd cmds[2];
+
+    memset(cmds, 0, sizeof(cmds));
+    cmds[0].type = SMMUV3_CMD_TLBI_NH_VA;
+    cmds[0].asid = 5;
+    cmds[0].addr = iova;
+    cmds[1].type = SMMUV3_CMD_SYNC;
+    smmuv3_cmdq_submit(&f->s, cmds, 2, sim_now(&f->sim));
+    sim_run(&f->sim);
+}
+
+/*
+ * L3 walk cache (gem5 walk_S1L3, wc_s1_levels bit 3): the L3 entry is the
+ * page's leaf, so a hit there reads nothing. The TLBs are off so that every
+ * access walks; walk caches are 4-entry, fully associative, LRU; 4 KiB
+ * pages P0..P4 at 0x10000 + k x 4 KiB share one L3 table. The sequence
+ * P0 P0 P1 P2 P3 P4 P0 P4, looking up L3 first, then L2, L1, L0:
+ *   P0  cold: misses everywhere, 4 reads; fills L0, L1, L2, L3 = {P0}
+ *   P0  L3 hit: 0 reads
+ *   P1..P4  L3 miss, L2 hit: 1 read each; L3 fills P1, P2, P3, then P4
+ *       evicts the least recently used, P0: L3 = {P1, P2, P3, P4}
+ *   P0  L3 miss, L2 hit: 1 read; evicts P1: L3 = {P2, P3, P4, P0}
+ *   P4  L3 hit: 0 reads
+ * Reads 4 + 0 + 4 x 1 + 1 + 0 = 9; L3 lookups 8, hits 2; L2 lookups 6 (not
+ * after an L3 hit), hits 5. With L3 off (gem5's 7): 4 + 7 x 1 = 11 reads and
+ * no L3 lookup. Then a TLBI_NH_VA of P4 (and a SYNC) empties the context's
+ * L3 entries: P4 reads 1 (L2 hit), P2 too, where both were L3 hits.
+ */
+void test_smmuv3_l3_walk_cache(void)
+{
+    static const unsigned seq[] = { 0, 0, 1, 2, 3, 4, 0, 4 };
+
+    for (int l3 = 0; l3 < 2; l3++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable pt;
+        struct iommu_req r;
+        struct iommu *mmu;
+        char err[256];
+        uint64_t reads;
+
+        cfg_default(&c);
+        c.utlb.enable = c.tlb.enable = false;
+        for (unsigned st = 0; st < 2; st++)
+            c.wc_entries[st][3] = 4;
+        c.wc_levels[0] = l3 ? 15 : 7;
+        CU_ASSERT_EQUAL_FATAL(setup(&f, &c, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&pt, 0x10000, UINT64_C(0x50000000), 5 * 0x1000, IOMMU_RW),
+                        0);
+        mmu = s1_stream(&f, &pt);
+        for (unsigned i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+            xlate(&f, mmu, 0x10000 + seq[i] * 0x1000, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x50000000) + seq[i] * 0x1000);
+        }
+        CU_ASSERT_EQUAL(f.s.st.walks, 8);
+        CU_ASSERT_EQUAL(f.s.st.walk_reads, l3 ? 9 : 11);
+        CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[0][4], l3 ? 8 : 0);
+        CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[0][4], l3 ? 2 : 0);
+        CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[0][3], l3 ? 6 : 8);
+        CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[0][3], l3 ? 5 : 7);
+        if (l3) {
+            tlbi_va_sync(&f, 0x10000 + 4 * 0x1000);
+            reads = f.s.st.walk_reads;
+            xlate(&f, mmu, 0x10000 + 4 * 0x1000, &r);
+            xlate(&f, mmu, 0x10000 + 2 * 0x1000, &r);
+            CU_ASSERT_EQUAL(f.s.st.walk_reads - reads, 2);
+            CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[0][4], 2);
+        }
+        teardown(&f);
+        pgtable_destroy(&pt);
+    }
 }

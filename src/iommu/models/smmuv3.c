@@ -944,8 +944,10 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
     wc.walkers = cfg->ptw_slots;
     wc.pte_bytes = 8;
     /* Walk caches by Arm level, whatever the granule: a 3-level 64 KiB
-     * table's first read is an L1 entry (walk_S1L1), not an L0 one. */
+     * table's first read is an L1 entry (walk_S1L1), not an L0 one. Leaves
+     * are cached at their level, as gem5's walkCacheUpdate(leaf = true). */
     wc.pwc_by_level = true;
+    wc.pwc_leaf = true;
     wc.path = path;
     r = walker_init(&s->walker, sim, mem, &wc, err, errlen);
     if (r)
@@ -954,11 +956,12 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
      * Walk caches: the walker's PWC at index L + 1 holds what the level-L
      * entry pointed to (pwc_by_level), so with 4 KiB tables (L0..L3) a hit
      * at S1L2 skips three reads, with 64 KiB tables (L1..L3) two. Each stage
-     * and level gets its own geometry (gem5's walk_S1L0..walk_S2L3).
+     * and level gets its own geometry (gem5's walk_S1L0..walk_S2L3); L3,
+     * index 4, holds leaves only.
      */
     if (cfg->wc_enable)
         for (st = 0; st < 2; st++)
-            for (l = 0; l < 3; l++) {
+            for (l = 0; l < 4; l++) {
                 struct smmuv3_cache_cfg c = { true, cfg->wc_entries[st][l], cfg->wc_ways,
                                               cfg->wc_policy, 0 };
                 unsigned ways = c.ways && c.ways <= c.entries ? c.ways : c.entries;

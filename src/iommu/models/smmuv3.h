@@ -32,6 +32,13 @@
  *  and fills the main and micro TLBs. Next-page prefetch walks the next
  *  4 KiB page after a walk and fills the main TLB.
  *
+ * Walk caches (gem5's WalkCache): per stage and Arm level L0..L3, each entry
+ * what one descriptor read found, by IOVA prefix; as in gem5 a leaf is
+ * cached at its own level too (a page at L3, a block at L2 or L1), so a hit
+ * on a leaf skips every read of that stage (walker.cfg.pwc_leaf). L3 holds
+ * only leaves; its enable bit (wc_*_levels bit 3) is off by default, as in
+ * gem5.
+ *
  * Caches: micro/main/SMMU TLBs, the config cache and the walk caches are
  * struct iotlb arrays (entries, ways, lru/plru/fifo/random; gem5's "rr" is
  * fifo). TLB entries are tagged by context: VMID and ASID for stage 1 and
@@ -144,8 +151,9 @@ struct smmuv3_cfg {
     struct smmuv3_cache_cfg ipa_cache;      /* gem5 ipa_cache_*: stage-2 results of nested
                                              * walks; its lat is paid once per nested walk */
     bool wc_enable;
-    unsigned wc_entries[2][4];              /* [stage-1][level L0..L3]; L3 unused */
-    unsigned wc_levels[2];                  /* enable masks, bit L = level L */
+    unsigned wc_entries[2][4];              /* [stage-1][level L0..L3] */
+    unsigned wc_levels[2];                  /* enable masks, bit L = level L (gem5: 7,
+                                             * L3 off) */
     unsigned wc_ways;                       /* 0: fully associative */
     enum iotlb_policy wc_policy;
     sim_tick_t wc_lat;

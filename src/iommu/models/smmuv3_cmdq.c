@@ -83,11 +83,19 @@ void smmuv3_cmd_apply(struct smmuv3 *s, const struct smmuv3_cmd *c)
     case SMMUV3_CMD_CFGI_CD:
         iotlb_inval_page(&s->cfg_cache, c->sid, (uint64_t)(c->ssid + 1) << 12);
         break;
-    case SMMUV3_CMD_TLBI_NH_VA:
-        /* Leaf form (Linux's unmap): the walk caches keep the tables. */
-        tlbs_inval(s, smmuv3_tag(SMMUV3_STE_S1, c->vmid, c->asid), false, true, c->addr,
-                   c->size);
+    case SMMUV3_CMD_TLBI_NH_VA: {
+        uint32_t tag = smmuv3_tag(SMMUV3_STE_S1, c->vmid, c->asid);
+
+        /* Leaf form (Linux's unmap): the walk caches keep the tables. The
+         * L3 walk cache holds leaves only: the context's entries go (gem5
+         * drops the leaves of the address; here all of the context's L3
+         * ones, a few refills more). Blocks cached at L1/L2 stay: timing
+         * only, the answer comes from the tables. */
+        tlbs_inval(s, tag, false, true, c->addr, c->size);
+        if (s->walker.pwc_on[0][4])
+            iotlb_inval_domain(&s->walker.pwc[0][4], tag);
         break;
+    }
     case SMMUV3_CMD_TLBI_NH_ASID: {
         uint32_t tag = smmuv3_tag(SMMUV3_STE_S1, c->vmid, c->asid);
 
@@ -109,6 +117,10 @@ void smmuv3_cmd_apply(struct smmuv3 *s, const struct smmuv3_cmd *c)
          * refills). */
         if (s->walker.ipa)
             iotlb_inval_global(s->walker.ipa);
+        /* Stage-2 leaves in the S2L3 walk cache: tagged by context like the
+         * IPA cache, so all of them. */
+        if (s->walker.pwc_on[1][4])
+            iotlb_inval_global(&s->walker.pwc[1][4]);
         break;
     case SMMUV3_CMD_TLBI_NSNH_ALL:
         tlbs_inval(s, 0, true, false, 0, 0);

@@ -36,7 +36,9 @@ static const char *const fault_names[] = { "terminate", "stall", NULL };
       "IPA cache (stage-2 IPA->PA results of nested walks, by domain)")
 
 #define SMMU_WALK(X) X(S1L0, 0, 0, "4") X(S1L1, 0, 1, "28") X(S1L2, 0, 2, "348") \
-                     X(S2L0, 1, 0, "4") X(S2L1, 1, 1, "28") X(S2L2, 1, 2, "92")
+                     X(S1L3, 0, 3, "4")                                          \
+                     X(S2L0, 1, 0, "4") X(S2L1, 1, 1, "28") X(S2L2, 1, 2, "92")  \
+                     X(S2L3, 1, 3, "4")
 
 #define SMMU_CMDS(X) X(CFGI_STE, "cfgi_ste", "20ns") X(CFGI_CD, "cfgi_cd", "20ns")     \
     X(TLBI_NH_VA, "tlbi_nh_va", "40ns") X(TLBI_NH_ASID, "tlbi_nh_asid", "40ns")        \
@@ -126,10 +128,12 @@ static const struct sim_param sm_params[] = {
     [P_WALK_ENABLE] = { .name = "walk_enable", .type = SIM_PT_BOOL, .def = "true",
                         .doc = "walk caches enabled" },
     [P_WC_S1_LEVELS] = { .name = "wc_s1_levels", .type = SIM_PT_INT, .def = "7", .min = "0",
-                         .max = "7", .doc = "stage-1 levels cached (bit 0 = L0 .. bit 2 = "
-                         "L2; L3, the leaf, lives in the TLBs)" },
+                         .max = "15", .doc = "stage-1 levels cached (bit 0 = L0 .. bit 3 = "
+                         "L3); a leaf is cached at its level (a page at L3, a 2 MiB block "
+                         "at L2) and a hit on it skips the stage's reads; gem5's 7 leaves "
+                         "L3, the pages, to the TLBs" },
     [P_WC_S2_LEVELS] = { .name = "wc_s2_levels", .type = SIM_PT_INT, .def = "7", .min = "0",
-                         .max = "7", .doc = "stage-2 levels cached, as wc_s1_levels" },
+                         .max = "15", .doc = "stage-2 levels cached, as wc_s1_levels" },
     [P_WALK_LAT] = { .name = "walk_lat", .type = SIM_PT_LATENCY, .def = "4cycles",
                      .doc = "walk cache lookup latency, once per walk" },
     [P_IFC_XLATE_SLOTS] = { .name = "ifc_xlate_slots", .type = SIM_PT_INT, .def = "16",
