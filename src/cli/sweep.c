@@ -77,6 +77,8 @@ struct point {
     bool timer_live;
 };
 
+#define SWEEP_MAX_PLUGINS 16
+
 struct sweep {
     uv_loop_t *loop;
     const char *outdir;
@@ -89,6 +91,9 @@ struct sweep {
     int interrupts;                     /* Ctrl-C count */
     bool progress, progress_tty, quiet;
     double progress_interval_s;
+    /* --plugin PATHs (absolute), passed to every point as --plugin PATH */
+    char *plugins[SWEEP_MAX_PLUGINS];
+    size_t nplugins;
     uint64_t start_ns;
     char *sweep_json;                   /* DIR/sweep.json, verbatim */
     char *tsv;                          /* DIR/points.tsv, owned */
@@ -113,6 +118,8 @@ static void sweep_usage(FILE *out)
         "  --point-timeout SECS    stop a point after SECS seconds and record it as failed\n"
         "  --dask tcp://HOST:PORT  run the points as tasks on a Dask cluster\n"
         "  --emit-slurm DIR        write a Slurm job array (DIR/sweep.sbatch) and exit\n"
+        "  --plugin PATH           load an out-of-tree model in every point (repeatable;\n"
+        "                          docs/plugins.md)\n"
         "  --progress, --no-progress  the progress line (default: when stderr is a tty)\n"
         "  --progress-interval S   refresh it every S seconds (default 1)\n"
         "  -q, --quiet             errors only\n"
@@ -594,8 +601,9 @@ static int parse_points(struct sweep *sw, const char *path)
         p->params = f[4];
         for (char *c = rest; *c; c++)
             nargs += *c == '\t';
-        /* argv: [python3 -m iommusim.sweep_dask ADDR TIMEOUT --] exe args NULL */
-        if (!(p->argv = calloc(nargs + 8, sizeof(char *))))
+        /* argv: [python3 -m iommusim.sweep_dask ADDR TIMEOUT --] exe
+         * [--plugin PATH]... args NULL */
+        if (!(p->argv = calloc(nargs + 8 + 2 * sw->nplugins, sizeof(char *))))
             goto nomem;
         n++;
         k = 0;
@@ -611,6 +619,10 @@ static int parse_points(struct sweep *sw, const char *path)
             p->argv[k++] = (char *)"--";
         }
         p->argv[k++] = sw->exe;
+        for (size_t j = 0; j < sw->nplugins; j++) {
+            p->argv[k++] = (char *)"--plugin";
+            p->argv[k++] = sw->plugins[j];
+        }
         for (char *a = strtok_r(rest, "\t", &tab); a; a = strtok_r(NULL, "\t", &tab))
             p->argv[k++] = a;
         /* The point's directory is the value after --outdir (argv[1..2] of
@@ -654,7 +666,7 @@ static int parse_positive(const char *text, double *v)
 }
 
 enum {
-    OPT_OUTDIR = 256, OPT_RESUME, OPT_TIMEOUT, OPT_DASK, OPT_SLURM, OPT_PROGRESS,
+    OPT_OUTDIR = 256, OPT_RESUME, OPT_TIMEOUT, OPT_DASK, OPT_SLURM, OPT_PLUGIN, OPT_PROGRESS,
     OPT_NO_PROGRESS, OPT_INTERVAL,
 };
 
@@ -667,6 +679,7 @@ int cli_sweep_main(int argc, char **argv)
         { "point-timeout", required_argument, NULL, OPT_TIMEOUT },
         { "dask", required_argument, NULL, OPT_DASK },
         { "emit-slurm", required_argument, NULL, OPT_SLURM },
+        { "plugin", required_argument, NULL, OPT_PLUGIN },
         { "progress", no_argument, NULL, OPT_PROGRESS },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
         { "progress-interval", required_argument, NULL, OPT_INTERVAL },
@@ -725,6 +738,26 @@ int cli_sweep_main(int argc, char **argv)
         case OPT_SLURM:
             slurm = optarg;
             break;
+        case OPT_PLUGIN: {
+            /* Absolute, so that a point finds it from wherever it runs; a
+             * missing file is this command's error, not every point's. */
+            static char abs[SWEEP_MAX_PLUGINS][PATH_MAX];
+
+            if (sw.nplugins == SWEEP_MAX_PLUGINS) {
+                fprintf(stderr, "iommusim sweep: --plugin %s: at most %d plugins (or put "
+                        "them in a directory named by IOMMUSIM_PLUGIN_PATH)\n", optarg,
+                        SWEEP_MAX_PLUGINS);
+                return 2;
+            }
+            if (!realpath(optarg, abs[sw.nplugins])) {
+                fprintf(stderr, "iommusim sweep: --plugin %s: cannot use it (%s)\n", optarg,
+                        strerror(errno));
+                return 2;
+            }
+            sw.plugins[sw.nplugins] = abs[sw.nplugins];
+            sw.nplugins++;
+            break;
+        }
         case OPT_PROGRESS:
             progress = 1;
             break;
@@ -767,6 +800,13 @@ int cli_sweep_main(int argc, char **argv)
     sw.exe[n] = '\0';
     if (cli_python_env("iommusim sweep"))
         return 2;
+    if (slurm && sw.nplugins) {
+        /* The job array's points are written by iommusim.sweep, which takes
+         * no plugins: the environment reaches the jobs instead. */
+        fprintf(stderr, "iommusim sweep: --plugin is not written into Slurm scripts; "
+                "export IOMMUSIM_PLUGIN_PATH=%s before sbatch instead\n", sw.plugins[0]);
+        return 2;
+    }
     if (slurm) {
         char *args[] = { (char *)"iommusim", (char *)"emit-slurm", (char *)sweep_file,
                          (char *)slurm, (char *)"--iommusim", sw.exe, (char *)"--outdir",
