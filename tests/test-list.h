@@ -301,4 +301,5 @@
     TEST(iommu_smmuv3_granule, test_smmuv3_granule_64k_pwc_sharing)          \
     TEST(iommu_smmuv3_granule, test_smmuv3_granule_os_domain)                \
     TEST(iommu_smmuv3_granule, test_smmuv3_granule_bad_config)               \
-    TEST(iommu_smmuv3_granule, test_smmuv3_l3_walk_cache)
+    TEST(iommu_smmuv3_granule, test_smmuv3_l3_walk_cache)                    \
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_tlb_reach)

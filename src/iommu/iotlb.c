@@ -18,7 +18,12 @@
 
 #define NIL UINT32_MAX
 
-static const unsigned size_shift[IOTLB_NSIZES] = { 12, 21, 30 };
+static const unsigned size_shift[IOTLB_NCLASSES] = { 12, 14, 16, 21, 25, 29, 30 };
+/* Split mode: the array of each class (IOTLB_NSIZES: the class is not cached
+ * in split mode, whose arrays are the x86 sizes). */
+static const unsigned class_array[IOTLB_NCLASSES] = {
+    IOTLB_4K, IOTLB_NSIZES, IOTLB_NSIZES, IOTLB_2M, IOTLB_NSIZES, IOTLB_NSIZES, IOTLB_1G,
+};
 
 /* --- Hash of valid entries ------------------------------------------------ */
 
@@ -289,8 +294,14 @@ void iotlb_destroy(struct iotlb *t)
 /* The array holding size class s, or NULL. */
 static inline struct iotlb_array *array_for(struct iotlb *t, unsigned s)
 {
-    struct iotlb_array *a = &t->arr[t->cfg.split ? s : 0];
+    struct iotlb_array *a;
 
+    if (!t->cfg.split)
+        a = &t->arr[0];
+    else if (class_array[s] < IOTLB_NSIZES)
+        a = &t->arr[class_array[s]];
+    else
+        return NULL;
     return a->n ? a : NULL;
 }
 
@@ -318,7 +329,7 @@ bool iotlb_lookup(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
     unsigned s;
 
     t->st.lookups++;
-    for (s = 0; s < IOTLB_NSIZES; s++) {
+    for (s = 0; s < IOTLB_NCLASSES; s++) {
         struct iotlb_array *a = array_for(t, s);
         uint32_t slot, ei;
 
@@ -360,10 +371,10 @@ void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
     struct iotlb_entry *e;
 
     /* The largest cached size not above the page's size. */
-    for (s = IOTLB_NSIZES; s-- > 0;)
+    for (s = IOTLB_NCLASSES; s-- > 0;)
         if ((UINT64_C(1) << size_shift[s]) - 1 <= addr_mask && array_for(t, s))
             break;
-    if (s >= IOTLB_NSIZES)
+    if (s >= IOTLB_NCLASSES)
         return;                     /* no array can hold it */
     a = array_for(t, s);
     vpn = iova >> size_shift[s];
@@ -419,7 +430,7 @@ static void scan_remove(struct iotlb *t, int (*match)(const struct iotlb_entry *
         struct iotlb_array *a = &t->arr[i];
         uint64_t live = 0;
 
-        for (k = 0; k < IOTLB_NSIZES; k++)
+        for (k = 0; k < IOTLB_NCLASSES; k++)
             live += a->count[k];
         if (!live)
             continue;           /* an empty array (often the huge-page ones) */
@@ -475,7 +486,7 @@ void iotlb_inval_page(struct iotlb *t, uint32_t domain, uint64_t iova)
 
     t->st.inval_page++;
     /* One probe per size and index: no scan. */
-    for (s = 0; s < IOTLB_NSIZES; s++) {
+    for (s = 0; s < IOTLB_NCLASSES; s++) {
         struct iotlb_array *a = array_for(t, s);
 
         if (!a || !a->count[s])
@@ -506,7 +517,7 @@ void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t
      * case) is cheaper as one hash probe per page, size and index than as a
      * scan of every entry, which cost O(entries) per unmapped page.
      */
-    for (s = 0; s < IOTLB_NSIZES; s++) {
+    for (s = 0; s < IOTLB_NCLASSES; s++) {
         const struct iotlb_array *a = array_for(t, s);
 
         if (a && a->count[s])
@@ -517,7 +528,7 @@ void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t
             return;
         }
     }
-    for (s = 0; s < IOTLB_NSIZES; s++) {
+    for (s = 0; s < IOTLB_NCLASSES; s++) {
         struct iotlb_array *a = array_for(t, s);
 
         if (!a || !a->count[s])

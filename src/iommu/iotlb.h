@@ -3,7 +3,7 @@
  *
  * Geometry: one array per page size (4 KiB, 2 MiB, 1 GiB: "split", as most
  * MMU TLBs and SST Samba's per-size TLBs) or one unified array holding every
- * size. Each array has sets x ways entries; ways == entries is fully
+ * size, the Arm granules' 16 KiB, 64 KiB, 32 MiB and 512 MiB too. Each array has sets x ways entries; ways == entries is fully
  * associative. Replacement: lru, plru (binary tree, ways a power of two),
  * fifo, random (a seeded sim_rng stream, so runs are reproducible). An
  * invalid way is always used before any valid one is evicted.
@@ -20,7 +20,7 @@
  * An MSHR is keyed by (domain, iommu_idx, 4 KiB page), because the size of
  * the page is not known before the walk ends.
  *
- * Costs: lookup is one hash probe per page size present (at most three),
+ * Costs: lookup is one hash probe per page size present (one or two in practice),
  * allocation-free; insert is O(1) (O(log ways) for plru); domain and range
  * invalidation scan the arrays, which is what hardware without range
  * support does too. Timing (hit latency, lookup ports) belongs to the model
@@ -39,7 +39,21 @@ struct iommu_req;
 
 enum iotlb_policy { IOTLB_LRU = 0, IOTLB_PLRU, IOTLB_FIFO, IOTLB_RANDOM };
 
+/* The arrays of split mode (one per x86 page size), indexes of cfg.arr. */
 enum iotlb_size { IOTLB_4K = 0, IOTLB_2M, IOTLB_1G, IOTLB_NSIZES };
+
+/*
+ * The sizes an entry can have: the x86 ones and the Arm translation
+ * granules' pages and blocks (16 KiB: 32 MiB blocks; 64 KiB: 512 MiB). A
+ * page is cached at the largest class not above its size that the IOTLB
+ * holds: every class in unified mode, only 4K/2M/1G in split mode (a 64 KiB
+ * page there is cached as 4 KiB pieces). Lookups probe only the classes
+ * that hold entries now.
+ */
+enum iotlb_class {
+    IOTLB_C4K = 0, IOTLB_C16K, IOTLB_C64K, IOTLB_C2M, IOTLB_C32M, IOTLB_C512M, IOTLB_C1G,
+    IOTLB_NCLASSES
+};
 
 struct iotlb_array_cfg {
     unsigned entries;               /* 0: no array (split mode only) */
@@ -70,7 +84,7 @@ struct iotlb_entry {
     uint64_t pa;                    /* output page address */
     uint32_t domain;
     uint16_t idx;
-    uint8_t size;                   /* enum iotlb_size */
+    uint8_t size;                   /* enum iotlb_class */
     uint8_t perm;
     uint8_t valid;
     uint32_t set;                   /* fixed (index / ways): spares a division per hit */
@@ -84,7 +98,7 @@ struct iotlb_array {
     uint64_t *plru;                 /* per set tree bits (plru) */
     uint64_t *hash;                 /* tag hash << 32 | entry index + 1; linear probing */
     uint32_t hmask;
-    uint32_t count[IOTLB_NSIZES];   /* valid entries by size */
+    uint32_t count[IOTLB_NCLASSES]; /* valid entries by size class */
 };
 
 struct iotlb_mshr {

@@ -201,8 +201,8 @@ void test_iotlb_page_sizes_split_and_unified(void)
     CU_ASSERT_EQUAL(h.translated_addr, 0x80000000);
     CU_ASSERT_EQUAL(h.perm, 1);
     CU_ASSERT_FALSE(iotlb_lookup(&t, 1, 0, 0x40200000, &h));
-    CU_ASSERT_EQUAL(t.arr[IOTLB_2M].count[IOTLB_2M], 1);
-    CU_ASSERT_EQUAL(t.arr[IOTLB_4K].count[IOTLB_4K], 0);
+    CU_ASSERT_EQUAL(t.arr[IOTLB_2M].count[IOTLB_C2M], 1);
+    CU_ASSERT_EQUAL(t.arr[IOTLB_4K].count[IOTLB_C4K], 0);
     /* A 1 GiB page is cached as the 2 MiB piece that holds the address. */
     iotlb_insert(&t, 1, 0, 0x80654321ull, 0x1c0000000ull, 0x3fffffff, 3);
     CU_ASSERT_TRUE(iotlb_lookup(&t, 1, 0, 0x80600000ull, &h));

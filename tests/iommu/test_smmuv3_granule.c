@@ -24,6 +24,7 @@ void test_smmuv3_granule_64k_pwc_sharing(void);
 void test_smmuv3_granule_os_domain(void);
 void test_smmuv3_granule_bad_config(void);
 void test_smmuv3_l3_walk_cache(void);
+void test_smmuv3_granule_tlb_reach(void);
 
 #define NS 1000u                    /* ticks are picoseconds */
 #define M (100 * NS)                /* one memory read */
@@ -449,6 +450,55 @@ void test_smmuv3_l3_walk_cache(void)
             xlate(&f, mmu, 0x10000 + 2 * 0x1000, &r);
             CU_ASSERT_EQUAL(f.s.st.walk_reads - reads, 2);
             CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[0][4], 2);
+        }
+        teardown(&f);
+        pgtable_destroy(&pt);
+    }
+}
+
+/*
+ * TLB reach follows the granule: one TLB entry covers a whole page or block
+ * of it. One page of granule g mapped; touching each of its g / 4 KiB
+ * pieces in turn walks once (the first) and hits the TLBs for the other
+ * g / 4096 - 1, each hit answering with the whole page (addr_mask g - 1).
+ * Then a 512 MiB block of the 64 KiB granule: one walk, and an access
+ * 256 MiB into it hits. (Cached as 4 KiB pieces, a 64 KiB page would take
+ * 16 walks and the block 2.)
+ */
+void test_smmuv3_granule_tlb_reach(void)
+{
+    static const uint64_t gs[] = { 4096, 16384, 65536 };
+
+    for (unsigned i = 0; i < 3; i++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable pt;
+        struct iommu_req r;
+        struct iommu *mmu;
+        uint64_t g = gs[i];
+        char err[256];
+
+        cfg_default(&c);
+        CU_ASSERT_EQUAL_FATAL(setup(&f, &c, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init_granule(&pt, g, 48, g == K64 ? g | M512 : g,
+                                                   UINT64_C(0x100000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&pt, 5 * g, UINT64_C(0x50000000), g, IOMMU_RW), 0);
+        mmu = s1_stream(&f, &pt);
+        for (uint64_t off = 0; off < g; off += 4096) {
+            xlate(&f, mmu, 5 * g + off + 8, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x50000000));
+            CU_ASSERT_EQUAL(r.entry.addr_mask, g - 1);
+        }
+        CU_ASSERT_EQUAL(f.s.st.walks, 1);
+        if (g == 65536) {
+            CU_ASSERT_EQUAL(pgtable_map(&pt, 2 * M512, UINT64_C(0x80000000), M512, IOMMU_RW), 0);
+            xlate(&f, mmu, 2 * M512 + 0x123, &r);
+            xlate(&f, mmu, 2 * M512 + M512 / 2 + 0x456, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x80000000));
+            CU_ASSERT_EQUAL(r.entry.addr_mask, M512 - 1);
+            CU_ASSERT_EQUAL(f.s.st.walks, 2);
         }
         teardown(&f);
         pgtable_destroy(&pt);
