@@ -11,7 +11,8 @@ the same structure: a 32-entry fully associative micro TLB (1 cycle) and a
 slots per interface, 64 in the SMMU, 16 page-walk slots, 8-cycle links,
 the SMMU TLB off, a 64 x 4-way config cache, walk caches S1L0..S1L3 and
 S2L0..S2L3 with 4/28/348/4 and 4/28/92/4 entries, 4-way, levels 0-2 cached
-(L3 off), round-robin
+(L3 off), the stage-2 walk caches serving only a nested walk's final IPA
+(wc_nonfinal_enable false), round-robin
 replacement, prefetch off. What gem5 does not have keeps iommusim's
 defaults: command times (gem5's are zero), the terminate fault mode.
 
@@ -53,8 +54,8 @@ GEM5 = dict(
     cfg_entries=64, cfg_assoc=4, cfg_policy="rr", cfg_enable=True, cfg_lat="3cycles",
     walk_S1L0=4, walk_S1L1=28, walk_S1L2=348, walk_S1L3=4,
     walk_S2L0=4, walk_S2L1=28, walk_S2L2=92, walk_S2L3=4,
-    walk_assoc=4, walk_policy="rr", walk_enable=True, wc_s1_levels=7, wc_s2_levels=7,
-    walk_lat="4cycles",
+    walk_assoc=4, walk_policy="rr", walk_enable=True, wc_nonfinal_enable=False,
+    wc_s1_levels=7, wc_s2_levels=7, walk_lat="4cycles",
 )
 
 root = sim.Root()

@@ -261,6 +261,7 @@
     SUITE(iommu_smmuv3)                                                      \
     TEST(iommu_smmuv3, test_smmuv3_hierarchy_sequence)                       \
     TEST(iommu_smmuv3, test_smmuv3_nested_walk_reads)                        \
+    TEST(iommu_smmuv3, test_smmuv3_nested_nonfinal)                          \
     TEST(iommu_smmuv3, test_smmuv3_sync_ordering)                            \
     TEST(iommu_smmuv3, test_smmuv3_stall_and_terminate)                      \
     TEST(iommu_smmuv3, test_smmuv3_atc_inv)                                  \

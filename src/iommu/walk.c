@@ -135,8 +135,8 @@ static int plan_stage(struct walker *w, struct walk_req *r, unsigned stage,
  * is one (a hit costs no read), else a stage-2 sub-walk appended to r->addr,
  * whose result is noted for an IPA cache fill at the walk's end.
  */
-static int plan_s2(struct walker *w, struct walk_req *r, uint64_t ipa, bool count,
-                   struct pgtable_result *r2)
+static int plan_s2(struct walker *w, struct walk_req *r, uint64_t ipa, bool final,
+                   bool count, struct pgtable_result *r2)
 {
     struct pgtable_path p2;
     unsigned skip2, k;
@@ -157,7 +157,13 @@ static int plan_s2(struct walker *w, struct walk_req *r, uint64_t ipa, bool coun
             return 0;
         }
     }
-    st = plan_stage(w, r, 1, r->s2, ipa, count, &p2, r2, &skip2);
+    if (!final && w->cfg.s2_pwc_final_only) {
+        /* A stage-1 table address: a full stage-2 walk, no PWC lookup or fill. */
+        st = pgtable_walk(r->s2, ipa, &p2, r2);
+        skip2 = 0;
+    } else {
+        st = plan_stage(w, r, 1, r->s2, ipa, count, &p2, r2, &skip2);
+    }
     for (k = skip2; k < p2.n; k++)
         r->addr[r->nreads++] = p2.pte_addr[k];
     if (st == 0 && w->ipa && r->nipa < PGTABLE_MAX_LEVELS + 1) {
@@ -192,7 +198,7 @@ static int plan(struct walker *w, struct walk_req *r, bool count)
     /* Nested: each stage-1 table read needs its address through stage 2. */
     for (i = skip; i < p1.n; i++) {
         uint64_t ipa = p1.pte_addr[i];
-        int s2st = plan_s2(w, r, ipa, count, &r2);
+        int s2st = plan_s2(w, r, ipa, false, count, &r2);
 
         if (s2st)
             return s2st;
@@ -202,7 +208,7 @@ static int plan(struct walker *w, struct walk_req *r, bool count)
         return st;
     {
         uint64_t ipa = r1.translated_addr | (r->iova & r1.addr_mask);
-        int s2st = plan_s2(w, r, ipa, count, &r2);
+        int s2st = plan_s2(w, r, ipa, true, count, &r2);
 
         if (s2st)
             return s2st;

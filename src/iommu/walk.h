@@ -23,7 +23,11 @@
  *  - pwc_leaf: a leaf entry is cached too, at its level's index (a 2 MiB
  *    block at L2, a page at L3), and a hit there skips every read of the
  *    stage (gem5's walkCacheUpdate(..., leaf = true)).
- * Both are off for every x86 model (depth indexing, tables only). PWCs are filled
+ *  - s2_pwc_final_only: in a nested walk the stage-2 PWCs serve only the
+ *    final IPA's stage-2 walk; each stage-1 table address takes a full
+ *    stage-2 walk that neither looks up nor fills them (gem5's
+ *    wc_nonfinal_enable = false). The IPA cache still serves both.
+ * All are off for every x86 model (depth indexing, tables only). PWCs are filled
  * when a walk completes. They model timing only: the answer always comes
  * from the current tables, so a missed PWC invalidation can understate a
  * walk's cost but never return a wrong translation. Models invalidate them
@@ -61,6 +65,11 @@ struct walk_cfg {
     unsigned pte_bytes;                     /* bytes per PTE read (8) */
     bool pwc_by_level;                      /* index by Arm level + 1, not depth */
     bool pwc_leaf;                          /* leaves are cached at their level too */
+    bool s2_pwc_final_only;                 /* nested: the stage-2 PWCs serve (look up
+                                             * and fill) only the final IPA's stage-2
+                                             * walk, not those of the stage-1 table
+                                             * addresses (gem5 SMMUv3's
+                                             * wc_nonfinal_enable = false); false: all */
     const char *path;
 };
 

@@ -16,6 +16,7 @@
 
 void test_smmuv3_hierarchy_sequence(void);
 void test_smmuv3_nested_walk_reads(void);
+void test_smmuv3_nested_nonfinal(void);
 void test_smmuv3_sync_ordering(void);
 void test_smmuv3_stall_and_terminate(void);
 void test_smmuv3_atc_inv(void);
@@ -253,6 +254,9 @@ void test_smmuv3_hierarchy_sequence(void)
  *  - With stage-1 caches enabled too, a page next to the first (same L3
  *    table): S1L2 hit leaves 1 stage-1 read, whose IPA costs 1 stage-2 read,
  *    and the final IPA 1: 3 reads.
+ * The stage-2 walk caches serve the stage-1 table addresses here
+ * (wc_nonfinal_enable = true); test_smmuv3_nested_nonfinal has gem5's
+ * default, false.
  */
 void test_smmuv3_nested_walk_reads(void)
 {
@@ -270,6 +274,7 @@ void test_smmuv3_nested_walk_reads(void)
         cfg_default(&c);
         c.smmu_tlb.enable = false;
         c.wc_levels[0] = warm_s1 ? 7 : 0;
+        c.wc_nonfinal = true;
         setup(&f, &c);
         CU_ASSERT_EQUAL_FATAL(pgtable_init(&s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
         CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x200000000)), 0);
@@ -303,6 +308,85 @@ void test_smmuv3_nested_walk_reads(void)
             CU_ASSERT_EQUAL(r.status, 0);
             CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
             CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 3);
+        }
+        teardown(&f);
+        pgtable_destroy(&s1);
+        pgtable_destroy(&s2);
+    }
+}
+
+/*
+ * gem5's default wc_nonfinal_enable = false: in a nested walk the stage-2
+ * walk caches serve only the final IPA; each stage-1 table address takes a
+ * full 4-read stage-2 walk that neither looks them up nor fills them. The
+ * tables and IOVAs of test_smmuv3_nested_walk_reads:
+ *  - Cold: 4 x (4 + 1) + 4 = 24 as before (fills happen at a walk's end).
+ *    The only stage-2 fills are the final IPA 0x80000000's: S2L0, S2L1,
+ *    S2L2 (L3 is off), after 3 lookups that miss (L2, L1, L0).
+ *  - Stage-1 walk caches off, IOVA 1 GiB: 4 stage-1 reads, each after a
+ *    4-read stage-2 walk (no lookup), and the final IPA 0x80001000, in the
+ *    2 MiB region of 0x80000000, hits S2L2 and reads 1: 4 x (4 + 1) + 1 =
+ *    21 (not 9). S2L2 lookups 2 (one per walk), hits 1; S2L1, S2L0 one
+ *    lookup each (the cold walk's).
+ *  - Stage-1 walk caches on, IOVA 0x2000: S1L2 hit leaves 1 stage-1 read,
+ *    its table address costs a full stage-2 walk (4), the final IPA hits
+ *    S2L2 (1): 1 + 4 + 1 = 6 (not 3).
+ */
+void test_smmuv3_nested_nonfinal(void)
+{
+    for (int warm_s1 = 0; warm_s1 < 2; warm_s1++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable s1, s2;
+        struct smmuv3_ste ste = { SMMUV3_STE_NESTED, 3, NULL, false };
+        struct smmuv3_cd cd = { true, 9, NULL };
+        struct iommu *mmu;
+        struct iommu_req r;
+        char err[256];
+        uint64_t before;
+
+        cfg_default(&c);
+        c.smmu_tlb.enable = false;
+        c.wc_levels[0] = warm_s1 ? 7 : 0;
+        c.wc_nonfinal = false;
+        setup(&f, &c);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x200000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s1, 0x1000, UINT64_C(0x80000000), 0x2000, IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s1, UINT64_C(1) << 30, UINT64_C(0x80001000), 0x1000,
+                                    IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x10000000), UINT64_C(0x300000000),
+                                    UINT64_C(0x200000), IOMMU_RW), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x80000000), UINT64_C(0x400000000),
+                                    0x4000, IOMMU_RW), 0);
+        ste.s2 = &s2;
+        cd.tt = &s1;
+        CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 1, &mmu, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 1, &ste), 0);
+        CU_ASSERT_EQUAL(smmuv3_cd_set(&f.s, 1, 0, &cd), 0);
+
+        xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
+        CU_ASSERT_EQUAL(r.status, 0);
+        CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400000000));
+        CU_ASSERT_EQUAL(f.s.st.walk_reads, 24);
+        CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][3], 1);
+        CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 0);
+        before = f.s.st.walk_reads;
+        if (!warm_s1) {
+            xlate(&f, mmu, UINT64_C(1) << 30, IOMMU_RO, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
+            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 21);
+            CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][3], 2);
+            CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 1);
+            CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][2], 1);
+            CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][1], 1);
+        } else {
+            xlate(&f, mmu, 0x2000, IOMMU_RO, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
+            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 6);
+            CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 1);
         }
         teardown(&f);
         pgtable_destroy(&s1);

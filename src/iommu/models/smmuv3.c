@@ -948,6 +948,8 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
      * are cached at their level, as gem5's walkCacheUpdate(leaf = true). */
     wc.pwc_by_level = true;
     wc.pwc_leaf = true;
+    /* gem5's translateStage2(final_tr = false) skips the walk caches. */
+    wc.s2_pwc_final_only = !cfg->wc_nonfinal;
     wc.path = path;
     r = walker_init(&s->walker, sim, mem, &wc, err, errlen);
     if (r)

@@ -37,7 +37,9 @@
  * cached at its own level too (a page at L3, a block at L2 or L1), so a hit
  * on a leaf skips every read of that stage (walker.cfg.pwc_leaf). L3 holds
  * only leaves; its enable bit (wc_*_levels bit 3) is off by default, as in
- * gem5.
+ * gem5. In a nested walk the stage-2 walk caches serve only the final IPA
+ * unless wc_nonfinal (gem5's wc_nonfinal_enable, false by default): the
+ * stage-2 walks of the stage-1 table addresses read every level.
  *
  * Caches: micro/main/SMMU TLBs, the config cache and the walk caches are
  * struct iotlb arrays (entries, ways, lru/plru/fifo/random; gem5's "rr" is
@@ -157,6 +159,10 @@ struct smmuv3_cfg {
     unsigned wc_ways;                       /* 0: fully associative */
     enum iotlb_policy wc_policy;
     sim_tick_t wc_lat;
+    bool wc_nonfinal;                       /* nested: the stage-2 walk caches serve the
+                                             * stage-1 table addresses too (gem5
+                                             * wc_nonfinal_enable; false: only the final
+                                             * IPA, as gem5's default) */
     unsigned ifc_slots, xlate_slots, ptw_slots;
     sim_tick_t ifc_smmu_lat, smmu_ifc_lat;
     bool prefetch;                          /* next-4 KiB-page prefetch into the main TLB */

@@ -56,7 +56,7 @@ enum {
 #define E_(id, s, l, d) P_WALK_##id,
     SMMU_WALK(E_)
 #undef E_
-    P_WALK_ASSOC, P_WALK_POLICY, P_WALK_ENABLE, P_WC_S1_LEVELS, P_WC_S2_LEVELS, P_WALK_LAT,
+    P_WALK_ASSOC, P_WALK_POLICY, P_WALK_ENABLE, P_WC_NONFINAL, P_WC_S1_LEVELS, P_WC_S2_LEVELS, P_WALK_LAT,
     P_IFC_XLATE_SLOTS, P_XLATE_SLOTS, P_PTW_SLOTS, P_IFC_SMMU_LAT, P_SMMU_IFC_LAT,
     P_PREFETCH, P_FAULT_MODE, P_STALL_LATENCY, P_EVTQ_ENTRIES, P_CMDQ_ENTRIES,
 #define E_(id, n, d) P_CMD_##id,
@@ -127,6 +127,11 @@ static const struct sim_param sm_params[] = {
                         .choices = policy_names, .doc = "walk cache replacement" },
     [P_WALK_ENABLE] = { .name = "walk_enable", .type = SIM_PT_BOOL, .def = "true",
                         .doc = "walk caches enabled" },
+    [P_WC_NONFINAL] = { .name = "wc_nonfinal_enable", .type = SIM_PT_BOOL, .def = "false",
+                        .doc = "nested walks: the stage-2 walk caches also serve the "
+                               "stage-2 walks of the stage-1 table addresses; false (gem5): "
+                               "only the final IPA's, each table address walks stage 2 from "
+                               "its root (4 reads with 4 KiB tables)" },
     [P_WC_S1_LEVELS] = { .name = "wc_s1_levels", .type = SIM_PT_INT, .def = "7", .min = "0",
                          .max = "15", .doc = "stage-1 levels cached (bit 0 = L0 .. bit 3 = "
                          "L3); a leaf is cached at its level (a page at L3, a 2 MiB block "
@@ -326,6 +331,7 @@ static int sm_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     c.wc_ways = (unsigned)v[P_WALK_ASSOC].i;
     c.wc_policy = policy_map[v[P_WALK_POLICY].e];
     c.wc_enable = v[P_WALK_ENABLE].b;
+    c.wc_nonfinal = v[P_WC_NONFINAL].b;
     c.wc_levels[0] = (unsigned)v[P_WC_S1_LEVELS].i;
     c.wc_levels[1] = (unsigned)v[P_WC_S2_LEVELS].i;
     c.wc_lat = sim_latency_ticks(v[P_WALK_LAT].lat, &clk);
