@@ -13,7 +13,8 @@ the SMMU TLB off, a 64 x 4-way config cache, walk caches S1L0..S1L3 and
 S2L0..S2L3 with 4/28/348/4 and 4/28/92/4 entries, 4-way, levels 0-2 cached
 (L3 off), the stage-2 walk caches serving only a nested walk's final IPA
 (wc_nonfinal_enable false), round-robin
-replacement, prefetch off. What gem5 does not have keeps iommusim's
+replacement, prefetch off (with its last-way reservation on, should you turn
+it on). What gem5 does not have keeps iommusim's
 defaults: command times (gem5's are zero), the terminate fault mode.
 
 The NIC maps and unmaps one buffer per 1500-byte packet (strict: each unmap
@@ -46,7 +47,7 @@ GEM5 = dict(
     ifc_xlate_slots=16,
     utlb_entries=32, utlb_assoc=0, utlb_policy="rr", utlb_enable=True, utlb_lat="1cycles",
     tlb_entries=2048, tlb_assoc=4, tlb_policy="rr", tlb_enable=True, tlb_lat="3cycles",
-    prefetch_enable=False,
+    prefetch_enable=False, prefetch_reserve_last_way=True,
     # SMMUv3
     ifc_smmu_lat="8cycles", smmu_ifc_lat="8cycles", xlate_slots=64, ptw_slots=16,
     smmu_tlb_entries=2048, smmu_tlb_assoc=4, smmu_tlb_policy="rr", smmu_tlb_enable=False,

@@ -11,6 +11,7 @@
  */
 #include "iommu/iotlb.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,29 @@ static unsigned plru_victim(const struct iotlb_array *a, unsigned set)
     while (node < a->ways)
         node = 2 * node + (unsigned)((b >> node) & 1u);
     return node - a->ways;
+}
+
+/* The tree's victim, turned at each node away from a subtree with no way in
+ * [lo, hi). */
+static unsigned plru_victim_in(const struct iotlb_array *a, unsigned set, unsigned lo,
+                               unsigned hi)
+{
+    uint64_t b = a->plru[set];
+    unsigned node = 1, first = 0, span = a->ways;
+
+    while (node < a->ways) {
+        unsigned half = span / 2, dir = (unsigned)((b >> node) & 1u);
+        unsigned cl = first + dir * half;
+
+        if (cl >= hi || cl + half <= lo) {
+            dir ^= 1u;
+            cl = first + dir * half;
+        }
+        node = 2 * node + dir;
+        first = cl;
+        span = half;
+    }
+    return first;
 }
 
 /* --- Set-up --------------------------------------------------------------- */
@@ -361,8 +385,9 @@ static void entry_remove(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
     list_to_tail(a, a->e[ei].set, ei);
 }
 
-void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
-                  uint64_t translated_addr, uint64_t addr_mask, unsigned perm)
+static void insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                   uint64_t translated_addr, uint64_t addr_mask, unsigned perm,
+                   unsigned way_lo, unsigned way_hi)
 {
     unsigned s, set;
     struct iotlb_array *a;
@@ -394,7 +419,29 @@ void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
     }
     set = (unsigned)(vpn % a->sets);
     ei = a->tail[set];
-    if (a->e[ei].valid) {
+    if (way_hi > a->ways)
+        way_hi = a->ways;
+    if (way_lo > 0 || way_hi < a->ways) {
+        /* A way range: its invalid entries are at the list's tail end, its
+         * oldest valid one next (lru, fifo). */
+        uint32_t x;
+
+        for (x = a->tail[set]; x != NIL; x = a->prev[x])
+            if (x - set * a->ways >= way_lo && x - set * a->ways < way_hi)
+                break;
+        if (x == NIL)
+            return;                 /* an empty range: nothing may be evicted */
+        ei = x;
+        if (a->e[ei].valid) {
+            if (t->cfg.policy == IOTLB_PLRU)
+                ei = set * a->ways + plru_victim_in(a, set, way_lo, way_hi);
+            else if (t->cfg.policy == IOTLB_RANDOM)
+                ei = set * a->ways + way_lo +
+                     (uint32_t)sim_rng_below(&t->rng, way_hi - way_lo);
+            entry_remove(t, a, ei);
+            t->st.evictions++;
+        }
+    } else if (a->e[ei].valid) {
         if (t->cfg.policy == IOTLB_PLRU)
             ei = set * a->ways + plru_victim(a, set);
         else if (t->cfg.policy == IOTLB_RANDOM)
@@ -416,6 +463,19 @@ void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
     list_to_head(a, set, ei);
     if (t->cfg.policy == IOTLB_PLRU)
         plru_touch(a, set, ei - set * a->ways);
+}
+
+void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                  uint64_t translated_addr, uint64_t addr_mask, unsigned perm)
+{
+    insert(t, domain, idx, iova, translated_addr, addr_mask, perm, 0, UINT_MAX);
+}
+
+void iotlb_insert_ways(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                       uint64_t translated_addr, uint64_t addr_mask, unsigned perm,
+                       unsigned way_lo, unsigned way_hi)
+{
+    insert(t, domain, idx, iova, translated_addr, addr_mask, perm, way_lo, way_hi);
 }
 
 /* --- Invalidation --------------------------------------------------------- */

@@ -145,6 +145,17 @@ bool iotlb_lookup(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
 void iotlb_insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
                   uint64_t translated_addr, uint64_t addr_mask, unsigned perm);
 
+/* The same, but a new entry may only take ways [way_lo, way_hi) of its set
+ * (gem5 SMMUv3's prefetch_reserve_last_way: prefetches fill the last way,
+ * demand fills the others). The victim is an invalid way of the range, else
+ * the policy's choice within it (lru/fifo: the oldest of the range; plru:
+ * the tree's, turned away from subtrees outside it; random: uniform in it).
+ * An existing entry for the tag is overwritten where it is. Needs
+ * way_lo < way_hi <= ways; costs O(ways) per fill. */
+void iotlb_insert_ways(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                       uint64_t translated_addr, uint64_t addr_mask, unsigned perm,
+                       unsigned way_lo, unsigned way_hi);
+
 void iotlb_inval_global(struct iotlb *t);
 void iotlb_inval_domain(struct iotlb *t, uint32_t domain);
 void iotlb_inval_page(struct iotlb *t, uint32_t domain, uint64_t iova);

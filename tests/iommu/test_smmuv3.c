@@ -23,6 +23,8 @@ void test_smmuv3_atc_inv(void);
 void test_smmuv3_domain_strict_unmap(void);
 void test_smmuv3_config_cache(void);
 void test_smmuv3_prefetch(void);
+void test_smmuv3_prefetch_reserve_last_way(void);
+void test_smmuv3_reserve_way_plru(void);
 void test_smmuv3_stream_configs(void);
 void test_smmuv3_slots(void);
 void test_smmuv3_walk_across_invalidation(void);
@@ -815,6 +817,151 @@ void test_smmuv3_prefetch(void)
     CU_ASSERT_EQUAL(ifc->tlb.st.hits, 1);
     teardown(&f);
     pgtable_destroy(&pt);
+}
+
+/*
+ * prefetch_reserve_last_way (gem5's ALLOC_LAST_WAY / ALLOC_ANY_BUT_LAST_WAY):
+ * a 4-entry fully associative LRU main TLB, no micro or SMMU TLB, pages
+ * pN = N x 4 KiB. Demand fills take ways 0-2, the prefetch of pN+1 way 3.
+ *   1 p1  miss: p1 -> w0; prefetch p2 -> w3
+ *   2 p2  hit (the prefetched way)
+ *   3 p5  miss: p5 -> w1; prefetch p6 evicts p2 from w3
+ *   4 p2  miss (a plain 4-entry TLB would still hold p1 p2 p5 p6: hit):
+ *         p2 -> w2; prefetch p3 evicts p6
+ *   5 p9  miss: ways 0-2 full, LRU of {p1@1, p5@3, p2@4} is p1 -> p9;
+ *         prefetch p10 evicts p3
+ *   6 p5  hit;  7 p10 hit (w3)
+ *   8 p12 miss: LRU of {p9@5, p5@6, p2@4} is p2 -> p12; prefetch p13
+ *         evicts p10
+ *   9 p9  hit
+ *  10 p2  miss: LRU of {p12@8, p9@9, p5@6} is p5; prefetch p3 evicts p13
+ * Hits 4 of 10 lookups; 6 walks, 6 prefetch walks and fills; evictions
+ * 1 + 1 + 2 + 2 + 2 = 8. Every prefetch probe (p2 p6 p3 p10 p13 p3) misses.
+ * With the reservation off the first four are miss hit miss hit. A
+ * direct-mapped main TLB (1 way) cannot reserve one: a config error.
+ */
+void test_smmuv3_prefetch_reserve_last_way(void)
+{
+    static const uint64_t seq[10] = { 1, 2, 5, 2, 9, 5, 10, 12, 9, 2 };
+    static const int hit_on[10] = { 0, 1, 0, 0, 0, 1, 1, 0, 1, 0 };
+    static const int hit_off[4] = { 0, 1, 0, 1 };
+
+    for (int on = 0; on < 2; on++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable pt;
+        struct iommu *mmu;
+        struct smmuv3_ifc *ifc;
+        unsigned i, n = on ? 10 : 4;
+
+        cfg_default(&c);
+        c.utlb.enable = false;
+        c.smmu_tlb.enable = false;
+        c.prefetch = true;
+        c.prefetch_reserve_last_way = on != 0;
+        setup(&f, &c);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&pt, 0, UINT64_C(0x80000000), 0x10000, IOMMU_RW), 0);
+        mmu = stage1_stream(&f, &pt);
+        ifc = smmuv3_ifc_of(mmu);
+        for (i = 0; i < n; i++) {
+            uint64_t hits = ifc->tlb.st.hits;
+            struct iommu_req r;
+
+            xlate(&f, mmu, seq[i] << 12, IOMMU_RO, &r);
+            CU_ASSERT_EQUAL(r.status, 0);
+            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x80000000) + (seq[i] << 12));
+            CU_ASSERT_EQUAL(ifc->tlb.st.hits - hits, (uint64_t)(on ? hit_on[i] : hit_off[i]));
+        }
+        if (on) {
+            CU_ASSERT_EQUAL(ifc->tlb.st.lookups, 10);
+            CU_ASSERT_EQUAL(ifc->tlb.st.hits, 4);
+            CU_ASSERT_EQUAL(f.s.st.walks, 6);
+            CU_ASSERT_EQUAL(ifc->pf_walks, 6);
+            CU_ASSERT_EQUAL(ifc->pf_fills, 6);
+            CU_ASSERT_EQUAL(ifc->tlb.st.evictions, 8);
+        }
+        teardown(&f);
+        pgtable_destroy(&pt);
+    }
+    {
+        struct smmuv3_cfg c;
+        struct sim sim;
+        struct mem mem;
+        struct mem_cfg mc;
+        struct smmuv3 s;
+        char err[256];
+
+        cfg_default(&c);
+        c.prefetch = true;
+        c.prefetch_reserve_last_way = true;
+        c.tlb = (struct smmuv3_cache_cfg){ true, 4, 1, IOTLB_LRU, T };
+        sim_init(&sim);
+        memset(&mc, 0, sizeof(mc));
+        mc.latency = M;
+        mc.channels = 1;
+        mc.interleave = 4096;
+        mc.path = "mem";
+        CU_ASSERT_EQUAL_FATAL(mem_init(&mem, &sim, &mc, err, sizeof(err)), 0);
+        err[0] = 0;
+        CU_ASSERT_EQUAL(smmuv3_create(&s, &sim, &mem, &c, err, sizeof(err)), SIM_EINVAL);
+        CU_ASSERT_EQUAL(strncmp(err, "smmu: ", 6), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "prefetch_reserve_last_way"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "got 1"));
+        CU_ASSERT_PTR_NULL(strchr(err, '\n'));
+        /* Without prefetch there is nothing to reserve: accepted. */
+        c.prefetch = false;
+        CU_ASSERT_EQUAL(smmuv3_create(&s, &sim, &mem, &c, err, sizeof(err)), 0);
+        smmuv3_destroy(&s);
+        mem_destroy(&mem);
+        sim_destroy(&sim);
+    }
+}
+
+/*
+ * The way-restricted fill under tree PLRU (tlb_policy plru with the
+ * reservation): one set of 4 ways. A, B, C fill ways 0-2 (an empty set's
+ * invalid ways are taken from the list's tail: A w2, B w1, C w0, checked
+ * below), D (a prefetch) way 3. Hits on A (w2: root -> left, node 3 -> w3),
+ * B (w1: root -> right, node 2 -> w0), C (w0: node 2 -> w1) leave the plain
+ * victim at root right, node 3: w3, D. A demand fill E (ways 0-2) turns at
+ * node 3 away from w3 and takes w2, evicting A; D stays. The plain fill
+ * evicts D.
+ */
+void test_smmuv3_reserve_way_plru(void)
+{
+    for (int restricted = 0; restricted < 2; restricted++) {
+        struct iotlb t;
+        struct iotlb_cfg ic;
+        struct iotlb_hit h;
+        char err[256];
+        uint64_t pg[5] = { 0x1000, 0x2000, 0x3000, 0x4000, 0x5000 }; /* A B C D E */
+
+        memset(&ic, 0, sizeof(ic));
+        ic.policy = IOTLB_PLRU;
+        ic.arr[0].entries = 4;
+        ic.arr[0].ways = 4;
+        ic.path = "t";
+        CU_ASSERT_EQUAL_FATAL(iotlb_init(&t, &ic, err, sizeof(err)), 0);
+        for (int i = 0; i < 3; i++)
+            iotlb_insert_ways(&t, 1, 0, pg[i], pg[i], 0xfff, IOMMU_RW, 0, 3);
+        iotlb_insert_ways(&t, 1, 0, pg[3], pg[3], 0xfff, IOMMU_RW, 3, 4);
+        for (int w = 0; w < 4; w++)
+            CU_ASSERT_EQUAL(t.arr[0].e[w].vpn, (uint64_t)(w == 3 ? 4 : 3 - w));
+        for (int i = 0; i < 3; i++)
+            CU_ASSERT_TRUE(iotlb_lookup(&t, 1, 0, pg[i], &h));
+        if (restricted)
+            iotlb_insert_ways(&t, 1, 0, pg[4], pg[4], 0xfff, IOMMU_RW, 0, 3);
+        else
+            iotlb_insert(&t, 1, 0, pg[4], pg[4], 0xfff, IOMMU_RW);
+        CU_ASSERT_EQUAL(t.st.evictions, 1);
+        CU_ASSERT_EQUAL(iotlb_lookup(&t, 1, 0, pg[0], &h), !restricted);
+        CU_ASSERT_TRUE(iotlb_lookup(&t, 1, 0, pg[1], &h));
+        CU_ASSERT_TRUE(iotlb_lookup(&t, 1, 0, pg[2], &h));
+        CU_ASSERT_EQUAL(iotlb_lookup(&t, 1, 0, pg[3], &h), restricted != 0);
+        CU_ASSERT_TRUE(iotlb_lookup(&t, 1, 0, pg[4], &h));
+        iotlb_destroy(&t);
+    }
 }
 
 /*

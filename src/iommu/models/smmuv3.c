@@ -294,6 +294,13 @@ static int smmuv3_translate_timed(struct iommu *mmu, struct iommu_req *req)
     return 0;
 }
 
+/* Do prefetches own the main TLB's last way (gem5: prefetch_enable and
+ * prefetch_reserve_last_way; ALLOC_LAST_WAY / ALLOC_ANY_BUT_LAST_WAY)? */
+static inline bool reserve_last_way(const struct smmuv3 *s)
+{
+    return s->cfg.prefetch && s->cfg.prefetch_reserve_last_way;
+}
+
 /* Back at the interface: fill the TLBs with a translation, finish. */
 static void ifc_response(struct sim_event *ev, void *arg)
 {
@@ -306,7 +313,12 @@ static void ifc_response(struct sim_event *ev, void *arg)
     smmuv3_ctx_resolve(s, f->sid, ssid_of(req), &c);
     if (req->entry.perm != IOMMU_NONE && !c.fault && c.config != SMMUV3_STE_BYPASS &&
         may_fill(s, req->issued)) {
-        if (s->cfg.tlb.enable)
+        if (s->cfg.tlb.enable && reserve_last_way(s))
+            /* Every way but the last, kept for prefetches. */
+            iotlb_insert_ways(&f->tlb, c.tag, 0, req->iova, req->entry.translated_addr,
+                              req->entry.addr_mask, req->entry.perm, 0,
+                              f->tlb.arr[0].ways - 1);
+        else if (s->cfg.tlb.enable)
             iotlb_insert(&f->tlb, c.tag, 0, req->iova, req->entry.translated_addr,
                          req->entry.addr_mask, req->entry.perm);
         if (s->cfg.utlb.enable)
@@ -567,8 +579,13 @@ static void prefetch_done(struct walk_req *wr)
 
     f->pf_busy = false;
     if (wr->status == 0 && f->s->cfg.tlb.enable && may_fill(f->s, wr->issued)) {
-        iotlb_insert(&f->tlb, wr->domain, 0, wr->iova, wr->res.translated_addr,
-                     wr->res.addr_mask, wr->res.perm);
+        if (reserve_last_way(f->s))
+            iotlb_insert_ways(&f->tlb, wr->domain, 0, wr->iova, wr->res.translated_addr,
+                              wr->res.addr_mask, wr->res.perm, f->tlb.arr[0].ways - 1,
+                              f->tlb.arr[0].ways);
+        else
+            iotlb_insert(&f->tlb, wr->domain, 0, wr->iova, wr->res.translated_addr,
+                         wr->res.addr_mask, wr->res.perm);
         f->pf_fills++;
     }
 }
@@ -926,6 +943,13 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
                                 (unsigned long long)(cfg->granule &&
                                                      !smmuv3_pgsizes(cfg->granule)
                                                      ? cfg->granule : cfg->s2_granule));
+    if (cfg->prefetch && cfg->prefetch_reserve_last_way && cfg->tlb.enable &&
+        (cfg->tlb.ways ? cfg->tlb.ways : cfg->tlb.entries) < 2)
+        return sim_error_format(err, errlen, SIM_EINVAL, path,
+                                "prefetch_reserve_last_way: the main TLB needs at least 2 "
+                                "ways, one for prefetches (got %u; set tlb_assoc or "
+                                "prefetch_reserve_last_way=False)",
+                                cfg->tlb.ways ? cfg->tlb.ways : cfg->tlb.entries);
     if ((r = check_cache(&cfg->utlb, "utlb", path, err, errlen)) ||
         (r = check_cache(&cfg->tlb, "tlb", path, err, errlen)) ||
         (r = check_cache(&cfg->smmu_tlb, "smmu_tlb", path, err, errlen)) ||

@@ -30,7 +30,9 @@
  *  (wc_lat) and reads the tables through the memory model, nested walks in
  *  two dimensions. The answer crosses the SMMU-to-ifc link (smmu_ifc_lat)
  *  and fills the main and micro TLBs. Next-page prefetch walks the next
- *  4 KiB page after a walk and fills the main TLB.
+ *  4 KiB page after a walk and fills the main TLB; with
+ *  prefetch_reserve_last_way (gem5's default) only its last way of the set,
+ *  which demand fills never take, so prefetches evict only prefetches.
  *
  * Walk caches (gem5's WalkCache): per stage and Arm level L0..L3, each entry
  * what one descriptor read found, by IOVA prefix; as in gem5 a leaf is
@@ -166,6 +168,9 @@ struct smmuv3_cfg {
     unsigned ifc_slots, xlate_slots, ptw_slots;
     sim_tick_t ifc_smmu_lat, smmu_ifc_lat;
     bool prefetch;                          /* next-4 KiB-page prefetch into the main TLB */
+    bool prefetch_reserve_last_way;         /* with prefetch: prefetches fill only the
+                                             * main TLB's last way of a set, demand
+                                             * fills the others (gem5; needs >= 2 ways) */
     unsigned max_streams, ssids_per_stream;
     bool st_two_level;
     unsigned st_split;                      /* two-level: streams per L1 entry = 2^split */

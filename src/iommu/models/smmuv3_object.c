@@ -58,7 +58,7 @@ enum {
 #undef E_
     P_WALK_ASSOC, P_WALK_POLICY, P_WALK_ENABLE, P_WC_NONFINAL, P_WC_S1_LEVELS, P_WC_S2_LEVELS, P_WALK_LAT,
     P_IFC_XLATE_SLOTS, P_XLATE_SLOTS, P_PTW_SLOTS, P_IFC_SMMU_LAT, P_SMMU_IFC_LAT,
-    P_PREFETCH, P_FAULT_MODE, P_STALL_LATENCY, P_EVTQ_ENTRIES, P_CMDQ_ENTRIES,
+    P_PREFETCH, P_PREFETCH_RESERVE, P_FAULT_MODE, P_STALL_LATENCY, P_EVTQ_ENTRIES, P_CMDQ_ENTRIES,
 #define E_(id, n, d) P_CMD_##id,
     SMMU_CMDS(E_)
 #undef E_
@@ -154,6 +154,12 @@ static const struct sim_param sm_params[] = {
                          .doc = "SMMU to device interface link" },
     [P_PREFETCH] = { .name = "prefetch_enable", .type = SIM_PT_BOOL, .def = "false",
                      .doc = "after a walk, walk the next 4 KiB page into the main TLB" },
+    [P_PREFETCH_RESERVE] = { .name = "prefetch_reserve_last_way", .type = SIM_PT_BOOL,
+                             .def = "true",
+                             .doc = "with prefetch_enable: prefetches fill only the last way "
+                                    "of the main TLB's set and demand fills only the others, "
+                                    "so a prefetch never evicts a demanded entry (needs "
+                                    "tlb_assoc >= 2 or 0)" },
     [P_FAULT_MODE] = { .name = "fault_mode", .type = SIM_PT_ENUM, .def = "terminate",
                        .choices = fault_names,
                        .doc = "terminate: a faulting transaction completes with an error; "
@@ -341,6 +347,7 @@ static int sm_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     c.ifc_smmu_lat = sim_latency_ticks(v[P_IFC_SMMU_LAT].lat, &clk);
     c.smmu_ifc_lat = sim_latency_ticks(v[P_SMMU_IFC_LAT].lat, &clk);
     c.prefetch = v[P_PREFETCH].b;
+    c.prefetch_reserve_last_way = v[P_PREFETCH_RESERVE].b;
     c.max_streams = (unsigned)v[P_MAX_STREAMS].i;
     c.ssids_per_stream = (unsigned)v[P_SSIDS].i;
     c.st_two_level = v[P_ST_TWO_LEVEL].b;
