@@ -12,9 +12,10 @@ slots per interface, 64 in the SMMU, 16 page-walk slots, 8-cycle links,
 the SMMU TLB off, a 64 x 4-way config cache, walk caches S1L0..S1L3 and
 S2L0..S2L3 with 4/28/348/4 and 4/28/92/4 entries, 4-way, levels 0-2 cached
 (L3 off), the stage-2 walk caches serving only a nested walk's final IPA
-(wc_nonfinal_enable false), round-robin
-replacement, prefetch off (with its last-way reservation on, should you turn
-it on). What gem5 does not have keeps iommusim's
+(wc_nonfinal_enable false), lookup slots that let each cache start one
+lookup per cycle (micro TLB 1, the others 3, walk caches 4), round-robin
+replacement, prefetch off (its last-way reservation on, should you turn it
+on). What gem5 does not have keeps iommusim's
 defaults: command times (gem5's are zero), the terminate fault mode.
 
 The NIC maps and unmaps one buffer per 1500-byte packet (strict: each unmap
@@ -46,17 +47,20 @@ GEM5 = dict(
     # SMMUv3DeviceInterface
     ifc_xlate_slots=16,
     utlb_entries=32, utlb_assoc=0, utlb_policy="rr", utlb_enable=True, utlb_lat="1cycles",
+    utlb_slots=1,
     tlb_entries=2048, tlb_assoc=4, tlb_policy="rr", tlb_enable=True, tlb_lat="3cycles",
+    tlb_slots=3,
     prefetch_enable=False, prefetch_reserve_last_way=True,
     # SMMUv3
     ifc_smmu_lat="8cycles", smmu_ifc_lat="8cycles", xlate_slots=64, ptw_slots=16,
     smmu_tlb_entries=2048, smmu_tlb_assoc=4, smmu_tlb_policy="rr", smmu_tlb_enable=False,
-    smmu_tlb_lat="3cycles",
+    smmu_tlb_lat="3cycles", smmu_tlb_slots=3,
     cfg_entries=64, cfg_assoc=4, cfg_policy="rr", cfg_enable=True, cfg_lat="3cycles",
+    cfg_slots=3, ipa_cache_slots=3,
     walk_S1L0=4, walk_S1L1=28, walk_S1L2=348, walk_S1L3=4,
     walk_S2L0=4, walk_S2L1=28, walk_S2L2=92, walk_S2L3=4,
     walk_assoc=4, walk_policy="rr", walk_enable=True, wc_nonfinal_enable=False,
-    wc_s1_levels=7, wc_s2_levels=7, walk_lat="4cycles",
+    wc_s1_levels=7, wc_s2_levels=7, walk_lat="4cycles", walk_slots=4,
 )
 
 root = sim.Root()

@@ -270,6 +270,7 @@
     TEST(iommu_smmuv3, test_smmuv3_prefetch)                                 \
     TEST(iommu_smmuv3, test_smmuv3_prefetch_reserve_last_way)                \
     TEST(iommu_smmuv3, test_smmuv3_reserve_way_plru)                         \
+    TEST(iommu_smmuv3, test_smmuv3_lookup_slots)                             \
     TEST(iommu_smmuv3, test_smmuv3_stream_configs)                           \
     TEST(iommu_smmuv3, test_smmuv3_slots)                                    \
     TEST(iommu_smmuv3, test_smmuv3_walk_across_invalidation)                 \

@@ -25,6 +25,7 @@ void test_smmuv3_config_cache(void);
 void test_smmuv3_prefetch(void);
 void test_smmuv3_prefetch_reserve_last_way(void);
 void test_smmuv3_reserve_way_plru(void);
+void test_smmuv3_lookup_slots(void);
 void test_smmuv3_stream_configs(void);
 void test_smmuv3_slots(void);
 void test_smmuv3_walk_across_invalidation(void);
@@ -49,10 +50,10 @@ struct fixture {
 static void cfg_default(struct smmuv3_cfg *c)
 {
     memset(c, 0, sizeof(*c));
-    c->utlb = (struct smmuv3_cache_cfg){ true, 2, 0, IOTLB_LRU, U };
-    c->tlb = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, T };
-    c->smmu_tlb = (struct smmuv3_cache_cfg){ true, 8, 0, IOTLB_LRU, STLB };
-    c->cfg_cache = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, CFG };
+    c->utlb = (struct smmuv3_cache_cfg){ true, 2, 0, IOTLB_LRU, U, 0 };
+    c->tlb = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, T, 0 };
+    c->smmu_tlb = (struct smmuv3_cache_cfg){ true, 8, 0, IOTLB_LRU, STLB, 0 };
+    c->cfg_cache = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, CFG, 0 };
     c->wc_enable = true;
     for (unsigned st = 0; st < 2; st++)
         for (unsigned l = 0; l < 3; l++)
@@ -895,7 +896,7 @@ void test_smmuv3_prefetch_reserve_last_way(void)
         cfg_default(&c);
         c.prefetch = true;
         c.prefetch_reserve_last_way = true;
-        c.tlb = (struct smmuv3_cache_cfg){ true, 4, 1, IOTLB_LRU, T };
+        c.tlb = (struct smmuv3_cache_cfg){ true, 4, 1, IOTLB_LRU, T, 0 };
         sim_init(&sim);
         memset(&mc, 0, sizeof(mc));
         mc.latency = M;
@@ -961,6 +962,91 @@ void test_smmuv3_reserve_way_plru(void)
         CU_ASSERT_EQUAL(iotlb_lookup(&t, 1, 0, pg[3], &h), restricted != 0);
         CU_ASSERT_TRUE(iotlb_lookup(&t, 1, 0, pg[4], &h));
         iotlb_destroy(&t);
+    }
+}
+
+/*
+ * Lookup slots (gem5's *_slots semaphores): N lookups of one structure
+ * arriving at once, S slots, each lookup holding one for the structure's
+ * latency L: the k-th (k = 0..N-1) answers after (floor(k / S) + 1) x L,
+ * the last after ceil(N / S) x L. Each case issues N transactions at one
+ * tick after a warm-up, so every other stage is a hit or fixed:
+ *  utlb      S 1, N 3 (micro-TLB hits):         U, 2U, 3U
+ *  tlb       S 2, N 5 (micro TLB off, hits):    T, T, 2T, 2T, 3T
+ *  smmu_tlb  S 3, N 4 (ifc TLBs off; config and SMMU TLB hits):
+ *            IFC + CFG + {1,1,1,2} x STLB + IFC
+ *  cfg       S 1, N 3 (ifc TLBs off; config and SMMU TLB hits):
+ *            IFC + {1,2,3} x CFG + STLB + IFC
+ *  walk      S 2, N 3 (all TLBs off; three pages of one warm L3 table, each
+ *            walk an S1L2 hit and 1 read, memory without contention):
+ *            IFC + CFG + {1,1,2} x WC + M + IFC
+ */
+void test_smmuv3_lookup_slots(void)
+{
+    enum { C_UTLB, C_TLB, C_STLB, C_CFG, C_WALK, C_N };
+    static const unsigned n_of[C_N] = { 3, 5, 4, 3, 3 }, s_of[C_N] = { 1, 2, 3, 1, 2 };
+
+    for (int k = 0; k < C_N; k++) {
+        struct fixture f;
+        struct smmuv3_cfg c;
+        struct pgtable pt;
+        struct iommu *mmu;
+        struct iommu_req r[5];
+        unsigned n = n_of[k], i;
+
+        cfg_default(&c);
+        switch (k) {
+        case C_UTLB:
+            c.utlb.slots = s_of[k];
+            break;
+        case C_TLB:
+            c.utlb.enable = false;
+            c.tlb.slots = s_of[k];
+            break;
+        case C_STLB:
+        case C_CFG:
+            c.utlb.enable = c.tlb.enable = false;
+            if (k == C_STLB)
+                c.smmu_tlb.slots = s_of[k];
+            else
+                c.cfg_cache.slots = s_of[k];
+            break;
+        default:
+            c.utlb.enable = c.tlb.enable = c.smmu_tlb.enable = false;
+            c.wc_slots = s_of[k];
+            break;
+        }
+        setup(&f, &c);
+        CU_ASSERT_EQUAL_FATAL(pgtable_init(&pt, 4, 0x1000, UINT64_C(0x100000000)), 0);
+        CU_ASSERT_EQUAL(pgtable_map(&pt, 0, UINT64_C(0x80000000), 0x10000, IOMMU_RW), 0);
+        mmu = stage1_stream(&f, &pt);
+        /* Warm-up: config cache, SMMU TLB, main and micro TLBs for page 1;
+         * the walk case walks page 4 instead, warming the walk caches for
+         * the L3 table of pages 1-3. */
+        xlate(&f, mmu, k == C_WALK ? 0x4000 : 0x1000, IOMMU_RO, NULL);
+        memset(r, 0, sizeof(r));
+        for (i = 0; i < n; i++) {
+            r[i].iova = k == C_WALK ? (uint64_t)(i + 1) << 12 : 0x1000;
+            r[i].access = IOMMU_RO;
+            r[i].done = done_cb;
+            CU_ASSERT_EQUAL(iommu_translate_timed(mmu, &r[i]), 0);
+        }
+        sim_run(&f.sim);
+        for (i = 0; i < n; i++) {
+            sim_tick_t q = (sim_tick_t)(i / s_of[k] + 1), want;
+
+            switch (k) {
+            case C_UTLB: want = q * U; break;
+            case C_TLB: want = q * T; break;
+            case C_STLB: want = IFC + CFG + q * STLB + IFC; break;
+            case C_CFG: want = IFC + q * CFG + STLB + IFC; break;
+            default: want = IFC + CFG + q * WC + M + IFC; break;
+            }
+            CU_ASSERT_EQUAL(r[i].status, 0);
+            CU_ASSERT_EQUAL(r[i].completed - r[i].issued, want);
+        }
+        teardown(&f);
+        pgtable_destroy(&pt);
     }
 }
 
@@ -1217,7 +1303,7 @@ void test_smmuv3_ipa_cache(void)
         cfg_default(&c);
         c.smmu_tlb.enable = false;
         c.wc_enable = false;
-        c.ipa_cache = (struct smmuv3_cache_cfg){ on != 0, 8, 0, IOTLB_LRU, IPA_LAT };
+        c.ipa_cache = (struct smmuv3_cache_cfg){ on != 0, 8, 0, IOTLB_LRU, IPA_LAT, 0 };
         setup(&f, &c);
         CU_ASSERT_EQUAL_FATAL(pgtable_init(&s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
         CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x200000000)), 0);

@@ -40,9 +40,9 @@ struct fixture {
 static void cfg_default(struct smmuv3_cfg *c)
 {
     memset(c, 0, sizeof(*c));
-    c->utlb = (struct smmuv3_cache_cfg){ true, 2, 0, IOTLB_LRU, NS };
-    c->tlb = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, 3 * NS };
-    c->cfg_cache = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, 3 * NS };
+    c->utlb = (struct smmuv3_cache_cfg){ true, 2, 0, IOTLB_LRU, NS, 0 };
+    c->tlb = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, 3 * NS, 0 };
+    c->cfg_cache = (struct smmuv3_cache_cfg){ true, 4, 0, IOTLB_LRU, 3 * NS, 0 };
     c->wc_enable = true;
     for (unsigned st = 0; st < 2; st++)
         for (unsigned l = 0; l < 3; l++)

@@ -107,6 +107,17 @@ static inline bool may_fill(const struct smmuv3 *s, sim_tick_t issued)
     return !s->inval_seen || issued > s->inval_tick;
 }
 
+/*
+ * A cache lookup of @lat arriving at @at: with @slots lookup slots (gem5's
+ * semaphore around the lookup delay) it waits for the earliest free slot,
+ * FIFO; 0 slots: no limit. Returns when the lookup's answer is known.
+ */
+static inline sim_tick_t lookup_done(struct sim_resource *port, unsigned slots, sim_tick_t at,
+                                     sim_tick_t lat)
+{
+    return slots ? sim_resource_reserve_at(port, at, lat, NULL) : at + lat;
+}
+
 static inline uint32_t ssid_of(const struct iommu_req *req)
 {
     return req->attrs.has_pasid ? req->attrs.pasid : 0;
@@ -249,12 +260,12 @@ static void ifc_begin(struct smmuv3_ifc *f, struct iommu_req *req)
     smmuv3_ctx_resolve(s, f->sid, ssid_of(req), &c);
     if (!c.fault && c.config != SMMUV3_STE_BYPASS) {
         if (s->cfg.utlb.enable) {
-            t += s->cfg.utlb.lat;
+            t = lookup_done(&f->utlb_port, s->cfg.utlb.slots, t, s->cfg.utlb.lat);
             if (iotlb_lookup(&f->utlb, c.tag, 0, req->iova, &h))
                 goto hit;
         }
         if (s->cfg.tlb.enable) {
-            t += s->cfg.tlb.lat;
+            t = lookup_done(&f->tlb_port, s->cfg.tlb.slots, t, s->cfg.tlb.lat);
             if (iotlb_lookup(&f->tlb, c.tag, 0, req->iova, &h)) {
                 if (s->cfg.utlb.enable)
                     iotlb_insert(&f->utlb, c.tag, 0, req->iova, h.translated_addr,
@@ -429,7 +440,7 @@ static void xl_begin(struct smmuv3_xlate *x, struct iommu_req *req)
     need_cd = s->ste[f->sid].config == SMMUV3_STE_S1 ||
               s->ste[f->sid].config == SMMUV3_STE_NESTED;
     if (s->cfg.cfg_cache.enable) {
-        t += s->cfg.cfg_cache.lat;
+        t = lookup_done(&s->cfg_port, s->cfg.cfg_cache.slots, t, s->cfg.cfg_cache.lat);
         if (!iotlb_lookup(&s->cfg_cache, f->sid, 0, 0, &h)) {
             if (s->cfg.st_two_level)
                 x->cfg_addr[x->cfg_n++] = s->cfg.strtab_base +
@@ -493,7 +504,7 @@ static void xl_after_cfg(struct sim_event *ev, void *arg)
         return;
     }
     if (s->cfg.smmu_tlb.enable) {
-        t += s->cfg.smmu_tlb.lat;
+        t = lookup_done(&s->stlb_port, s->cfg.smmu_tlb.slots, t, s->cfg.smmu_tlb.lat);
         if (iotlb_lookup(&s->smmu_tlb, x->ctx.tag, 0, req->iova, &h)) {
             req->entry.iova = req->iova & ~h.addr_mask;
             req->entry.translated_addr = h.translated_addr;
@@ -560,13 +571,15 @@ static void walk_phase(struct sim_event *ev, void *arg)
     {
         /* Walk caches first, then (nested walks) the IPA cache: each
          * lookup latency is paid once before the walk starts. */
-        sim_tick_t d = s->cfg.wc_enable ? s->cfg.wc_lat : 0;
+        sim_tick_t now = sim_now(s->sim), t = now;
 
+        if (s->cfg.wc_enable)
+            t = lookup_done(&s->wc_port, s->cfg.wc_slots, t, s->cfg.wc_lat);
         if (x->wr.s2 && s->walker.ipa)
-            d += s->cfg.ipa_cache.lat;
-        if (d) {
+            t = lookup_done(&s->ipa_port, s->cfg.ipa_cache.slots, t, s->cfg.ipa_cache.lat);
+        if (t > now) {
             sim_event_init(&x->ev, walk_go, x, SIM_PRIO_DEFAULT);
-            sim_event_schedule(s->sim, &x->ev, sim_now(s->sim) + d);
+            sim_event_schedule(s->sim, &x->ev, t);
             return;
         }
     }
@@ -887,6 +900,17 @@ int smmuv3_ifc_get(struct smmuv3 *s, uint32_t sid, struct iommu **out, char *err
             free(f);
             return r;
         }
+        /* Lookup slots (only fails for memory: slots > 0 here). */
+        if ((s->cfg.utlb.slots &&
+             sim_resource_init(&f->utlb_port, s->sim, s->cfg.utlb.slots)) ||
+            (s->cfg.tlb.slots && sim_resource_init(&f->tlb_port, s->sim, s->cfg.tlb.slots))) {
+            sim_resource_destroy(&f->utlb_port);
+            iommu_destroy(&f->mmu);
+            iotlb_destroy(&f->utlb);
+            iotlb_destroy(&f->tlb);
+            free(f);
+            return sim_error_format(err, errlen, SIM_ENOMEM, s->cfg.path, NULL);
+        }
         f->s = s;
         f->sid = sid;
         f->domain = -1;
@@ -989,7 +1013,7 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
         for (st = 0; st < 2; st++)
             for (l = 0; l < 4; l++) {
                 struct smmuv3_cache_cfg c = { true, cfg->wc_entries[st][l], cfg->wc_ways,
-                                              cfg->wc_policy, 0 };
+                                              cfg->wc_policy, 0, 0 };
                 unsigned ways = c.ways && c.ways <= c.entries ? c.ways : c.entries;
 
                 if (!(cfg->wc_levels[st] & (1u << l)) || !c.entries)
@@ -1042,6 +1066,15 @@ int smmuv3_create(struct smmuv3 *s, struct sim *sim, struct mem *mem,
         }
     }
     r = smmuv3_cmdq_init(s);
+    /* The lookup slots: a resource per structure that has a limit. */
+    if (!r && cfg->smmu_tlb.slots)
+        r = sim_resource_init(&s->stlb_port, sim, cfg->smmu_tlb.slots);
+    if (!r && cfg->cfg_cache.slots)
+        r = sim_resource_init(&s->cfg_port, sim, cfg->cfg_cache.slots);
+    if (!r && cfg->ipa_cache.slots)
+        r = sim_resource_init(&s->ipa_port, sim, cfg->ipa_cache.slots);
+    if (!r && cfg->wc_slots)
+        r = sim_resource_init(&s->wc_port, sim, cfg->wc_slots);
     if (r) {
         smmuv3_destroy(s);
         return sim_error_format(err, errlen, r, path, NULL);
@@ -1060,6 +1093,8 @@ void smmuv3_destroy(struct smmuv3 *s)
             iommu_destroy(&f->mmu);
             iotlb_destroy(&f->utlb);
             iotlb_destroy(&f->tlb);
+            sim_resource_destroy(&f->utlb_port);
+            sim_resource_destroy(&f->tlb_port);
             free(f);
         }
     if (s->dom) {
@@ -1078,6 +1113,11 @@ void smmuv3_destroy(struct smmuv3 *s)
         s->walker.ipa = NULL;
     }
     iotlb_destroy(&s->cfg_cache);
+    /* Zeroed until initialised: destroying an uninitialised one frees NULL. */
+    sim_resource_destroy(&s->stlb_port);
+    sim_resource_destroy(&s->cfg_port);
+    sim_resource_destroy(&s->ipa_port);
+    sim_resource_destroy(&s->wc_port);
     free(s->ste);
     free(s->cd);
     free(s->ifc);

@@ -20,7 +20,11 @@
  *
  * The timed path of a transaction (gem5's structure, latencies in ticks):
  *  device interface (one per stream here): a translation slot (ifc_slots),
- *  the micro TLB (utlb_lat) then the main TLB (tlb_lat); on a miss the
+ *  the micro TLB (utlb_lat) then the main TLB (tlb_lat); every cache lookup
+ *  (micro, main and SMMU TLB, config, IPA and walk caches) first takes one
+ *  of that structure's lookup slots (*.slots, gem5's *_slots semaphores)
+ *  for its latency, so S slots serve N simultaneous lookups in
+ *  ceil(N / S) x latency; on a miss the
  *  ifc-to-SMMU link (ifc_smmu_lat), an SMMU translation slot (xlate_slots),
  *  the config cache (cfg_lat; a miss reads the STE, and the CD for stage 1,
  *  through the memory model), the SMMU TLB (smmu_tlb_lat, off by default as
@@ -76,6 +80,7 @@
 
 #include "dev/lathist.h"
 #include "engine/object.h"
+#include "engine/resource.h"
 #include "iommu/domain.h"
 #include "iommu/iommu.h"
 #include "iommu/iotlb.h"
@@ -147,6 +152,8 @@ struct smmuv3_cache_cfg {
     unsigned entries, ways;         /* ways 0: fully associative */
     enum iotlb_policy policy;
     sim_tick_t lat;
+    unsigned slots;                 /* lookups in progress at once, each holding a slot
+                                     * for lat (gem5 *_slots); 0: no limit */
 };
 
 struct smmuv3_cfg {
@@ -161,6 +168,7 @@ struct smmuv3_cfg {
     unsigned wc_ways;                       /* 0: fully associative */
     enum iotlb_policy wc_policy;
     sim_tick_t wc_lat;
+    unsigned wc_slots;                      /* walk-cache lookups at once; 0: no limit */
     bool wc_nonfinal;                       /* nested: the stage-2 walk caches serve the
                                              * stage-1 table addresses too (gem5
                                              * wc_nonfinal_enable; false: only the final
@@ -239,6 +247,8 @@ struct smmuv3_ifc {
     uint32_t sid;
     int domain;                             /* the OS's domain, -1: none */
     struct iotlb utlb, tlb;
+    struct sim_resource utlb_port, tlb_port;    /* lookup slots (reserve mode), live
+                                                 * when utlb.slots / tlb.slots */
     unsigned slots_busy;
     struct iommu_req *wait_head, *wait_tail;
     struct walk_req pf;                     /* the prefetch walk */
@@ -303,6 +313,9 @@ struct smmuv3 {
     struct smmuv3_ifc **ifc;                /* [max_streams], created on demand */
     struct iotlb smmu_tlb, cfg_cache;
     struct iotlb ipa_cache;                 /* live when cfg.ipa_cache.enable */
+    /* Lookup slots (gem5's semaphores: a lookup holds one for its latency),
+     * sim_resources in reserve mode, each live when its slots > 0. */
+    struct sim_resource stlb_port, cfg_port, ipa_port, wc_port;
     struct walker walker;
     struct smmuv3_xlate *xl;                /* [xlate_slots] */
     struct smmuv3_xlate *xl_free;

@@ -28,11 +28,12 @@ static const char *const fault_names[] = { "terminate", "stall", NULL };
 
 /* The caches with gem5's five settings: name, entries, assoc, enable, lat. */
 #define SMMU_CACHES(X)                                                          \
-    X(UTLB, "utlb", "32", "0", "true", "1cycles", "micro TLB of each device interface")  \
-    X(TLB, "tlb", "2048", "4", "true", "3cycles", "main TLB of each device interface")   \
-    X(STLB, "smmu_tlb", "2048", "4", "false", "3cycles", "the SMMU's TLB (gem5's SMMUv3.tlb_*)") \
-    X(CFG, "cfg", "64", "4", "true", "3cycles", "config cache (STEs and CDs)")      \
-    X(IPA, "ipa_cache", "128", "4", "false", "3cycles",                                 \
+    X(UTLB, "utlb", "32", "0", "true", "1cycles", "1", "micro TLB of each device interface") \
+    X(TLB, "tlb", "2048", "4", "true", "3cycles", "3", "main TLB of each device interface") \
+    X(STLB, "smmu_tlb", "2048", "4", "false", "3cycles", "3",                          \
+      "the SMMU's TLB (gem5's SMMUv3.tlb_*)")                                           \
+    X(CFG, "cfg", "64", "4", "true", "3cycles", "3", "config cache (STEs and CDs)")    \
+    X(IPA, "ipa_cache", "128", "4", "false", "3cycles", "3",                            \
       "IPA cache (stage-2 IPA->PA results of nested walks, by domain)")
 
 #define SMMU_WALK(X) X(S1L0, 0, 0, "4") X(S1L1, 0, 1, "28") X(S1L2, 0, 2, "348") \
@@ -49,14 +50,15 @@ enum {
     P_MEMORY, P_CLOCK, P_STAGE, P_GRANULE, P_S2_GRANULE, P_MAX_DOMAINS, P_GUEST_MEMORY,
     P_MAX_STREAMS, P_SSIDS,
     P_ST_TWO_LEVEL, P_ST_SPLIT,
-#define E_(id, n, e, a, en, l, d) P_##id##_ENTRIES, P_##id##_ASSOC, P_##id##_POLICY, \
-                                  P_##id##_ENABLE, P_##id##_LAT,
+#define E_(id, n, e, a, en, l, sl, d) P_##id##_ENTRIES, P_##id##_ASSOC, P_##id##_POLICY, \
+                                      P_##id##_ENABLE, P_##id##_LAT, P_##id##_SLOTS,
     SMMU_CACHES(E_)
 #undef E_
 #define E_(id, s, l, d) P_WALK_##id,
     SMMU_WALK(E_)
 #undef E_
-    P_WALK_ASSOC, P_WALK_POLICY, P_WALK_ENABLE, P_WC_NONFINAL, P_WC_S1_LEVELS, P_WC_S2_LEVELS, P_WALK_LAT,
+    P_WALK_ASSOC, P_WALK_POLICY, P_WALK_ENABLE, P_WC_NONFINAL, P_WC_S1_LEVELS,
+    P_WC_S2_LEVELS, P_WALK_LAT, P_WALK_SLOTS,
     P_IFC_XLATE_SLOTS, P_XLATE_SLOTS, P_PTW_SLOTS, P_IFC_SMMU_LAT, P_SMMU_IFC_LAT,
     P_PREFETCH, P_PREFETCH_RESERVE, P_FAULT_MODE, P_STALL_LATENCY, P_EVTQ_ENTRIES, P_CMDQ_ENTRIES,
 #define E_(id, n, d) P_CMD_##id,
@@ -101,7 +103,7 @@ static const struct sim_param sm_params[] = {
                                 "descriptor first (2 reads instead of 1)" },
     [P_ST_SPLIT] = { .name = "st_split", .type = SIM_PT_INT, .def = "8", .min = "1",
                      .max = "24", .doc = "two-level: streams per L1 descriptor = 2^split" },
-#define E_(id, n, e, a, en, l, d)                                                          \
+#define E_(id, n, e, a, en, l, sl, d)                                                      \
     [P_##id##_ENTRIES] = { .name = n "_entries", .type = SIM_PT_INT, .def = e, .min = "1",  \
                            .max = "1048576", .doc = d ": entries (gem5 " e ")" },          \
     [P_##id##_ASSOC] = { .name = n "_assoc", .type = SIM_PT_INT, .def = a, .min = "0",      \
@@ -113,7 +115,11 @@ static const struct sim_param sm_params[] = {
     [P_##id##_ENABLE] = { .name = n "_enable", .type = SIM_PT_BOOL, .def = en,              \
                           .doc = d ": enabled" },                                          \
     [P_##id##_LAT] = { .name = n "_lat", .type = SIM_PT_LATENCY, .def = l,                 \
-                       .doc = d ": lookup latency" },
+                       .doc = d ": lookup latency" },                                      \
+    [P_##id##_SLOTS] = { .name = n "_slots", .type = SIM_PT_INT, .def = sl, .min = "1",     \
+                         .max = "65536", .doc = d ": lookups in progress at once, each "    \
+                         "holding a slot for the lookup latency; more wait in order (gem5 " \
+                         sl ")" },
     SMMU_CACHES(E_)
 #undef E_
 #define E_(id, s, l, d) [P_WALK_##id] = { .name = "walk_" #id, .type = SIM_PT_INT, .def = d, \
@@ -141,6 +147,9 @@ static const struct sim_param sm_params[] = {
                          .max = "15", .doc = "stage-2 levels cached, as wc_s1_levels" },
     [P_WALK_LAT] = { .name = "walk_lat", .type = SIM_PT_LATENCY, .def = "4cycles",
                      .doc = "walk cache lookup latency, once per walk" },
+    [P_WALK_SLOTS] = { .name = "walk_slots", .type = SIM_PT_INT, .def = "4", .min = "1",
+                       .max = "65536", .doc = "walk cache lookups in progress at once, each "
+                       "holding a slot for walk_lat; more wait in order (gem5 4)" },
     [P_IFC_XLATE_SLOTS] = { .name = "ifc_xlate_slots", .type = SIM_PT_INT, .def = "16",
                             .min = "1", .max = "65536",
                             .doc = "translations in flight per device interface" },
@@ -288,7 +297,7 @@ static int sm_validate(const struct sim_value *v, sim_report_fn report, void *ct
     n += granule_check(v, P_GRANULE, "granule", report, ctx);
     n += granule_check(v, P_S2_GRANULE, "s2_granule", report, ctx);
 
-#define E_(id, nm, e, a, en, l, d) \
+#define E_(id, nm, e, a, en, l, sl, d) \
     n += cache_check(v, P_##id##_ENTRIES, P_##id##_ASSOC, nm "_assoc", report, ctx);
     SMMU_CACHES(E_)
 #undef E_
@@ -303,6 +312,7 @@ static void cache_cfg(const struct sim_value *v, unsigned base, const struct sim
     c->policy = policy_map[v[base + 2].e];
     c->enable = v[base + 3].b;
     c->lat = sim_latency_ticks(v[base + 4].lat, clk);
+    c->slots = (unsigned)v[base + 5].i;
 }
 
 static int sm_create(struct sim_object *obj, struct sim_world *w, char *err, size_t errlen)
@@ -341,6 +351,7 @@ static int sm_create(struct sim_object *obj, struct sim_world *w, char *err, siz
     c.wc_levels[0] = (unsigned)v[P_WC_S1_LEVELS].i;
     c.wc_levels[1] = (unsigned)v[P_WC_S2_LEVELS].i;
     c.wc_lat = sim_latency_ticks(v[P_WALK_LAT].lat, &clk);
+    c.wc_slots = (unsigned)v[P_WALK_SLOTS].i;
     c.ifc_slots = (unsigned)v[P_IFC_XLATE_SLOTS].i;
     c.xlate_slots = (unsigned)v[P_XLATE_SLOTS].i;
     c.ptw_slots = (unsigned)v[P_PTW_SLOTS].i;
