@@ -243,6 +243,42 @@ void test_smmuv3_hierarchy_sequence(void)
 }
 
 /*
+ * The nested stream of the nested-walk tests: stream 1, VMID 3, ASID 9;
+ * stage 1 maps IOVA 0x1000-0x2fff to IPA 0x80000000 and IOVA 1 GiB to IPA
+ * 0x80001000 (4 KiB pages, tables at IPA 0x10000000); stage 2 maps the
+ * stage-1 tables' 2 MiB and the data's 16 KiB, with 4 KiB pages. SMMU TLB
+ * off; stage-1 walk caches on with @warm_s1; wc_nonfinal_enable @nonfinal.
+ */
+static struct iommu *nested_setup(struct fixture *f, struct pgtable *s1, struct pgtable *s2,
+                                  int warm_s1, bool nonfinal)
+{
+    struct smmuv3_cfg c;
+    struct smmuv3_ste ste = { SMMUV3_STE_NESTED, 3, s2, false };
+    struct smmuv3_cd cd = { true, 9, s1 };
+    struct iommu *mmu;
+    char err[256];
+
+    cfg_default(&c);
+    c.smmu_tlb.enable = false;
+    c.wc_levels[0] = warm_s1 ? 7 : 0;
+    c.wc_nonfinal = nonfinal;
+    setup(f, &c);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init(s2, 4, 0x1000, UINT64_C(0x200000000)), 0);
+    CU_ASSERT_EQUAL(pgtable_map(s1, 0x1000, UINT64_C(0x80000000), 0x2000, IOMMU_RW), 0);
+    CU_ASSERT_EQUAL(pgtable_map(s1, UINT64_C(1) << 30, UINT64_C(0x80001000), 0x1000,
+                                IOMMU_RW), 0);
+    CU_ASSERT_EQUAL(pgtable_map(s2, UINT64_C(0x10000000), UINT64_C(0x300000000),
+                                UINT64_C(0x200000), IOMMU_RW), 0);
+    CU_ASSERT_EQUAL(pgtable_map(s2, UINT64_C(0x80000000), UINT64_C(0x400000000),
+                                0x4000, IOMMU_RW), 0);
+    CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f->s, 1, &mmu, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(smmuv3_ste_set(&f->s, 1, &ste), 0);
+    CU_ASSERT_EQUAL(smmuv3_cd_set(&f->s, 1, 0, &cd), 0);
+    return mmu;
+}
+
+/*
  * Nested, 4 KiB granules, stage-2 mapped with 4 KiB pages only. Stage-1
  * tables live at IPAs 0x10000000 + 4 KiB x node, all inside one 2 MiB
  * region; the data IPAs are 0x80000000 and 0x80001000 (another 2 MiB
@@ -265,35 +301,12 @@ void test_smmuv3_nested_walk_reads(void)
 {
     for (int warm_s1 = 0; warm_s1 < 2; warm_s1++) {
         struct fixture f;
-        struct smmuv3_cfg c;
         struct pgtable s1, s2;
-        struct smmuv3_ste ste = { SMMUV3_STE_NESTED, 3, NULL, false };
-        struct smmuv3_cd cd = { true, 9, NULL };
         struct iommu *mmu;
         struct iommu_req r;
-        char err[256];
         uint64_t before;
 
-        cfg_default(&c);
-        c.smmu_tlb.enable = false;
-        c.wc_levels[0] = warm_s1 ? 7 : 0;
-        c.wc_nonfinal = true;
-        setup(&f, &c);
-        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
-        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x200000000)), 0);
-        CU_ASSERT_EQUAL(pgtable_map(&s1, 0x1000, UINT64_C(0x80000000), 0x2000, IOMMU_RW), 0);
-        CU_ASSERT_EQUAL(pgtable_map(&s1, UINT64_C(1) << 30, UINT64_C(0x80001000), 0x1000,
-                                    IOMMU_RW), 0);
-        /* Stage 2: the stage-1 tables' 2 MiB and the data, 4 KiB pages. */
-        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x10000000), UINT64_C(0x300000000),
-                                    UINT64_C(0x200000), IOMMU_RW), 0);
-        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x80000000), UINT64_C(0x400000000),
-                                    0x4000, IOMMU_RW), 0);
-        ste.s2 = &s2;
-        cd.tt = &s1;
-        CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 1, &mmu, err, sizeof(err)), 0);
-        CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 1, &ste), 0);
-        CU_ASSERT_EQUAL(smmuv3_cd_set(&f.s, 1, 0, &cd), 0);
+        mmu = nested_setup(&f, &s1, &s2, warm_s1, true);
 
         xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
         CU_ASSERT_EQUAL(r.status, 0);
@@ -339,34 +352,12 @@ void test_smmuv3_nested_nonfinal(void)
 {
     for (int warm_s1 = 0; warm_s1 < 2; warm_s1++) {
         struct fixture f;
-        struct smmuv3_cfg c;
         struct pgtable s1, s2;
-        struct smmuv3_ste ste = { SMMUV3_STE_NESTED, 3, NULL, false };
-        struct smmuv3_cd cd = { true, 9, NULL };
         struct iommu *mmu;
         struct iommu_req r;
-        char err[256];
         uint64_t before;
 
-        cfg_default(&c);
-        c.smmu_tlb.enable = false;
-        c.wc_levels[0] = warm_s1 ? 7 : 0;
-        c.wc_nonfinal = false;
-        setup(&f, &c);
-        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s1, 4, 0x1000, UINT64_C(0x10000000)), 0);
-        CU_ASSERT_EQUAL_FATAL(pgtable_init(&s2, 4, 0x1000, UINT64_C(0x200000000)), 0);
-        CU_ASSERT_EQUAL(pgtable_map(&s1, 0x1000, UINT64_C(0x80000000), 0x2000, IOMMU_RW), 0);
-        CU_ASSERT_EQUAL(pgtable_map(&s1, UINT64_C(1) << 30, UINT64_C(0x80001000), 0x1000,
-                                    IOMMU_RW), 0);
-        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x10000000), UINT64_C(0x300000000),
-                                    UINT64_C(0x200000), IOMMU_RW), 0);
-        CU_ASSERT_EQUAL(pgtable_map(&s2, UINT64_C(0x80000000), UINT64_C(0x400000000),
-                                    0x4000, IOMMU_RW), 0);
-        ste.s2 = &s2;
-        cd.tt = &s1;
-        CU_ASSERT_EQUAL_FATAL(smmuv3_ifc_get(&f.s, 1, &mmu, err, sizeof(err)), 0);
-        CU_ASSERT_EQUAL(smmuv3_ste_set(&f.s, 1, &ste), 0);
-        CU_ASSERT_EQUAL(smmuv3_cd_set(&f.s, 1, 0, &cd), 0);
+        mmu = nested_setup(&f, &s1, &s2, warm_s1, false);
 
         xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
         CU_ASSERT_EQUAL(r.status, 0);
