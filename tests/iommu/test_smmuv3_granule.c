@@ -119,6 +119,20 @@ static struct iommu *s1_stream(struct fixture *f, const struct pgtable *tt)
     return mmu;
 }
 
+/* A stage-1 stream over an empty table of granule @g with page sizes
+ * @pgsizes, in a fresh SMMU of the default config. */
+static struct iommu *s1_setup(struct fixture *f, struct pgtable *pt, uint64_t g,
+                              uint64_t pgsizes)
+{
+    struct smmuv3_cfg c;
+    char err[256];
+
+    cfg_default(&c);
+    CU_ASSERT_EQUAL_FATAL(setup(f, &c, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(pgtable_init_granule(pt, g, 48, pgsizes, UINT64_C(0x100000000)), 0);
+    return s1_stream(f, pt);
+}
+
 /*
  * Cold stage-1 walks at 48-bit inputs, one page of the granule mapped:
  * 4K: ceil(36 / 9) = 4 levels -> 4 reads; 16K: ceil(34 / 11) = 4 -> 4
@@ -133,18 +147,12 @@ void test_smmuv3_granule_s1_cold_walks(void)
 
     for (unsigned i = 0; i < 3; i++) {
         struct fixture f;
-        struct smmuv3_cfg c;
         struct pgtable pt;
         struct iommu_req r;
-        struct iommu *mmu;
         uint64_t g = cases[i].g;
-        char err[256];
+        struct iommu *mmu = s1_setup(&f, &pt, g, g);
 
-        cfg_default(&c);
-        CU_ASSERT_EQUAL_FATAL(setup(&f, &c, err, sizeof(err)), 0);
-        CU_ASSERT_EQUAL_FATAL(pgtable_init_granule(&pt, g, 48, g, UINT64_C(0x100000000)), 0);
         CU_ASSERT_EQUAL(pgtable_map(&pt, 3 * g, UINT64_C(0x50000000), g, IOMMU_RW), 0);
-        mmu = s1_stream(&f, &pt);
         xlate(&f, mmu, 3 * g + 8, &r);
         CU_ASSERT_EQUAL(r.status, 0);
         CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x50000000));
@@ -223,19 +231,12 @@ void test_smmuv3_granule_nested_cold_walks(void)
 void test_smmuv3_granule_64k_block(void)
 {
     struct fixture f;
-    struct smmuv3_cfg c;
     struct pgtable pt;
     struct iommu_req r;
-    struct iommu *mmu;
-    char err[256];
+    struct iommu *mmu = s1_setup(&f, &pt, K64, K64 | M512);
     uint64_t pa;
 
-    cfg_default(&c);
-    CU_ASSERT_EQUAL_FATAL(setup(&f, &c, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL_FATAL(pgtable_init_granule(&pt, 65536, 48, K64 | M512,
-                                               UINT64_C(0x100000000)), 0);
     CU_ASSERT_EQUAL(pgtable_map(&pt, 2 * M512, 6 * M512, M512, IOMMU_RW), 0);
-    mmu = s1_stream(&f, &pt);
     xlate(&f, mmu, 2 * M512 + 0x123450, &r);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_EQUAL(r.entry.translated_addr, 6 * M512);
@@ -264,19 +265,13 @@ void test_smmuv3_granule_64k_pwc_sharing(void)
 
     for (unsigned i = 0; i < 2; i++) {
         struct fixture f;
-        struct smmuv3_cfg c;
         struct pgtable pt;
         struct iommu_req r;
-        struct iommu *mmu;
         uint64_t g = cases[i].g;
-        char err[256];
+        struct iommu *mmu = s1_setup(&f, &pt, g, g);
 
-        cfg_default(&c);
-        CU_ASSERT_EQUAL_FATAL(setup(&f, &c, err, sizeof(err)), 0);
-        CU_ASSERT_EQUAL_FATAL(pgtable_init_granule(&pt, g, 48, g, UINT64_C(0x100000000)), 0);
         CU_ASSERT_EQUAL(pgtable_map(&pt, 0x10000, UINT64_C(0x50000000), 0x20000, IOMMU_RW),
                         0);
-        mmu = s1_stream(&f, &pt);
         xlate(&f, mmu, 0x10000, &r);
         CU_ASSERT_EQUAL(r.status, 0);
         CU_ASSERT_EQUAL(f.s.st.walk_reads, cases[i].cold);
@@ -471,19 +466,12 @@ void test_smmuv3_granule_tlb_reach(void)
 
     for (unsigned i = 0; i < 3; i++) {
         struct fixture f;
-        struct smmuv3_cfg c;
         struct pgtable pt;
         struct iommu_req r;
-        struct iommu *mmu;
         uint64_t g = gs[i];
-        char err[256];
+        struct iommu *mmu = s1_setup(&f, &pt, g, g == K64 ? g | M512 : g);
 
-        cfg_default(&c);
-        CU_ASSERT_EQUAL_FATAL(setup(&f, &c, err, sizeof(err)), 0);
-        CU_ASSERT_EQUAL_FATAL(pgtable_init_granule(&pt, g, 48, g == K64 ? g | M512 : g,
-                                                   UINT64_C(0x100000000)), 0);
         CU_ASSERT_EQUAL(pgtable_map(&pt, 5 * g, UINT64_C(0x50000000), g, IOMMU_RW), 0);
-        mmu = s1_stream(&f, &pt);
         for (uint64_t off = 0; off < g; off += 4096) {
             xlate(&f, mmu, 5 * g + off + 8, &r);
             CU_ASSERT_EQUAL(r.status, 0);
