@@ -278,6 +278,37 @@ static struct iommu *nested_setup(struct fixture *f, struct pgtable *s1, struct 
     return mmu;
 }
 
+/* The first access of the nested tests: IOVA 0x1000, cold: 24 reads. */
+static void nested_cold(struct fixture *f, struct iommu *mmu)
+{
+    struct iommu_req r;
+
+    xlate(f, mmu, 0x1000, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400000000));
+    CU_ASSERT_EQUAL(f->s.st.walk_reads, 24);
+}
+
+/* The second: IOVA 1 GiB (stage-1 walk caches off) or 0x2000 (on), both
+ * at IPA 0x80001000; returns the table reads it took. */
+static uint64_t nested_second(struct fixture *f, struct iommu *mmu, int warm_s1)
+{
+    uint64_t before = f->s.st.walk_reads;
+    struct iommu_req r;
+
+    xlate(f, mmu, warm_s1 ? 0x2000 : UINT64_C(1) << 30, IOMMU_RO, &r);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
+    return f->s.st.walk_reads - before;
+}
+
+static void nested_teardown(struct fixture *f, struct pgtable *s1, struct pgtable *s2)
+{
+    teardown(f);
+    pgtable_destroy(s1);
+    pgtable_destroy(s2);
+}
+
 /*
  * Nested, 4 KiB granules, stage-2 mapped with 4 KiB pages only. Stage-1
  * tables live at IPAs 0x10000000 + 4 KiB x node, all inside one 2 MiB
@@ -302,32 +333,13 @@ void test_smmuv3_nested_walk_reads(void)
     for (int warm_s1 = 0; warm_s1 < 2; warm_s1++) {
         struct fixture f;
         struct pgtable s1, s2;
-        struct iommu *mmu;
-        struct iommu_req r;
-        uint64_t before;
+        struct iommu *mmu = nested_setup(&f, &s1, &s2, warm_s1, true);
 
-        mmu = nested_setup(&f, &s1, &s2, warm_s1, true);
-
-        xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
-        CU_ASSERT_EQUAL(r.status, 0);
-        CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400000000));
-        CU_ASSERT_EQUAL(f.s.st.walk_reads, 24);
-        before = f.s.st.walk_reads;
-        if (!warm_s1) {
-            xlate(&f, mmu, UINT64_C(1) << 30, IOMMU_RO, &r);
-            CU_ASSERT_EQUAL(r.status, 0);
-            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
-            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 9);
+        nested_cold(&f, mmu);
+        CU_ASSERT_EQUAL(nested_second(&f, mmu, warm_s1), warm_s1 ? 3 : 9);
+        if (!warm_s1)
             CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 5);
-        } else {
-            xlate(&f, mmu, 0x2000, IOMMU_RO, &r);
-            CU_ASSERT_EQUAL(r.status, 0);
-            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
-            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 3);
-        }
-        teardown(&f);
-        pgtable_destroy(&s1);
-        pgtable_destroy(&s2);
+        nested_teardown(&f, &s1, &s2);
     }
 }
 
@@ -353,38 +365,21 @@ void test_smmuv3_nested_nonfinal(void)
     for (int warm_s1 = 0; warm_s1 < 2; warm_s1++) {
         struct fixture f;
         struct pgtable s1, s2;
-        struct iommu *mmu;
-        struct iommu_req r;
-        uint64_t before;
+        struct iommu *mmu = nested_setup(&f, &s1, &s2, warm_s1, false);
 
-        mmu = nested_setup(&f, &s1, &s2, warm_s1, false);
-
-        xlate(&f, mmu, 0x1000, IOMMU_RO, &r);
-        CU_ASSERT_EQUAL(r.status, 0);
-        CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400000000));
-        CU_ASSERT_EQUAL(f.s.st.walk_reads, 24);
+        nested_cold(&f, mmu);
         CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][3], 1);
         CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 0);
-        before = f.s.st.walk_reads;
+        CU_ASSERT_EQUAL(nested_second(&f, mmu, warm_s1), warm_s1 ? 6 : 21);
         if (!warm_s1) {
-            xlate(&f, mmu, UINT64_C(1) << 30, IOMMU_RO, &r);
-            CU_ASSERT_EQUAL(r.status, 0);
-            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
-            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 21);
             CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][3], 2);
             CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 1);
             CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][2], 1);
             CU_ASSERT_EQUAL(f.s.walker.st.pwc_lookups[1][1], 1);
         } else {
-            xlate(&f, mmu, 0x2000, IOMMU_RO, &r);
-            CU_ASSERT_EQUAL(r.status, 0);
-            CU_ASSERT_EQUAL(r.entry.translated_addr, UINT64_C(0x400001000));
-            CU_ASSERT_EQUAL(f.s.st.walk_reads - before, 6);
             CU_ASSERT_EQUAL(f.s.walker.st.pwc_hits[1][3], 1);
         }
-        teardown(&f);
-        pgtable_destroy(&s1);
-        pgtable_destroy(&s2);
+        nested_teardown(&f, &s1, &s2);
     }
 }
 
