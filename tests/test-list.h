@@ -306,4 +306,8 @@
     TEST(iommu_smmuv3_granule, test_smmuv3_granule_os_domain)                \
     TEST(iommu_smmuv3_granule, test_smmuv3_granule_bad_config)               \
     TEST(iommu_smmuv3_granule, test_smmuv3_l3_walk_cache)                    \
-    TEST(iommu_smmuv3_granule, test_smmuv3_granule_tlb_reach)
+    TEST(iommu_smmuv3_granule, test_smmuv3_granule_tlb_reach)                \
+    SUITE(iommu_iotlb_summaries)                                             \
+    TEST(iommu_iotlb_summaries, test_iotlb_summaries_match_reference)        \
+    TEST(iommu_iotlb_summaries, test_iotlb_summaries_memo_after_removal)     \
+    TEST(iommu_iotlb_summaries, test_iotlb_summaries_mshr_holes)

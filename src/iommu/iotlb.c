@@ -8,6 +8,21 @@
  * entries MRU-first, invalid ones at the tail. That one list gives LRU
  * (victim = tail), FIFO (moved to the head on insert only) and "an invalid
  * way first" for plru and random in O(1).
+ *
+ * Three summaries keep the common cases cheap (tests/iommu/
+ * test_iotlb_summaries.c checks them against a reference model): t->live
+ * has a bit per size class with valid entries (a lookup probes only those,
+ * typically one, instead of testing all seven classes); each array has a
+ * bitmap of its valid entries, stored after its hash slots in the same
+ * allocation, so a domain or range invalidation visits the valid entries,
+ * in index order as a scan of every entry would, for a word per 64 entries
+ * (the walker's six page-walk caches are emptied on every page-selective
+ * invalidation of a strict unmap, and are nearly empty when it comes); and
+ * each array remembers the entry of its last hit or fill (mru), whose tag
+ * a lookup compares before hashing (a context cache answers one requester
+ * over and over). The memo needs no invalidation: a removed entry is not
+ * valid, a reused one has another tag. Lookup and fill results, order of
+ * removals and replacement state are exactly those of the plain scans.
  */
 #include "iommu/iotlb.h"
 
@@ -26,7 +41,42 @@ static const unsigned class_array[IOTLB_NCLASSES] = {
     IOTLB_4K, IOTLB_NSIZES, IOTLB_NSIZES, IOTLB_2M, IOTLB_NSIZES, IOTLB_NSIZES, IOTLB_1G,
 };
 
+/* --- Summaries: live classes, valid bitmap -------------------------------- */
+
+/* The bitmap of valid entries: (n + 63) / 64 words after the hash slots. */
+static inline uint64_t *valid_map(const struct iotlb_array *a)
+{
+    return a->hash + a->hmask + 1;
+}
+
+static inline void entry_set_valid(struct iotlb *t, struct iotlb_array *a, uint32_t ei,
+                                   unsigned s)
+{
+    a->e[ei].valid = 1;
+    valid_map(a)[ei / 64] |= UINT64_C(1) << (ei % 64);
+    if (a->count[s]++ == 0)
+        t->live |= (uint8_t)(1u << s);
+}
+
+static inline void entry_clear_valid(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
+{
+    unsigned s = a->e[ei].size;
+
+    a->e[ei].valid = 0;
+    valid_map(a)[ei / 64] &= ~(UINT64_C(1) << (ei % 64));
+    if (--a->count[s] == 0)
+        t->live &= (uint8_t)~(1u << s);
+}
+
 /* --- Hash of valid entries ------------------------------------------------ */
+
+/* Does valid entry @e have this tag? */
+static inline bool entry_is(const struct iotlb_entry *e, uint32_t domain, unsigned idx,
+                            uint64_t vpn, unsigned size)
+{
+    return e->valid && e->vpn == vpn && e->domain == domain && e->idx == idx &&
+           e->size == size;
+}
 
 static inline uint32_t tag_hash(uint32_t domain, unsigned idx, uint64_t vpn, unsigned size)
 {
@@ -221,7 +271,8 @@ static int array_init(struct iotlb_array *a, unsigned entries, unsigned ways)
     a->head = malloc(a->sets * sizeof(uint32_t));
     a->tail = malloc(a->sets * sizeof(uint32_t));
     a->plru = calloc(a->sets, sizeof(uint64_t));
-    a->hash = calloc(hs, sizeof(uint64_t));
+    /* The hash slots, then the valid bitmap (valid_map). */
+    a->hash = calloc(hs + (entries + 63) / 64, sizeof(uint64_t));
     if (!a->e || !a->prev || !a->next || !a->head || !a->tail || !a->plru || !a->hash)
         return SIM_ENOMEM;
     for (i = 0; i < entries; i++) {
@@ -329,6 +380,12 @@ static inline struct iotlb_array *array_for(struct iotlb *t, unsigned s)
     return a->n ? a : NULL;
 }
 
+/* The array of a class known to hold entries (its bit in t->live). */
+static inline struct iotlb_array *live_array(struct iotlb *t, unsigned s)
+{
+    return t->cfg.split ? &t->arr[class_array[s]] : &t->arr[0];
+}
+
 /* --- Lookup and fill ------------------------------------------------------ */
 
 static inline void touch(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
@@ -347,40 +404,68 @@ static inline void touch(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
     }
 }
 
-bool iotlb_lookup(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
-                  struct iotlb_hit *hit)
+/* A hit on entry @ei of class @s. */
+static inline bool lookup_hit(struct iotlb *t, struct iotlb_array *a, uint32_t ei, unsigned s,
+                              struct iotlb_hit *hit)
 {
-    unsigned s;
+    touch(t, a, ei);
+    hit->addr_mask = (UINT64_C(1) << size_shift[s]) - 1;
+    hit->translated_addr = a->e[ei].pa;
+    hit->perm = a->e[ei].perm;
+    t->st.hits++;
+    return true;
+}
 
-    t->st.lookups++;
-    for (s = 0; s < IOTLB_NCLASSES; s++) {
-        struct iotlb_array *a = array_for(t, s);
-        uint32_t slot, ei;
+/* The lookup through the hashes: the classes holding entries, smallest
+ * first (as a loop over all seven would). */
+static bool lookup_probe(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                         struct iotlb_hit *hit)
+{
+    unsigned live = t->live;
 
-        if (!a || !a->count[s])
-            continue;
-        slot = hash_find(a, domain, idx, iova >> size_shift[s], s);
+    while (live) {
+        unsigned s = (unsigned)__builtin_ctz(live);
+        struct iotlb_array *a = live_array(t, s);
+        uint32_t slot = hash_find(a, domain, idx, iova >> size_shift[s], s), ei;
+
+        live &= live - 1;
         if (slot == NIL)
             continue;
         ei = slot_entry(a, slot);
-        touch(t, a, ei);
-        hit->addr_mask = (UINT64_C(1) << size_shift[s]) - 1;
-        hit->translated_addr = a->e[ei].pa;
-        hit->perm = a->e[ei].perm;
-        t->st.hits++;
-        return true;
+        a->mru = ei + 1;
+        return lookup_hit(t, a, ei, s, hit);
     }
     t->st.misses++;
     return false;
 }
 
+bool iotlb_lookup(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
+                  struct iotlb_hit *hit)
+{
+    unsigned live = t->live;
+
+    t->st.lookups++;
+    /*
+     * The smallest class's last hit or fill first (a context cache, a
+     * device's run of requests to one page): a tag is in an array at most
+     * once (insert overwrites it), so a match there is the entry the hash
+     * would find first, for a tag compare instead of a hash and a probe.
+     */
+    if (live) {
+        unsigned s = (unsigned)__builtin_ctz(live);
+        struct iotlb_array *a = live_array(t, s);
+        uint32_t ei = a->mru - 1;
+
+        if (a->mru && entry_is(&a->e[ei], domain, idx, iova >> size_shift[s], s))
+            return lookup_hit(t, a, ei, s, hit);
+    }
+    return lookup_probe(t, domain, idx, iova, hit);
+}
+
 static void entry_remove(struct iotlb *t, struct iotlb_array *a, uint32_t ei)
 {
-    struct iotlb_entry *e = &a->e[ei];
-
     hash_del(a, ei);
-    a->count[e->size]--;
-    e->valid = 0;
+    entry_clear_valid(t, a, ei);
     t->st.occupancy--;
     list_to_tail(a, a->e[ei].set, ei);
 }
@@ -395,12 +480,19 @@ static void insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova
     uint64_t vpn;
     struct iotlb_entry *e;
 
-    /* The largest cached size not above the page's size. */
-    for (s = IOTLB_NCLASSES; s-- > 0;)
-        if ((UINT64_C(1) << size_shift[s]) - 1 <= addr_mask && array_for(t, s))
-            break;
-    if (s >= IOTLB_NCLASSES)
-        return;                     /* no array can hold it */
+    /* The largest cached size not above the page's size. A page below
+     * 16 KiB (every x86 4 KiB fill) can only be class 4K: no loop. */
+    if (addr_mask < (UINT64_C(1) << size_shift[IOTLB_C16K]) - 1) {
+        if (addr_mask < (UINT64_C(1) << size_shift[IOTLB_C4K]) - 1 || !array_for(t, IOTLB_C4K))
+            return;                 /* no array can hold it */
+        s = IOTLB_C4K;
+    } else {
+        for (s = IOTLB_NCLASSES; s-- > 0;)
+            if ((UINT64_C(1) << size_shift[s]) - 1 <= addr_mask && array_for(t, s))
+                break;
+        if (s >= IOTLB_NCLASSES)
+            return;                 /* no array can hold it */
+    }
     a = array_for(t, s);
     vpn = iova >> size_shift[s];
     /* A larger page cached as a smaller size: keep the sub-page's address. */
@@ -414,6 +506,7 @@ static void insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova
         ei = slot_entry(a, slot);
         a->e[ei].pa = translated_addr;
         a->e[ei].perm = (uint8_t)perm;
+        a->mru = ei + 1;
         touch(t, a, ei);
         return;
     }
@@ -456,9 +549,9 @@ static void insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova
     e->idx = (uint16_t)idx;
     e->size = (uint8_t)s;
     e->perm = (uint8_t)perm;
-    e->valid = 1;
+    entry_set_valid(t, a, ei, s);
+    a->mru = ei + 1;
     hash_add(a, ei);
-    a->count[s]++;
     t->st.occupancy++;
     list_to_head(a, set, ei);
     if (t->cfg.policy == IOTLB_PLRU)
@@ -480,25 +573,34 @@ void iotlb_insert_ways(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t 
 
 /* --- Invalidation --------------------------------------------------------- */
 
-/* Remove entries for which keep() is false; returns how many. */
+/* Remove the valid entries that match(), in index order. */
 static void scan_remove(struct iotlb *t, int (*match)(const struct iotlb_entry *, const void *),
                         const void *arg)
 {
-    unsigned i, k;
+    unsigned i, w;
 
+    if (!t->live)
+        return;                 /* nothing valid anywhere */
     for (i = 0; i < t->narr; i++) {
         struct iotlb_array *a = &t->arr[i];
-        uint64_t live = 0;
+        const uint64_t *map;
 
-        for (k = 0; k < IOTLB_NCLASSES; k++)
-            live += a->count[k];
-        if (!live)
-            continue;           /* an empty array (often the huge-page ones) */
-        for (k = 0; k < a->n; k++)
-            if (a->e[k].valid && match(&a->e[k], arg)) {
-                entry_remove(t, a, k);
-                t->st.inval_entries++;
+        if (!a->n)
+            continue;           /* no array (split mode) */
+        map = valid_map(a);
+        for (w = 0; w < (a->n + 63) / 64; w++) {
+            uint64_t bits = map[w];     /* a copy: removals clear map[w] */
+
+            while (bits) {
+                uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(bits);
+
+                bits &= bits - 1;
+                if (match(&a->e[k], arg)) {
+                    entry_remove(t, a, k);
+                    t->st.inval_entries++;
+                }
             }
+        }
     }
 }
 
@@ -547,10 +649,11 @@ void iotlb_inval_page(struct iotlb *t, uint32_t domain, uint64_t iova)
     t->st.inval_page++;
     /* One probe per size and index: no scan. */
     for (s = 0; s < IOTLB_NCLASSES; s++) {
-        struct iotlb_array *a = array_for(t, s);
+        struct iotlb_array *a;
 
-        if (!a || !a->count[s])
+        if (!(t->live & (1u << s)))
             continue;
+        a = live_array(t, s);
         for (idx = 0; idx <= t->max_idx; idx++) {
             uint32_t slot = hash_find(a, domain, idx, iova >> size_shift[s], s);
 
@@ -578,9 +681,7 @@ void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t
      * scan of every entry, which cost O(entries) per unmapped page.
      */
     for (s = 0; s < IOTLB_NCLASSES; s++) {
-        const struct iotlb_array *a = array_for(t, s);
-
-        if (a && a->count[s])
+        if (t->live & (1u << s))
             probes += ((r.hi >> size_shift[s]) - (r.lo >> size_shift[s]) + 1) *
                       ((uint64_t)t->max_idx + 1);
         if (probes > INVAL_RANGE_PROBES) {
@@ -589,10 +690,11 @@ void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t
         }
     }
     for (s = 0; s < IOTLB_NCLASSES; s++) {
-        struct iotlb_array *a = array_for(t, s);
+        struct iotlb_array *a;
 
-        if (!a || !a->count[s])
+        if (!(t->live & (1u << s)))
             continue;
+        a = live_array(t, s);
         for (uint64_t vpn = r.lo >> size_shift[s]; vpn <= r.hi >> size_shift[s]; vpn++) {
             for (idx = 0; idx <= t->max_idx; idx++) {
                 uint32_t slot = hash_find(a, domain, idx, vpn, s);
@@ -611,16 +713,19 @@ void iotlb_inval_range(struct iotlb *t, uint32_t domain, uint64_t addr, uint64_t
 struct iotlb_mshr *iotlb_mshr_peek(const struct iotlb *t, uint32_t domain, unsigned idx,
                                    uint64_t iova)
 {
-    unsigned i;
+    unsigned i, left = t->mshr_busy;
     uint64_t vpn = iova >> 12;
 
-    if (!t->mshr_busy)
-        return NULL;
-    for (i = 0; i < t->cfg.mshrs; i++) {
+    /* Stop after the last busy one: alloc takes the lowest free MSHR, so
+     * the busy ones are usually first. */
+    for (i = 0; left; i++) {
         struct iotlb_mshr *m = &t->mshr[i];
 
-        if (m->busy && m->vpn4k == vpn && m->domain == domain && m->idx == idx)
+        if (!m->busy)
+            continue;
+        if (m->vpn4k == vpn && m->domain == domain && m->idx == idx)
             return m;
+        left--;
     }
     return NULL;
 }

@@ -22,8 +22,9 @@
  *
  * Costs: lookup is one hash probe per page size present (one or two in practice),
  * allocation-free; insert is O(1) (O(log ways) for plru); domain and range
- * invalidation scan the arrays, which is what hardware without range
- * support does too. Timing (hit latency, lookup ports) belongs to the model
+ * invalidation scan the arrays' valid entries (a bitmap of them per array:
+ * an empty or nearly empty array costs a word per 64 entries), which is what
+ * hardware without range support does too. Timing (hit latency, lookup ports) belongs to the model
  * that owns the IOTLB; this file is structure and statistics.
  */
 #ifndef SIM_IOTLB_H
@@ -92,6 +93,8 @@ struct iotlb_entry {
 
 struct iotlb_array {
     unsigned sets, ways, n;
+    uint32_t mru;                   /* entry index + 1 of the last hit or fill, 0: none
+                                     * (in what was padding: same size and offsets) */
     struct iotlb_entry *e;
     uint32_t *prev, *next;          /* per-set list: valid MRU-first, invalid at tail */
     uint32_t *head, *tail;          /* per set */
@@ -117,6 +120,10 @@ struct iotlb {
     struct iotlb_mshr *mshr;
     unsigned mshr_busy;
     uint16_t max_idx;               /* largest iommu_idx inserted */
+    /* Bit s: size class s has valid entries now (a lookup probes those
+     * classes only). Lives in what was padding: the struct's size and
+     * offsets are unchanged. */
+    uint8_t live;
     struct iotlb_stats st;
 };
 

@@ -206,7 +206,12 @@ static void start_miss(struct vtd *v, struct iommu_req *req)
     w->m = m;
     v->walk_of[m - v->tlb.mshr] = w;
     w->seq = v->inval_seq;
-    memset(&w->wr, 0, sizeof(w->wr));
+    /* The caller's fields only (as smmuv3.c): the walker sets its results
+     * and private fields before reading them, and the record's read event
+     * is not scheduled (a walk's last read has run when it ends; calloc'd
+     * at first), which walks_end_after relies on. Clearing the whole
+     * 1.3 KiB record cost more than the rest of a walk's start. */
+    memset(&w->wr, 0, offsetof(struct walk_req, status));
     w->wr.s1 = &v->dom[did].pt;
     w->wr.s2 = v->s2_live ? &v->s2 : NULL;
     w->wr.domain = did;
@@ -233,13 +238,15 @@ static void lookup_done(struct sim_event *ev, void *arg)
  */
 static bool walks_end_after(const struct vtd *v, sim_tick_t t)
 {
-    unsigned i, reading = 0;
+    unsigned i, reading = 0, left = v->tlb.mshr_busy;
 
-    for (i = 0; i < v->tlb.cfg.mshrs; i++) {
+    /* Up to the last busy MSHR (they are allocated lowest first). */
+    for (i = 0; left; i++) {
         const struct sim_event *rd;
 
         if (!v->tlb.mshr[i].busy)
             continue;
+        left--;
         rd = &v->walk_of[i]->wr.mr.ev;
         if (!sim_event_is_scheduled(rd))
             continue;                           /* waiting for a slot */
