@@ -36,7 +36,7 @@ void sim_resource_destroy(struct sim_resource *r)
     r->head = r->tail = NULL;
 }
 
-static void record_wait(struct sim_resource_stats *st, sim_tick_t w)
+static inline void record_wait(struct sim_resource_stats *st, sim_tick_t w)
 {
     unsigned bin = 0;
     double d = (double)w;

@@ -88,8 +88,13 @@ sim_tick_t mem_access_book(struct mem *m, struct mem_req *r)
         unsigned slot = (r->bytes * 0x9E3779B1u) >> 30;    /* 2 bits: MEM_MEMO */
         sim_tick_t service;
 
+        /* Two-way, by slot pairs (as link.c's): 8-byte PTE reads and
+         * 16-byte descriptors hash alike and took turns evicting each
+         * other, a division each time. */
         if (r->bytes && m->memo_bytes[slot] == r->bytes) {
             service = m->memo_service[slot];
+        } else if (r->bytes && m->memo_bytes[slot ^ 1] == r->bytes) {
+            service = m->memo_service[slot ^ 1];
         } else {
             /* ceil(bytes * 1e12 / bandwidth) ticks */
             double t = (double)r->bytes * (double)SIM_TICKS_PER_S / (double)m->cfg.bandwidth;
@@ -97,6 +102,9 @@ sim_tick_t mem_access_book(struct mem *m, struct mem_req *r)
             service = (sim_tick_t)t;
             if ((double)service < t)
                 service++;
+            /* The slot's old size moves to the pair (the older goes). */
+            m->memo_bytes[slot ^ 1] = m->memo_bytes[slot];
+            m->memo_service[slot ^ 1] = m->memo_service[slot];
             m->memo_bytes[slot] = r->bytes;
             m->memo_service[slot] = service;
         }

@@ -87,10 +87,15 @@ void mem_access(struct mem *m, struct mem_req *r);
  */
 sim_tick_t mem_access_book(struct mem *m, struct mem_req *r);
 
-/* The channel an address maps to. */
+/* The channel an address maps to. interleave is a power of two (mem_init
+ * checks it), and so are channels in most configurations: a shift and a
+ * mask instead of two 64-bit divisions per access, same channel. */
 static inline unsigned mem_channel(const struct mem *m, uint64_t addr)
 {
-    return (unsigned)((addr / m->cfg.interleave) % m->cfg.channels);
+    uint64_t stripe = addr >> __builtin_ctz(m->cfg.interleave);
+    unsigned ch = m->cfg.channels;
+
+    return (unsigned)((ch & (ch - 1)) ? stripe % ch : stripe & (ch - 1));
 }
 
 /* Busy fraction of channel ch since the last reset. */

@@ -154,6 +154,8 @@ static void walk_done(struct walk_req *wr)
     }
     iommu_req_complete_list(&v->batches, m->head, e, now);
     iotlb_mshr_free(&v->tlb, m);
+    v->walking[w->live_pos] = v->walking[--v->nwalking];
+    v->walking[w->live_pos]->live_pos = w->live_pos;
     w->next_free = v->free_walks;
     v->free_walks = w;
     /* An MSHR is free: restart the stalled requests in order. */
@@ -164,6 +166,21 @@ static void walk_done(struct walk_req *wr)
         start_miss(v, req);
         req = next;
     }
+}
+
+/*
+ * iotlb_mshr_peek(), the last walk's MSHR first. Only start_miss allocates
+ * this IOTLB's MSHRs, after finding none busy for the page, so at most one
+ * is busy per page: a match on the memo is the one the scan would find.
+ */
+static struct iotlb_mshr *vtd_mshr_peek(struct vtd *v, uint32_t did, unsigned tag,
+                                        uint64_t iova)
+{
+    const struct iotlb_mshr *m = v->last_mshr;
+
+    if (m && m->busy && m->vpn4k == iova >> 12 && m->domain == did && m->idx == tag)
+        return v->last_mshr;
+    return iotlb_mshr_peek(&v->tlb, did, tag, iova);
 }
 
 static void start_miss(struct vtd *v, struct iommu_req *req)
@@ -184,8 +201,9 @@ static void start_miss(struct vtd *v, struct iommu_req *req)
         return;
     }
     did = (uint32_t)d->did;
-    m = iotlb_mshr_find(&v->tlb, did, tag, req->iova);
+    m = vtd_mshr_peek(v, did, tag, req->iova);
     if (m) {
+        v->tlb.st.merged++;                     /* as iotlb_mshr_find does */
         m->tail->next = req;
         m->tail = req;
         return;
@@ -201,10 +219,13 @@ static void start_miss(struct vtd *v, struct iommu_req *req)
         return;
     }
     m->head = m->tail = req;
+    v->last_mshr = m;
     w = v->free_walks;              /* pool size == MSHRs: never empty here */
     v->free_walks = w->next_free;
     w->m = m;
     v->walk_of[m - v->tlb.mshr] = w;
+    w->live_pos = v->nwalking;
+    v->walking[v->nwalking++] = w;
     w->seq = v->inval_seq;
     /* The caller's fields only (as smmuv3.c): the walker sets its results
      * and private fields before reading them, and the record's read event
@@ -234,20 +255,16 @@ static void lookup_done(struct sim_event *ev, void *arg)
 /*
  * Whether every walk under way ends after @t: each is reading, and its read
  * ends after @t. Then a walk still waiting for a walker slot also ends after
- * @t (it starts when one of them has ended). Costs a scan of the MSHRs.
+ * @t (it starts when one of them has ended). Costs a visit of each walk in
+ * flight (v->walking).
  */
 static bool walks_end_after(const struct vtd *v, sim_tick_t t)
 {
-    unsigned i, reading = 0, left = v->tlb.mshr_busy;
+    unsigned i, reading = 0;
 
-    /* Up to the last busy MSHR (they are allocated lowest first). */
-    for (i = 0; left; i++) {
-        const struct sim_event *rd;
+    for (i = 0; i < v->nwalking; i++) {
+        const struct sim_event *rd = &v->walking[i]->wr.mr.ev;
 
-        if (!v->tlb.mshr[i].busy)
-            continue;
-        left--;
-        rd = &v->walk_of[i]->wr.mr.ev;
         if (!sim_event_is_scheduled(rd))
             continue;                           /* waiting for a slot */
         if (sim_event_when(rd) <= t)
@@ -260,7 +277,8 @@ static bool walks_end_after(const struct vtd *v, sim_tick_t t)
 /*
  * A miss whose lookup ends at @t: join the walk in flight for its page now,
  * if that is what its lookup's end would do (see "Folded lookups" at the
- * top). Returns whether it did. Costs a scan of the MSHRs, which the
+ * top). Returns whether it did. Costs a look for the walk (vtd_mshr_peek:
+ * usually the last one started, else a scan of the MSHRs), which the
  * lookup's end would make anyway.
  */
 static bool fold_lookup(struct vtd *v, uint32_t did, unsigned tag, struct iommu_req *req,
@@ -272,7 +290,7 @@ static bool fold_lookup(struct vtd *v, uint32_t did, unsigned tag, struct iommu_
     if (v->lookups_pending || v->ctx_pending || v->fetches_busy || v->stall_head ||
         v->fstall_head)
         return false;
-    m = iotlb_mshr_peek(&v->tlb, did, tag, req->iova);
+    m = vtd_mshr_peek(v, did, tag, req->iova);
     if (!m)
         return false;
     rd = &v->walk_of[m - v->tlb.mshr]->wr.mr.ev;   /* the walk's read in flight */
@@ -804,8 +822,9 @@ int vtd_create(struct vtd *v, struct sim *sim, struct mem *mem, const struct vtd
     v->dev = calloc(cfg->max_devices, sizeof(*v->dev));
     v->walks = calloc(cfg->iotlb.mshrs, sizeof(*v->walks));
     v->walk_of = calloc(cfg->iotlb.mshrs, sizeof(*v->walk_of));
+    v->walking = calloc(cfg->iotlb.mshrs, sizeof(*v->walking));
     v->fetches = calloc(v->nfetches, sizeof(*v->fetches));
-    if (!v->dom || !v->dev || !v->walks || !v->walk_of || !v->fetches ||
+    if (!v->dom || !v->dev || !v->walks || !v->walk_of || !v->walking || !v->fetches ||
         iommu_batches_init(&v->batches, sim, cfg->iotlb.mshrs)) {
         r = sim_error_format(err, errlen, SIM_ENOMEM, path, NULL);
         goto err_free;
@@ -840,6 +859,7 @@ err_free:
     free(v->dev);
     free(v->walks);
     free(v->walk_of);
+    free(v->walking);
     iommu_batches_destroy(&v->batches);
     free(v->fetches);
     vtd_qi_destroy(&v->qi);
@@ -870,6 +890,7 @@ void vtd_destroy(struct vtd *v)
     free(v->dev);
     free(v->walks);
     free(v->walk_of);
+    free(v->walking);
     iommu_batches_destroy(&v->batches);
     free(v->fetches);
     vtd_qi_destroy(&v->qi);

@@ -110,6 +110,7 @@ struct vtd_walk {
     struct walk_req wr;
     struct iotlb_mshr *m;
     uint64_t seq;               /* v->inval_seq when the walk was started */
+    unsigned live_pos;          /* its index in v->walking while in flight */
     struct vtd_walk *next_free;
 };
 
@@ -157,6 +158,13 @@ struct vtd {
     unsigned dev_hi;
     struct vtd_walk *walks, *free_walks;
     struct vtd_walk **walk_of;  /* [mshrs]: the walk of each busy MSHR */
+    /* The walks in flight, densely (any order): walks_end_after visits
+     * these instead of every MSHR. nwalking == tlb.mshr_busy. */
+    struct vtd_walk **walking;
+    unsigned nwalking;
+    /* The MSHR the last walk took: a device's requests to one page miss
+     * one after another, and each looks for that walk (vtd_mshr_peek). */
+    struct iotlb_mshr *last_mshr;
     struct iommu_batches batches;   /* a walk's completions, one event (iommu.h) */
     /* Requests whose IOTLB miss is not yet known to the MSHRs: misses
      * between lookup start and end, context-cache misses before and during
