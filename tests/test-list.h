@@ -74,6 +74,11 @@
     TEST(engine_object, test_object_poisson_count_and_determinism)           \
     TEST(engine_object, test_object_reset_stats)                             \
     TEST(engine_object, test_object_list_refs_and_trace)                     \
+    SUITE(engine_world_sets)                                                 \
+    TEST(engine_world_sets, test_run_before_key)                             \
+    TEST(engine_world_sets, test_world_sets_same_as_one)                     \
+    TEST(engine_world_sets, test_world_sets_time_order_cap)                  \
+    TEST(engine_world_sets, test_world_sets_refs_and_catch_up)               \
     SUITE(stats_registry)                                                   \
     TEST(stats_registry, test_stats_register_paths)                         \
     TEST(stats_registry, test_stats_register_errors_sticky)                 \
@@ -310,4 +315,6 @@
     SUITE(iommu_iotlb_summaries)                                             \
     TEST(iommu_iotlb_summaries, test_iotlb_summaries_match_reference)        \
     TEST(iommu_iotlb_summaries, test_iotlb_summaries_memo_after_removal)     \
-    TEST(iommu_iotlb_summaries, test_iotlb_summaries_mshr_holes)
+    TEST(iommu_iotlb_summaries, test_iotlb_summaries_mshr_holes)             \
+    SUITE(dev_round_tick)                                                    \
+    TEST(dev_round_tick, test_round_tick_matches_llround)

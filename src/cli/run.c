@@ -50,6 +50,9 @@ void cli_usage(FILE *out)
         "  --params-markdown     every model as Markdown (make docs: docs/params.md)\n"
         "  --progress            a progress line on stderr while simulating (default\n"
         "                        when stderr is a terminal); --no-progress: never\n"
+        "  --one-event-set       run every machine in one event set (by default, parts\n"
+        "                        of the tree that share no object run in sets of\n"
+        "                        their own: the same statistics, faster)\n"
         "  -q, --quiet           errors only\n"
         "  -v, --verbose         say more (repeatable)\n"
         "  --version             print the version\n"
@@ -90,7 +93,7 @@ static int parse_seed(const char *text, uint64_t *seed)
 
 enum {
     OPT_OUTDIR = 256, OPT_SEED, OPT_SET, OPT_DUMP, OPT_LIST, OPT_DESCRIBE,
-    OPT_MARKDOWN, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_VERSION, OPT_STATS_PERIOD,
+    OPT_MARKDOWN, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_ONE_EVENT_SET, OPT_VERSION, OPT_STATS_PERIOD,
     OPT_PLUGIN,
 };
 
@@ -126,6 +129,7 @@ int cli_run_main(int argc, char **argv)
         { "params-markdown", no_argument, NULL, OPT_MARKDOWN },
         { "progress", no_argument, NULL, OPT_PROGRESS },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+        { "one-event-set", no_argument, NULL, OPT_ONE_EVENT_SET },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, OPT_VERSION },
@@ -214,6 +218,9 @@ int cli_run_main(int argc, char **argv)
             break;
         case OPT_NO_PROGRESS:
             progress = 0;
+            break;
+        case OPT_ONE_EVENT_SET:
+            o.one_event_set = true;
             break;
         case 'q':
             o.verbosity = 0;

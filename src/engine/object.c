@@ -127,8 +127,71 @@ static int resolve_ref(struct sim_world *w, const char *path, const struct sim_p
 int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *path,
                   const char *const *texts, char *err, size_t errlen)
 {
+    return sim_world_add_to(w, 0, m, path, texts, err, errlen);
+}
+
+int sim_world_set_count(struct sim_world *w, unsigned n)
+{
+    struct sim_world **sets;
+
+    if (!n)
+        return SIM_EINVAL;
+    if (w->nobjs || w->started || w->nsets > 1)
+        return SIM_ESTATE;
+    if (n == 1)
+        return 0;
+    sets = calloc(n - 1, sizeof(*sets));
+    if (!sets)
+        return SIM_ENOMEM;
+    for (unsigned i = 0; i < n - 1; i++) {
+        sets[i] = malloc(sizeof(*sets[i]));
+        if (!sets[i]) {
+            while (i-- > 0) {
+                sim_destroy(&sets[i]->sim);
+                free(sets[i]);
+            }
+            free(sets);
+            return SIM_ENOMEM;
+        }
+        sim_world_init(sets[i], w->seed);
+    }
+    w->sets = sets;
+    w->nsets = n;
+    return 0;
+}
+
+/* Does every object obj references live in the set @set_world? */
+static int refs_in_set(const struct sim_object *obj, const struct sim_world *set_world,
+                       char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < obj->model->nparams; i++) {
+        const struct sim_param *p = &obj->model->params[i];
+        const struct sim_value *v = &obj->values[i];
+        uint32_t n = p->flags & SIM_PF_LIST ? v->list.n : 1;
+
+        if (p->type != SIM_PT_REF)
+            continue;
+        for (uint32_t k = 0; k < n; k++) {
+            const struct sim_object *t = p->flags & SIM_PF_LIST ? v->list.items[k].ref.obj
+                                                                 : v->ref.obj;
+
+            if (t && t->world != set_world) {
+                snprintf(err, errlen, "%s.%s: refers to '%s', which is in another event "
+                         "set (internal error: the sets must follow the references)",
+                         obj->path, p->name, t->path);
+                return SIM_EINVAL;
+            }
+        }
+    }
+    return 0;
+}
+
+int sim_world_add_to(struct sim_world *w, unsigned set, const struct sim_model *m,
+                     const char *path, const char *const *texts, char *err, size_t errlen)
+{
     struct sim_object *obj = NULL;
     struct first_error fe = { path, err, errlen, 0 };
+    struct sim_world *sw;
     char msg[512];
     unsigned n = m->nparams;
     int rc;
@@ -137,6 +200,10 @@ int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *pa
     if (w->started)
         return sim_error_format(err, errlen, SIM_ESTATE, path,
                                 "objects cannot be added after the simulation started");
+    if (set >= sim_world_nsets(w))
+        return sim_error_format(err, errlen, SIM_EINVAL, path, "no event set %u (the "
+                                "world has %u)", set, sim_world_nsets(w));
+    sw = set ? w->sets[set - 1] : w;
     if (sim_world_find(w, path))
         return sim_error_format(err, errlen, SIM_EEXIST, path, "path already used");
     if (w->nobjs == w->cap) {
@@ -152,7 +219,7 @@ int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *pa
     if (!obj)
         goto err_nomem;
     obj->model = m;
-    obj->world = w;
+    obj->world = sw;
     obj->path = strdup(path);
     obj->values = calloc(n ? n : 1, sizeof(*obj->values));
     obj->texts = calloc(n ? n : 1, sizeof(*obj->texts));
@@ -191,6 +258,8 @@ int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *pa
         if (rc)
             goto err_free;
     }
+    if ((rc = refs_in_set(obj, sw, err, errlen)) != 0)
+        goto err_free;
     if (m->ops && m->ops->validate && m->ops->validate(obj->values, first_error_report, &fe)) {
         rc = SIM_EINVAL;
         goto err_free;
@@ -198,7 +267,7 @@ int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *pa
     if (m->ops && m->ops->create) {
         char cerr[512] = "";
 
-        rc = m->ops->create(obj, w, cerr, sizeof(cerr));
+        rc = m->ops->create(obj, sw, cerr, sizeof(cerr));
         if (rc) {
             snprintf(err, errlen, "%s: %s", path, cerr[0] ? cerr : sim_strerror(rc));
             goto err_free;
@@ -227,7 +296,7 @@ int sim_world_start(struct sim_world *w, char *err, size_t errlen)
 
         if (!obj->model->ops || !obj->model->ops->connect)
             continue;
-        rc = obj->model->ops->connect(obj, w, cerr, sizeof(cerr));
+        rc = obj->model->ops->connect(obj, obj->world, cerr, sizeof(cerr));
         if (rc) {
             snprintf(err, errlen, "%s: %s", obj->path, cerr[0] ? cerr : sim_strerror(rc));
             return rc;
@@ -251,6 +320,8 @@ void sim_world_destroy(struct sim_world *w)
     /* The events the objects own die with them: drop them from the queue
      * first so nothing points into freed storage. */
     sim_destroy(&w->sim);
+    for (unsigned i = 1; i < sim_world_nsets(w); i++)
+        sim_destroy(&w->sets[i - 1]->sim);
     for (size_t i = w->nobjs; i-- > 0;) {
         struct sim_object *obj = w->objs[i];
 
@@ -262,6 +333,118 @@ void sim_world_destroy(struct sim_world *w)
     w->objs = NULL;
     w->nobjs = w->cap = 0;
     w->started = 0;
+    for (unsigned i = 1; i < sim_world_nsets(w); i++)
+        free(w->sets[i - 1]);
+    free(w->sets);
+    w->sets = NULL;
+    w->nsets = 0;
+}
+
+sim_tick_t sim_world_now(struct sim_world *w)
+{
+    sim_tick_t t = 0;
+
+    for (unsigned i = 0; i < sim_world_nsets(w); i++)
+        if (sim_now(sim_world_set_sim(w, i)) > t)
+            t = sim_now(sim_world_set_sim(w, i));
+    return t;
+}
+
+uint64_t sim_world_events(struct sim_world *w)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < sim_world_nsets(w); i++)
+        n += sim_events_processed(sim_world_set_sim(w, i));
+    return n;
+}
+
+uint64_t sim_world_pending(struct sim_world *w)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < sim_world_nsets(w); i++)
+        n += sim_events_pending(sim_world_set_sim(w, i));
+    return n;
+}
+
+/* The earliest pending tick of set i, or SIM_TICK_MAX. */
+static sim_tick_t set_next(struct sim_world *w, unsigned i)
+{
+    struct sim_event *ev = sim_eventq_peek(&sim_world_set_sim(w, i)->q);
+
+    return ev ? ev->when : SIM_TICK_MAX;
+}
+
+struct sim_exit sim_world_run(struct sim_world *w, sim_tick_t limit, uint64_t order_bound,
+                              uint64_t max_events, int in_time_order)
+{
+    unsigned n = sim_world_nsets(w);
+    struct sim_exit ex = { SIM_EXIT_LIMIT, 0, 0, "reached the tick limit" };
+    uint64_t done = 0;
+
+    if (n == 1)
+        return sim_run_before(&w->sim, limit, order_bound, max_events);
+    /* In time order: the set with the earliest event runs to the next set's
+     * first tick (inclusive) while that is before the limit; what is left
+     * is at most each set's events at the limit, run below. */
+    while (in_time_order) {
+        unsigned pick = 0;
+        sim_tick_t first = SIM_TICK_MAX, second = SIM_TICK_MAX;
+        struct sim_exit part;
+
+        for (unsigned i = 0; i < n; i++) {
+            sim_tick_t t = set_next(w, i);
+
+            if (t < first) {
+                second = first;
+                first = t;
+                pick = i;
+            } else if (t < second) {
+                second = t;
+            }
+        }
+        if (second >= limit)
+            break;
+        part = sim_run_until(sim_world_set_sim(w, pick), second,
+                             max_events ? max_events - done : 0);
+        done += part.events;
+        if (part.cause == SIM_EXIT_STOP || part.cause == SIM_EXIT_MAX_EVENTS) {
+            ex = part;
+            ex.events = done;
+            return ex;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct sim_exit part = sim_run_before(sim_world_set_sim(w, i), limit, order_bound,
+                                              max_events ? max_events - done : 0);
+
+        done += part.events;
+        if (part.cause == SIM_EXIT_STOP || part.cause == SIM_EXIT_MAX_EVENTS) {
+            ex = part;
+            ex.events = done;
+            return ex;
+        }
+    }
+    /* Every set is at the key; the ones that ran out earlier catch up (a run
+     * without a limit leaves a set at its last event). */
+    {
+        sim_tick_t t = sim_world_now(w);
+
+        for (unsigned i = 0; i < n; i++) {
+            struct sim *s = sim_world_set_sim(w, i);
+
+            if (sim_now(s) < t && sim_events_pending(s) == 0)
+                sim_run_until(s, t, 0);
+        }
+    }
+    ex.events = done;
+    ex.tick = sim_world_now(w);
+    if (sim_world_pending(w) == 0) {
+        ex.cause = SIM_EXIT_EMPTY;
+        ex.reason = "no events left";
+    }
+    return ex;
 }
 
 sim_tick_t sim_latency_ticks(struct sim_latency lat, const struct sim_clock *clk)

@@ -112,12 +112,27 @@ struct sim_object {
     struct sim_world *world;
 };
 
+/*
+ * A world may hold several event sets: machines that share no object (no
+ * reference path joins them) cannot affect each other's events, so each can
+ * run in a sim of its own. One event set for four independent machines
+ * costs about half the host speed (a deeper heap, four working sets in the
+ * caches: docs/performance.md, "vIOMMU stack"); separate sets run one after
+ * another to each limit, and every statistic stays as in one set, since
+ * nothing orders events across them. Set 0 is the world's own sim; set i > 0
+ * is a world of its own (sets[i - 1]) holding only its sim and the seed,
+ * which is what a model's create and connect see of it: models need not
+ * know. The caller picks the sets (py/: the connected parts of the
+ * reference graph) before adding objects.
+ */
 struct sim_world {
-    struct sim sim;
+    struct sim sim;                 /* event set 0 */
     uint64_t seed;                  /* RNG streams: sim_rng_seed(seed, path) */
-    struct sim_object **objs;       /* creation order */
+    struct sim_object **objs;       /* creation order, every set's */
     size_t nobjs, cap;
     int started;
+    struct sim_world **sets;        /* event sets 1 .. nsets - 1 */
+    unsigned nsets;                 /* 0 or 1: only the world's own sim */
 };
 
 /* Index of a parameter by name, or -1. */
@@ -146,6 +161,52 @@ void sim_world_init(struct sim_world *w, uint64_t seed);
  */
 int sim_world_add(struct sim_world *w, const struct sim_model *m, const char *path,
                   const char *const *texts, char *err, size_t errlen);
+
+/*
+ * Give w n event sets (n >= 1), before any object is added. SIM_ESTATE if
+ * objects exist, SIM_EINVAL if n is 0, SIM_ENOMEM.
+ */
+int sim_world_set_count(struct sim_world *w, unsigned n);
+
+static inline unsigned sim_world_nsets(const struct sim_world *w)
+{
+    return w->nsets ? w->nsets : 1;
+}
+
+/* Event set i's simulation (i < sim_world_nsets(w)). */
+static inline struct sim *sim_world_set_sim(struct sim_world *w, unsigned i)
+{
+    return i ? &w->sets[i - 1]->sim : &w->sim;
+}
+
+/*
+ * sim_world_add() into event set @set: the object's create and connect get
+ * that set's world. Every object it references must be in the same set
+ * (SIM_EINVAL otherwise: the sets were picked wrong).
+ */
+int sim_world_add_to(struct sim_world *w, unsigned set, const struct sim_model *m,
+                     const char *path, const char *const *texts, char *err, size_t errlen);
+
+/* The latest time of any set (after a run to a limit all sets are there),
+ * the events processed and pending in all sets. */
+sim_tick_t sim_world_now(struct sim_world *w);
+uint64_t sim_world_events(struct sim_world *w);
+uint64_t sim_world_pending(struct sim_world *w);
+
+/*
+ * Run every event set up to the key (limit, order_bound), as
+ * sim_run_before(), with at most max_events events in all (0: no cap).
+ * Each set runs alone up to the key, one set after another: a set whose
+ * events are done returns at once, so a call that returns early (a cap, a
+ * stop) can simply be repeated. in_time_order (for a user's event cap): the
+ * sets advance together, the set with the earliest pending event running up
+ * to the next set's earliest tick, so that a cap cuts the whole world at
+ * about one time (ties between sets at one tick go to the lower set). A
+ * sim_stop() in any set returns at once (SIM_EXIT_STOP). The cause is
+ * SIM_EXIT_EMPTY only if every set is empty; the tick is sim_world_now().
+ */
+struct sim_exit sim_world_run(struct sim_world *w, sim_tick_t limit, uint64_t order_bound,
+                              uint64_t max_events, int in_time_order);
 
 /* Connect every object in creation order (once). */
 int sim_world_start(struct sim_world *w, char *err, size_t errlen);

@@ -88,6 +88,45 @@ struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_even
     return ex;
 }
 
+struct sim_exit sim_run_before(struct sim *s, sim_tick_t limit, uint64_t order_bound,
+                               uint64_t max_events)
+{
+    struct sim_exit ex = { SIM_EXIT_LIMIT, s->now, 0, "reached the tick limit" }, one;
+    struct sim_event *ev;
+
+    if (order_bound == UINT64_MAX)
+        return sim_run_until(s, limit, max_events);
+    if (limit < s->now)
+        return ex;                  /* a limit already passed runs nothing */
+    /* Everything due before limit at full speed, then the events at limit
+     * one at a time: there are few, and each needs its place checked. */
+    if (limit > s->now) {
+        ex = sim_run_until(s, limit - 1, max_events);
+        if (ex.cause == SIM_EXIT_STOP || ex.cause == SIM_EXIT_MAX_EVENTS)
+            return ex;
+    }
+    while ((ev = sim_eventq_peek(&s->q)) && ev->when == limit && ev->order < order_bound) {
+        if (max_events && ex.events >= max_events) {
+            ex.cause = SIM_EXIT_MAX_EVENTS;
+            ex.reason = "reached the event limit";
+            return ex;
+        }
+        one = sim_run_until(s, limit, 1);       /* runs exactly ev, the earliest */
+        ex.events += one.events;
+        ex.tick = one.tick;
+        if (one.cause == SIM_EXIT_STOP) {
+            ex.cause = one.cause;
+            ex.reason = one.reason;
+            return ex;
+        }
+    }
+    s->now = limit;
+    ex.tick = limit;
+    ex.cause = sim_eventq_count(&s->q) ? SIM_EXIT_LIMIT : SIM_EXIT_EMPTY;
+    ex.reason = ex.cause == SIM_EXIT_LIMIT ? "reached the tick limit" : "no events left";
+    return ex;
+}
+
 struct sim_exit sim_run_for(struct sim *s, sim_tick_t duration, uint64_t max_events)
 {
     sim_tick_t limit = duration > SIM_TICK_MAX - 1 - s->now ? SIM_TICK_MAX - 1

@@ -187,6 +187,25 @@ int sim_event_reschedule(struct sim *s, struct sim_event *ev, sim_tick_t when);
  */
 struct sim_exit sim_run_until(struct sim *s, sim_tick_t limit, uint64_t max_events);
 
+/*
+ * Run every event that sorts before the key (limit, order_bound), then set
+ * the time to limit: the events due before limit, and those due at limit
+ * whose FIFO place (event.h's order, whose top byte is the priority) is
+ * below order_bound. sim_event_order_take(s, SIM_PRIO_STATS) & ~seq, i.e.
+ * sim_order_prio_floor(SIM_PRIO_STATS), bounds "the tick's work at lower
+ * priorities": what a statistics dump at that tick would have seen as an
+ * event. order_bound UINT64_MAX is sim_run_until(). Causes and early
+ * returns as sim_run_until(); the events at limit cost a peek each.
+ */
+struct sim_exit sim_run_before(struct sim *s, sim_tick_t limit, uint64_t order_bound,
+                               uint64_t max_events);
+
+/* The lowest FIFO place an event of priority @prio can have (see above). */
+static inline uint64_t sim_order_prio_floor(int prio)
+{
+    return (uint64_t)(uint8_t)(prio + 128) << 56;
+}
+
 /* sim_run_until(now + duration), saturating. */
 struct sim_exit sim_run_for(struct sim *s, sim_tick_t duration, uint64_t max_events);
 

@@ -5,7 +5,8 @@
  * this module is the narrow door to C:
  *   models()                        the descriptor table, as dicts
  *   check(model, {param: text})     parse + check one object, every problem
- *   create(model, path, {param: text}), start()
+ *   event_sets(n)                   n independent event sets (before create)
+ *   create(model, path, {param: text}, set), start()
  *   simulate(until, max_events)     run, in slices, with progress and Ctrl-C
  *   read(path), reset_stats(), now(), events(), reset()
  *   parse_time(text), options()
@@ -14,18 +15,20 @@
  * Values cross as text in the parameter's syntax, so C parses everything
  * (one set of rules, tested in C) and Python never needs to know a unit.
  *
- * Simulation runs in slices of SLICE_EVENTS events (sim_run_until with an
+ * Simulation runs in slices of SLICE_EVENTS events (sim_world_run with an
  * event cap): between slices, and only there, C checks for Ctrl-C
  * (PyErr_CheckSignals) and prints the progress line. A slice costs one
  * function return per 64 Ki events; no Python runs on the per-event path.
+ * The world may hold several event sets (engine/object.h: machines that
+ * share no object), each run alone to the next stop: a dump or the limit.
  *
  * Statistics. instantiate() calls stats_open() once every object is
  * connected: each object's register_stats op registers its values (see
  * stats/objstats.h), and the HDF5 writer creates OUTDIR/stats.h5.tmp. A
- * periodic dump is an engine event at SIM_PRIO_STATS (so it sees the work of
- * its tick done) on the grid k * stats_period; it reschedules itself only
- * while other events are pending, so a run "until no events are left" still
- * ends. The runner calls stats_close() at the end of the run: a final dump
+ * periodic dump is a stop of every event set on the grid k * stats_period,
+ * at the key an event of SIM_PRIO_STATS would have there (so it sees the
+ * work of its tick done: sim_run_before); a next dump is armed only while
+ * events are pending, so a run "until no events are left" still ends. The runner calls stats_close() at the end of the run: a final dump
  * (unless the last periodic one already saw this very state), stats.txt,
  * and the rename of stats.h5.tmp, with /run/complete 0 when the run was cut
  * short (Ctrl-C, an error) so that what was measured is kept but marked.
@@ -65,7 +68,7 @@ static struct {
     int reg_ready;
     struct stats_h5_writer *h5;
     char *h5_path, *txt_path;
-    struct sim_event dump_ev;
+    sim_tick_t next_dump;           /* the next periodic dump's tick; 0: none armed */
     sim_tick_t period;              /* 0: final dump only */
     uint64_t events_at_dump;        /* sim events when the last dump was taken */
     int dump_err;                   /* a periodic dump failed (message in reg) */
@@ -333,15 +336,32 @@ static PyObject *mod_create(PyObject *self, PyObject *args)
     PyObject *dict;
     const struct sim_model *m;
     const char *texts[MAX_PARAMS];
+    unsigned set = 0;
     char err[1024];
 
     (void)self;
-    if (!PyArg_ParseTuple(args, "ssO", &name, &path, &dict) || !(m = find_model(name)))
+    if (!PyArg_ParseTuple(args, "ssO|I", &name, &path, &dict, &set) || !(m = find_model(name)))
         return NULL;
     if (texts_from_dict(m, dict, texts))
         return NULL;
-    if (sim_world_add(world(), m, path, texts, err, sizeof(err)))
+    if (sim_world_add_to(world(), set, m, path, texts, err, sizeof(err)))
         return PyErr_Format(PyExc_ValueError, "%s", err);
+    Py_RETURN_NONE;
+}
+
+/* event_sets(n): the world's objects go into n event sets (create's `set`). */
+static PyObject *mod_event_sets(PyObject *self, PyObject *args)
+{
+    unsigned n;
+    int rc;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "I", &n))
+        return NULL;
+    rc = sim_world_set_count(world(), n);
+    if (rc)
+        return PyErr_Format(PyExc_ValueError, "event_sets(%u): %s", n,
+                            rc == SIM_ESTATE ? "objects exist already" : sim_strerror(rc));
     Py_RETURN_NONE;
 }
 
@@ -370,7 +390,7 @@ static PyObject *mod_reset_stats(PyObject *self, PyObject *args)
     (void)args;
     sim_world_reset_stats(world());
     if (M.reg_ready)
-        stats_registry_reset(&M.reg, sim_now(&world()->sim));
+        stats_registry_reset(&M.reg, sim_world_now(world()));
     Py_RETURN_NONE;
 }
 
@@ -378,14 +398,14 @@ static PyObject *mod_now(PyObject *self, PyObject *args)
 {
     (void)self;
     (void)args;
-    return PyLong_FromUnsignedLongLong(sim_now(&world()->sim));
+    return PyLong_FromUnsignedLongLong(sim_world_now(world()));
 }
 
 static PyObject *mod_events(PyObject *self, PyObject *args)
 {
     (void)self;
     (void)args;
-    return PyLong_FromUnsignedLongLong(sim_events_processed(&world()->sim));
+    return PyLong_FromUnsignedLongLong(sim_world_events(world()));
 }
 
 static PyObject *mod_read(PyObject *self, PyObject *args)
@@ -460,18 +480,33 @@ struct progress {
     int printed;
 };
 
-static void progress_print(struct progress *pg, const struct sim *s, int final)
+/* How far the world is: the mean of its sets' times (they run in turn). */
+static sim_tick_t progress_tick(struct progress *pg, struct sim_world *w)
+{
+    unsigned n = sim_world_nsets(w);
+    double sum = 0.0;
+
+    for (unsigned i = 0; i < n; i++) {
+        sim_tick_t t = sim_now(sim_world_set_sim(w, i));
+
+        sum += (double)(t > pg->from ? t - pg->from : 0);
+    }
+    return pg->from + (sim_tick_t)(sum / n);
+}
+
+static void progress_print(struct progress *pg, struct sim_world *w, int final)
 {
     char now[32], end[32], pct[48] = "";
     double host = host_now() - pg->t0;
-    uint64_t ev = sim_events_processed(s) - pg->events0;
+    uint64_t ev = sim_world_events(w) - pg->events0;
     double rate = host > 0 ? (double)ev / host : 0.0;
+    sim_tick_t at = final ? sim_world_now(w) : progress_tick(pg, w);
 
-    fmt_time(now, sizeof(now), sim_now(s));
+    fmt_time(now, sizeof(now), at);
     if (pg->until != SIM_TICK_MAX && pg->until > pg->from) {
         fmt_time(end, sizeof(end), pg->until);
         snprintf(pct, sizeof(pct), " (%5.1f%% of %s)",
-                 100.0 * (double)(sim_now(s) - pg->from) / (double)(pg->until - pg->from), end);
+                 100.0 * (double)(at - pg->from) / (double)(pg->until - pg->from), end);
     }
     fprintf(stderr, "%siommusim: sim %s%s, %.3g events/s, host %.2f s%s",
             pg->tty ? "\r\033[K" : "", now, pct, rate, host,
@@ -480,12 +515,39 @@ static void progress_print(struct progress *pg, const struct sim *s, int final)
     pg->printed = 1;
 }
 
+/* The next dump tick on the grid k * period after now, or 0 if past the end
+ * of time. */
+static sim_tick_t next_dump_tick(sim_tick_t now, sim_tick_t period)
+{
+    sim_tick_t k = now / period + 1;
+
+    if (k > (SIM_TICK_MAX - 1) / period)
+        return 0;
+    return k * period;
+}
+
+/*
+ * The periodic dump at tick t, every set stopped at t's stats key. Arms the
+ * next one only while events are pending (else a run "until no events are
+ * left" would never end). Returns 0, or -1 when the file cannot be written.
+ */
+static int dump_periodic(struct sim_world *w, sim_tick_t t)
+{
+    if (stats_dump(&M.reg, t) != 0) {
+        M.dump_err = 1;
+        M.next_dump = 0;
+        return -1;
+    }
+    M.events_at_dump = sim_world_events(w);
+    M.next_dump = sim_world_pending(w) && M.period ? next_dump_tick(t, M.period) : 0;
+    return 0;
+}
+
 static PyObject *mod_simulate(PyObject *self, PyObject *args)
 {
     unsigned long long until_arg, max_events;
     int until_set;
     struct sim_world *w = world();
-    struct sim *s = &w->sim;
     struct sim_exit ex = { 0 };
     struct progress pg = { 0 };
     sim_tick_t limit;
@@ -505,24 +567,37 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
     pg.tty = isatty(STDERR_FILENO);
     pg.t0 = pg.last = t0;
     pg.until = until_set ? limit : SIM_TICK_MAX;
-    pg.from = sim_now(s);
-    pg.events0 = sim_events_processed(s);
+    pg.from = sim_world_now(w);
+    pg.events0 = sim_world_events(w);
 
     for (;;) {
         uint64_t cap = SLICE_EVENTS;
+        /* The next stop: a periodic dump, which must see its tick's work
+         * done (every event below SIM_PRIO_STATS), or the limit. */
+        int dump = M.next_dump && M.next_dump <= limit;
+        sim_tick_t key = dump ? M.next_dump : limit;
+        uint64_t bound = dump ? sim_order_prio_floor(SIM_PRIO_STATS) : UINT64_MAX;
         struct sim_exit part;
 
         if (max_events && max_events - done < cap)
             cap = max_events - done;
-        part = sim_run_until(s, limit, cap);
+        /* A user's event cap cuts every set at about one time. */
+        part = sim_world_run(w, key, bound, cap, max_events != 0);
 
         done += part.events;
         ex = part;
-        if (part.cause != SIM_EXIT_MAX_EVENTS)
+        if (part.cause == SIM_EXIT_STOP)
             break;
-        if (max_events && done >= max_events)
+        if (part.cause != SIM_EXIT_MAX_EVENTS) {
+            if (!dump)
+                break;
+            if (dump_periodic(w, key) != 0)
+                break;
+            /* then the rest of the key's tick, or on, after the checks */
+        } else if (max_events && done >= max_events) {
             break;
-        /* Between slices: Ctrl-C and progress. */
+        }
+        /* Between slices and after each dump: Ctrl-C and progress. */
         if (PyErr_CheckSignals()) {
             if (pg.printed && pg.tty)
                 fputc('\n', stderr);
@@ -533,16 +608,16 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
 
             if (h - pg.last >= PROGRESS_EVERY_S) {
                 pg.last = h;
-                progress_print(&pg, s, 0);
+                progress_print(&pg, w, 0);
             }
         }
     }
     if (pg.on)
-        progress_print(&pg, s, 1);
+        progress_print(&pg, w, 1);
     if (M.dump_err)
         return stats_error("a statistics dump failed");
     return Py_BuildValue("(sKKd)", sim_exit_cause_name(ex.cause),
-                         (unsigned long long)ex.tick, (unsigned long long)done,
+                         (unsigned long long)sim_world_now(w), (unsigned long long)done,
                          host_now() - t0);
 }
 
@@ -552,8 +627,7 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
  * when the world goes away without stats_close() (an internal error). */
 static void stats_teardown(void)
 {
-    if (M.world_ready && sim_event_is_scheduled(&M.dump_ev))
-        sim_event_deschedule(&M.world.sim, &M.dump_ev);
+    M.next_dump = 0;
     if (M.h5)
         stats_h5_writer_abort(M.h5);
     M.h5 = NULL;
@@ -573,41 +647,6 @@ static PyObject *stats_error(const char *fallback)
                       stats_registry_errmsg(&M.reg) : fallback;
 
     return PyErr_Format(PyExc_RuntimeError, "%s", msg);
-}
-
-/* The next dump tick on the grid k * period after now, or 0 if past the end
- * of time. */
-static sim_tick_t next_dump_tick(sim_tick_t now, sim_tick_t period)
-{
-    sim_tick_t k = now / period + 1;
-
-    if (k > (SIM_TICK_MAX - 1) / period)
-        return 0;
-    return k * period;
-}
-
-/*
- * The periodic dump, at SIM_PRIO_STATS. It keeps itself scheduled only while
- * other events are pending: alone in the queue it would keep a run "until
- * no events are left" going forever. A failed dump (the file cannot be
- * written) stops the simulation; simulate() raises it.
- */
-static void stats_dump_cb(struct sim_event *ev, void *arg)
-{
-    struct sim *s = arg;
-    sim_tick_t next;
-
-    if (stats_dump(&M.reg, sim_now(s)) != 0) {
-        M.dump_err = 1;
-        sim_stop(s, "a statistics dump failed");
-        return;
-    }
-    M.events_at_dump = sim_events_processed(s);
-    if (sim_events_pending(s) == 0 || M.period == 0)
-        return;
-    next = next_dump_tick(sim_now(s), M.period);
-    if (next)
-        sim_event_schedule(s, ev, next);
 }
 
 static int path_join(char **out, const char *dir, const char *name)
@@ -640,7 +679,6 @@ static PyObject *mod_stats_open(PyObject *self, PyObject *args)
         return PyErr_Format(PyExc_RuntimeError, "stats_open: the objects were not started");
     stats_registry_init(&M.reg);
     M.reg_ready = 1;
-    sim_event_init(&M.dump_ev, stats_dump_cb, &w->sim, SIM_PRIO_STATS);
     if (stats_world_register(&M.reg, w, err, sizeof(err))) {
         stats_teardown();
         return PyErr_Format(PyExc_RuntimeError, "%s", err);
@@ -677,20 +715,14 @@ static PyObject *mod_stats_open(PyObject *self, PyObject *args)
 static PyObject *mod_stats_period(PyObject *self, PyObject *args)
 {
     unsigned long long ticks;
-    struct sim *s = &world()->sim;
-    sim_tick_t next;
 
     (void)self;
     if (!PyArg_ParseTuple(args, "K", &ticks))
         return NULL;
     if (!M.reg_ready)
         return PyErr_Format(PyExc_RuntimeError, "stats_period: statistics are not open");
-    if (sim_event_is_scheduled(&M.dump_ev))
-        sim_event_deschedule(s, &M.dump_ev);
     M.period = (sim_tick_t)ticks;
-    if (M.period && (next = next_dump_tick(sim_now(s), M.period)) != 0 &&
-        sim_event_schedule(s, &M.dump_ev, next) != 0)
-        return PyErr_Format(PyExc_RuntimeError, "stats_period: cannot schedule the dump");
+    M.next_dump = M.period ? next_dump_tick(sim_world_now(world()), M.period) : 0;
     Py_RETURN_NONE;
 }
 
@@ -701,7 +733,8 @@ static PyObject *mod_stats_period(PyObject *self, PyObject *args)
  */
 static PyObject *mod_stats_close(PyObject *self, PyObject *args)
 {
-    struct sim *s = &world()->sim;
+    struct sim_world *w = world();
+    sim_tick_t now = sim_world_now(w);
     struct stats_run_end end = { 0 };
     int complete, rc;
     uint64_t dumps;
@@ -712,8 +745,7 @@ static PyObject *mod_stats_close(PyObject *self, PyObject *args)
         return NULL;
     if (!M.reg_ready || !M.h5)
         Py_RETURN_NONE;             /* never opened (config error) */
-    if (sim_event_is_scheduled(&M.dump_ev))
-        sim_event_deschedule(s, &M.dump_ev);
+    M.next_dump = 0;
     if (M.dump_err) {               /* the file is broken: keep nothing */
         snprintf(err, sizeof(err), "%s", stats_registry_errmsg(&M.reg));
         stats_teardown();
@@ -721,10 +753,10 @@ static PyObject *mod_stats_close(PyObject *self, PyObject *args)
     }
     /* The final dump, unless the last periodic dump saw this very state (the
      * same tick, no event and no reset since). */
-    if (!(M.reg.ndumps && M.reg.last.tick == sim_now(s) &&
-          M.events_at_dump == sim_events_processed(s) &&
+    if (!(M.reg.ndumps && M.reg.last.tick == now &&
+          M.events_at_dump == sim_world_events(w) &&
           M.reg.last.reset_tick == M.reg.reset_tick) &&
-        stats_dump(&M.reg, sim_now(s)) != 0) {
+        stats_dump(&M.reg, now) != 0) {
         PyObject *e = stats_error("final statistics dump failed");
 
         stats_teardown();
@@ -737,8 +769,8 @@ static PyObject *mod_stats_close(PyObject *self, PyObject *args)
         stats_teardown();
         return e;
     }
-    end.sim_ticks = sim_now(s);
-    end.events = sim_events_processed(s);
+    end.sim_ticks = now;
+    end.events = sim_world_events(w);
     end.incomplete = !complete;
     rc = stats_h5_writer_close(M.h5, &end);
     M.h5 = NULL;
@@ -772,13 +804,14 @@ static PyObject *mod_options(PyObject *self, PyObject *args)
         }
         Py_DECREF(v);
     }
-    d = Py_BuildValue("{s:s,s:K,s:N,s:O,s:i,s:O,s:s,s:O}",
+    d = Py_BuildValue("{s:s,s:K,s:N,s:O,s:i,s:O,s:O,s:s,s:O}",
                       "outdir", o && o->outdir ? o->outdir : "iommusim-out",
                       "seed", (unsigned long long)(o ? o->seed : 1),
                       "sets", sets,
                       "dump_config", o && o->dump_config ? Py_True : Py_False,
                       "verbosity", o ? o->verbosity : 1,
                       "progress", o && o->progress ? Py_True : Py_False,
+                      "one_event_set", o && o->one_event_set ? Py_True : Py_False,
                       "config", o && o->config ? o->config : "",
                       "stats_period", o && o->stats_period_set ?
                           PyLong_FromUnsignedLongLong(o->stats_period) : Py_None);
@@ -789,7 +822,10 @@ static PyMethodDef mod_methods[] = {
     { "models", mod_models, METH_NOARGS, "The descriptor table, as a list of dicts." },
     { "check", mod_check, METH_VARARGS,
       "check(model, {param: text}) -> ([(param, message)], {param: canonical text})" },
-    { "create", mod_create, METH_VARARGS, "create(model, path, {param: text}); ValueError" },
+    { "event_sets", mod_event_sets, METH_VARARGS,
+      "event_sets(n): n independent event sets, before the first create" },
+    { "create", mod_create, METH_VARARGS,
+      "create(model, path, {param: text}, set=0); ValueError" },
     { "start", mod_start, METH_NOARGS, "Connect every created object." },
     { "simulate", mod_simulate, METH_VARARGS,
       "simulate(until_set, until_ticks, max_events) -> (cause, tick, events, host_s)" },

@@ -25,6 +25,7 @@ struct py_opts {
     bool dump_config;
     int verbosity;                  /* 0 quiet, 1 normal, 2 verbose */
     bool progress;
+    bool one_event_set;             /* --one-event-set: no independent event sets */
     uint64_t stats_period;          /* --stats-period in ticks; 0: none given */
     bool stats_period_set;          /* --stats-period given (0 turns dumps off) */
     int cmd_argc;                   /* the whole command line, for stats.h5 */
