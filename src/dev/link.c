@@ -51,21 +51,16 @@ void pcie_link_destroy(struct pcie_link *l)
 }
 
 /*
- * The service ticks of a TLP of @payload bytes. The memo is two-way: a
- * payload lives in its hashed slot or that slot's pair (slot ^ 1), so two
- * sizes that hash alike (16 and 220 bytes, both in the quick start's every
- * packet) do not evict each other on every TLP.
+ * A payload size not in the memo: its service ticks, memoised. The memo is
+ * two-way: a payload lives in its hashed slot or that slot's pair
+ * (slot ^ 1), so two sizes that hash alike (16 and 220 bytes, both in the
+ * quick start's every packet) do not evict each other on every TLP.
  */
-static inline sim_tick_t link_service(struct pcie_link *l, uint32_t payload, uint64_t wire)
+sim_tick_t pcie_link_service_miss(struct pcie_link *l, uint32_t payload, uint64_t wire)
 {
-    unsigned s = (payload * 0x9E3779B1u) >> 29;        /* 3 bits: PCIE_LINK_MEMO */
-    sim_tick_t service;
+    unsigned s = pcie_link_memo_slot(payload);
+    sim_tick_t service = (sim_tick_t)llround((double)wire * l->ps_per_byte);
 
-    if (l->memo_payload[s] == payload)
-        return l->memo_service[s];
-    if (l->memo_payload[s ^ 1] == payload)
-        return l->memo_service[s ^ 1];
-    service = (sim_tick_t)llround((double)wire * l->ps_per_byte);
     if (l->memo_payload[s] != UINT32_MAX) {
         if (l->memo_payload[s ^ 1] == UINT32_MAX)
             s ^= 1;                 /* the pair's free slot */
@@ -77,17 +72,6 @@ static inline sim_tick_t link_service(struct pcie_link *l, uint32_t payload, uin
     l->memo_payload[s] = payload;
     l->memo_service[s] = service;
     return service;
-}
-
-sim_tick_t pcie_link_send(struct pcie_link *l, enum pcie_dir d, uint32_t payload)
-{
-    uint64_t wire = (uint64_t)payload + l->cfg.tlp_overhead;
-    sim_tick_t service = link_service(l, payload, wire);
-
-    l->st.tlps[d]++;
-    l->st.bytes[d] += payload;
-    l->st.wire_bytes[d] += wire;
-    return sim_resource_reserve(&l->dir[d], service, NULL) + l->cfg.latency;
 }
 
 double pcie_link_utilisation(struct pcie_link *l, enum pcie_dir d)

@@ -64,8 +64,36 @@ double pcie_lane_rate(unsigned gen);
 int pcie_link_init(struct pcie_link *l, struct sim *sim, const struct pcie_link_cfg *cfg);
 void pcie_link_destroy(struct pcie_link *l);
 
-/* Send one TLP carrying @payload bytes now; returns its arrival tick. */
-sim_tick_t pcie_link_send(struct pcie_link *l, enum pcie_dir d, uint32_t payload);
+/* The memo slot of a payload size (3 bits: PCIE_LINK_MEMO). */
+static inline unsigned pcie_link_memo_slot(uint32_t payload)
+{
+    return (payload * 0x9E3779B1u) >> 29;
+}
+
+/* Service ticks of a payload not in the memo (link.c); memoises it. */
+sim_tick_t pcie_link_service_miss(struct pcie_link *l, uint32_t payload, uint64_t wire);
+
+/*
+ * Send one TLP carrying @payload bytes now; returns its arrival tick.
+ * Inline: a DMA request sends two or three, and a memo hit is a compare.
+ */
+static inline sim_tick_t pcie_link_send(struct pcie_link *l, enum pcie_dir d, uint32_t payload)
+{
+    uint64_t wire = (uint64_t)payload + l->cfg.tlp_overhead;
+    unsigned s = pcie_link_memo_slot(payload);
+    sim_tick_t service;
+
+    if (l->memo_payload[s] == payload)
+        service = l->memo_service[s];
+    else if (l->memo_payload[s ^ 1] == payload)
+        service = l->memo_service[s ^ 1];
+    else
+        service = pcie_link_service_miss(l, payload, wire);
+    l->st.tlps[d]++;
+    l->st.bytes[d] += payload;
+    l->st.wire_bytes[d] += wire;
+    return sim_resource_reserve(&l->dir[d], service, NULL) + l->cfg.latency;
+}
 
 /* Busy fraction of a direction since the last reset. */
 double pcie_link_utilisation(struct pcie_link *l, enum pcie_dir d);

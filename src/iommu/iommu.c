@@ -180,7 +180,8 @@ int iommu_translate_timed(struct iommu *mmu, struct iommu_req *req)
 {
     req->mmu = mmu;
     req->issued = sim_now(mmu->sim);
-    req->iommu_idx = iommu_attrs_to_index(mmu, &req->attrs);
+    /* iommu_attrs_to_index(), without the call for the usual default. */
+    req->iommu_idx = mmu->ops->attrs_to_index ? mmu->ops->attrs_to_index(mmu, &req->attrs) : 0;
     if (req->iommu_idx >= mmu->num_indexes)
         req->iommu_idx = 0;
     if (mmu->ops->translate_timed)

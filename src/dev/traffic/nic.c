@@ -65,6 +65,10 @@ struct nic {
     uint64_t ring_iova;
     struct sim_empirical sizes;
     bool sizes_init;
+    /* One packet size (the usual pkt_sizes): it, without a draw. The
+     * traffic's rng serves only the size draws here, so skipping draws
+     * whose answer is known changes nothing else. 0: draw. */
+    uint32_t fixed_len;
     struct sim_event arrival;
     double t_next;
     double ps_per_bit;
@@ -222,7 +226,8 @@ static void nic_arrival(struct sim_event *ev, void *arg)
     struct traffic *t = arg;
     struct nic *n = t->priv;
     struct nic_slot *s = &n->slot[n->next];
-    uint32_t len = (uint32_t)sim_empirical_sample(&n->sizes, &t->rng);
+    uint32_t len = n->fixed_len ? n->fixed_len
+                                : (uint32_t)sim_empirical_sample(&n->sizes, &t->rng);
 
     (void)ev;
     t->st.offered++;
@@ -258,7 +263,7 @@ static void nic_arrival(struct sim_event *ev, void *arg)
     }
     n->t_next += (double)(len + NIC_WIRE_OVERHEAD) * 8.0 * n->ps_per_bit;
     if (n->t_next < (double)(SIM_TICK_MAX - 1))
-        sim_event_schedule(t->sim, &n->arrival, (sim_tick_t)llround(n->t_next));
+        sim_event_schedule(t->sim, &n->arrival, traffic_round_tick(n->t_next));
 }
 
 static void nic_destroy(struct traffic *t)
@@ -301,6 +306,10 @@ static int nic_init(struct traffic *t, char *err, size_t errlen)
                                 "pkt_weights must be >= 0 with a positive sum, one per size");
     }
     n->sizes_init = true;
+    /* A draw from one size answers value[0] whatever the rng gives (index
+     * 0 of 1, then value[0] or its alias, which is itself). */
+    if (n->sizes.n == 1 && (n->sizes.prob[0] >= 1.0 || n->sizes.alias[0] == 0))
+        n->fixed_len = (uint32_t)n->sizes.value[0];
     n->ncpu = t->os && t->os->cfg.cpus ? t->os->cfg.cpus : 1;
     n->cpu = calloc(n->ncpu, sizeof(*n->cpu));
     if (!n->cpu) {

@@ -225,7 +225,7 @@ static void nvme_arrival(struct sim_event *ev, void *arg)
         t->st.dropped++;
     t->t_next += t->cfg.poisson ? sim_rng_exponential(&t->rng, t->gap) : t->gap;
     if (t->t_next < (double)(SIM_TICK_MAX - 1))
-        sim_event_schedule(t->sim, &t->arrival, (sim_tick_t)llround(t->t_next));
+        sim_event_schedule(t->sim, &t->arrival, traffic_round_tick(t->t_next));
 }
 
 static void nvme_destroy(struct traffic *t)

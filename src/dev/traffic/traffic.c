@@ -62,7 +62,7 @@ static void stream_arrival(struct sim_event *ev, void *arg)
     }
     t->t_next += t->cfg.poisson ? sim_rng_exponential(&t->rng, t->gap) : t->gap;
     if (t->t_next < (double)(SIM_TICK_MAX - 1)) {
-        sim_tick_t next = (sim_tick_t)llround(t->t_next);
+        sim_tick_t next = traffic_round_tick(t->t_next);
 
         sim_event_schedule(t->sim, &t->arrival, next < sim_now(t->sim) ? sim_now(t->sim) : next);
     }

@@ -24,6 +24,7 @@
 #ifndef SIM_DEV_TRAFFIC_H
 #define SIM_DEV_TRAFFIC_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,5 +143,22 @@ const struct lathist *traffic_nvme_command_latency(const struct traffic *t);
 
 /* Payload bits per second completed since the last reset. */
 double traffic_throughput_bps(const struct traffic *t);
+
+/*
+ * The tick of an arrival time kept in double ticks: llround(x) for
+ * 0 <= x < 2^63, without the libm call below 2^52 (every tick of a run
+ * shorter than 52 days), where the truncation is exact and so is x minus
+ * it, and a fraction of one half or more rounds away from zero as llround
+ * does. One per arrival.
+ */
+static inline sim_tick_t traffic_round_tick(double x)
+{
+    if (x >= 0.0 && x < 4503599627370496.0) {              /* 2^52 */
+        uint64_t i = (uint64_t)x;
+
+        return x - (double)i >= 0.5 ? i + 1 : i;
+    }
+    return (sim_tick_t)llround(x);
+}
 
 #endif /* SIM_DEV_TRAFFIC_H */

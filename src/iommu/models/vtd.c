@@ -138,6 +138,7 @@ static void walk_done(struct walk_req *wr)
     struct iommu_req *req, *next;
     struct iommu_tlb_entry e = { .addr_mask = 0xfff };
     sim_tick_t now = sim_now(v->sim);
+    unsigned i;
 
     if (w->seq != v->inval_seq) {
         /* Overtaken by an invalidation (the tables it read may have
@@ -153,9 +154,11 @@ static void walk_done(struct walk_req *wr)
                      e.addr_mask, e.perm);
     }
     iommu_req_complete_list(&v->batches, m->head, e, now);
+    v->walks_by_page[m->vpn4k & 63]--;
     iotlb_mshr_free(&v->tlb, m);
-    v->walking[w->live_pos] = v->walking[--v->nwalking];
-    v->walking[w->live_pos]->live_pos = w->live_pos;
+    for (i = 0; v->walking[i] != w; i++)
+        ;                           /* at most mshrs long, once per walk */
+    memmove(&v->walking[i], &v->walking[i + 1], (--v->nwalking - i) * sizeof(*v->walking));
     w->next_free = v->free_walks;
     v->free_walks = w;
     /* An MSHR is free: restart the stalled requests in order. */
@@ -180,6 +183,8 @@ static struct iotlb_mshr *vtd_mshr_peek(struct vtd *v, uint32_t did, unsigned ta
 
     if (m && m->busy && m->vpn4k == iova >> 12 && m->domain == did && m->idx == tag)
         return v->last_mshr;
+    if (!v->walks_by_page[(iova >> 12) & 63])
+        return NULL;                /* no walk for a page like this one */
     return iotlb_mshr_peek(&v->tlb, did, tag, iova);
 }
 
@@ -220,11 +225,11 @@ static void start_miss(struct vtd *v, struct iommu_req *req)
     }
     m->head = m->tail = req;
     v->last_mshr = m;
+    v->walks_by_page[m->vpn4k & 63]++;
     w = v->free_walks;              /* pool size == MSHRs: never empty here */
     v->free_walks = w->next_free;
     w->m = m;
     v->walk_of[m - v->tlb.mshr] = w;
-    w->live_pos = v->nwalking;
     v->walking[v->nwalking++] = w;
     w->seq = v->inval_seq;
     /* The caller's fields only (as smmuv3.c): the walker sets its results
@@ -265,6 +270,11 @@ static bool walks_end_after(const struct vtd *v, sim_tick_t t)
     for (i = 0; i < v->nwalking; i++) {
         const struct sim_event *rd = &v->walking[i]->wr.mr.ev;
 
+        /* A reading walk holds a walker slot: once every slot's walk has
+         * been seen, the rest wait (oldest first, the order slots are
+         * granted in, so that is after a few). */
+        if (reading == v->walker.cfg.walkers)
+            break;
         if (!sim_event_is_scheduled(rd))
             continue;                           /* waiting for a slot */
         if (sim_event_when(rd) <= t)

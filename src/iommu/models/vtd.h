@@ -110,7 +110,6 @@ struct vtd_walk {
     struct walk_req wr;
     struct iotlb_mshr *m;
     uint64_t seq;               /* v->inval_seq when the walk was started */
-    unsigned live_pos;          /* its index in v->walking while in flight */
     struct vtd_walk *next_free;
 };
 
@@ -158,13 +157,18 @@ struct vtd {
     unsigned dev_hi;
     struct vtd_walk *walks, *free_walks;
     struct vtd_walk **walk_of;  /* [mshrs]: the walk of each busy MSHR */
-    /* The walks in flight, densely (any order): walks_end_after visits
-     * these instead of every MSHR. nwalking == tlb.mshr_busy. */
+    /* The walks in flight, oldest first (the order the walker grants
+     * slots in): walks_end_after visits these instead of every MSHR, and
+     * stops once it has seen as many reading as there are walkers.
+     * nwalking == tlb.mshr_busy. */
     struct vtd_walk **walking;
     unsigned nwalking;
     /* The MSHR the last walk took: a device's requests to one page miss
      * one after another, and each looks for that walk (vtd_mshr_peek). */
     struct iotlb_mshr *last_mshr;
+    /* Walks in flight per 4 KiB page number mod 64: a page whose count is
+     * 0 has no walk, and its miss need not scan the MSHRs for one. */
+    uint32_t walks_by_page[64];
     struct iommu_batches batches;   /* a walk's completions, one event (iommu.h) */
     /* Requests whose IOTLB miss is not yet known to the MSHRs: misses
      * between lookup start and end, context-cache misses before and during
