@@ -317,4 +317,6 @@
     TEST(iommu_iotlb_summaries, test_iotlb_summaries_memo_after_removal)     \
     TEST(iommu_iotlb_summaries, test_iotlb_summaries_mshr_holes)             \
     SUITE(dev_round_tick)                                                    \
-    TEST(dev_round_tick, test_round_tick_matches_llround)
+    TEST(dev_round_tick, test_round_tick_matches_llround)                    \
+    SUITE(iommu_vtd_mshr)                                                    \
+    TEST(iommu_vtd_mshr, test_vtd_mshr_memo_and_page_counts)
