@@ -256,11 +256,9 @@ static void mem_done(struct mem_req *mr)
 
 static void start_access(struct dma_engine_req *r, uint64_t pa)
 {
+    /* mr.pt, done and ctx never change: set once at init. */
     r->mr.addr = pa;
     r->mr.bytes = r->bytes;
-    r->mr.pt = false;
-    r->mr.done = mem_done;
-    r->mr.ctx = r;
     if (r->write)
         post_write(r);
     else
@@ -444,6 +442,9 @@ int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engi
         struct dma_engine_req *q = &e->pool[i];
 
         q->e = e;
+        q->mr.pt = false;
+        q->mr.done = mem_done;
+        q->mr.ctx = q;
         sim_event_init(&q->ev, req_event, q, SIM_PRIO_DEFAULT);
         q->ir.attrs.requester_id = cfg->requester_id;
         q->ir.attrs.has_pasid = cfg->has_pasid;

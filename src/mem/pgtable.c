@@ -305,8 +305,9 @@ struct range_op {
 static void unmap_rec(struct range_op *op, struct pgtable_node *n,
                       unsigned level, uint64_t base)
 {
-    uint64_t sz = pgtable_leaf_size(op->pt, level);
-    unsigned i = op->lo > base ? (unsigned)((op->lo - base) / sz) : 0;
+    unsigned shift = pgtable_level_shift(op->pt, level);
+    uint64_t sz = UINT64_C(1) << shift;     /* a shift, not a 64-bit division */
+    unsigned i = op->lo > base ? (unsigned)((op->lo - base) >> shift) : 0;
     unsigned ne = level_entries(op->pt, level);
 
     for (; i < ne; i++) {
@@ -368,8 +369,9 @@ int pgtable_unmap(struct pgtable *pt, uint64_t iova, uint64_t size,
 static void each_rec(struct range_op *op, const struct pgtable_node *n,
                      unsigned level, uint64_t base)
 {
-    uint64_t sz = pgtable_leaf_size(op->pt, level);
-    unsigned i = op->lo > base ? (unsigned)((op->lo - base) / sz) : 0;
+    unsigned shift = pgtable_level_shift(op->pt, level);
+    uint64_t sz = UINT64_C(1) << shift;     /* a shift, not a 64-bit division */
+    unsigned i = op->lo > base ? (unsigned)((op->lo - base) >> shift) : 0;
     unsigned ne = level_entries(op->pt, level);
 
     for (; i < ne; i++) {
