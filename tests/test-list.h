@@ -79,6 +79,7 @@
     TEST(engine_world_sets, test_world_sets_same_as_one)                     \
     TEST(engine_world_sets, test_world_sets_time_order_cap)                  \
     TEST(engine_world_sets, test_world_sets_refs_and_catch_up)               \
+    TEST(engine_world_sets, test_world_pool_threads)                         \
     SUITE(stats_registry)                                                   \
     TEST(stats_registry, test_stats_register_paths)                         \
     TEST(stats_registry, test_stats_register_errors_sticky)                 \

@@ -179,7 +179,10 @@ class Sweep:
 
     def point_args(self, point, outdir):
         """The iommusim arguments (after the binary) that run one point."""
-        args = ["--outdir", outdir, "--seed", str(point["seed"]), "--no-progress"]
+        # One thread per point: the sweep itself fills the cores with points
+        # (a point's event sets on more threads would only oversubscribe).
+        args = ["--outdir", outdir, "--seed", str(point["seed"]), "--no-progress",
+                "--threads", "1"]
         for k, v in self.sets.items():
             args += ["--set", "%s=%s" % (k, format_value(v))]
         cfg_args = []

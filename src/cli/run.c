@@ -53,6 +53,8 @@ void cli_usage(FILE *out)
         "  --one-event-set       run every machine in one event set (by default, parts\n"
         "                        of the tree that share no object run in sets of\n"
         "                        their own: the same statistics, faster)\n"
+        "  --threads N           run the event sets on up to N threads (default: the\n"
+        "                        host's CPUs); the statistics are the same for any N\n"
         "  -q, --quiet           errors only\n"
         "  -v, --verbose         say more (repeatable)\n"
         "  --version             print the version\n"
@@ -93,7 +95,7 @@ static int parse_seed(const char *text, uint64_t *seed)
 
 enum {
     OPT_OUTDIR = 256, OPT_SEED, OPT_SET, OPT_DUMP, OPT_LIST, OPT_DESCRIBE,
-    OPT_MARKDOWN, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_ONE_EVENT_SET, OPT_VERSION, OPT_STATS_PERIOD,
+    OPT_MARKDOWN, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_ONE_EVENT_SET, OPT_THREADS, OPT_VERSION, OPT_STATS_PERIOD,
     OPT_PLUGIN,
 };
 
@@ -130,6 +132,7 @@ int cli_run_main(int argc, char **argv)
         { "progress", no_argument, NULL, OPT_PROGRESS },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
         { "one-event-set", no_argument, NULL, OPT_ONE_EVENT_SET },
+        { "threads", required_argument, NULL, OPT_THREADS },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, OPT_VERSION },
@@ -222,6 +225,20 @@ int cli_run_main(int argc, char **argv)
         case OPT_ONE_EVENT_SET:
             o.one_event_set = true;
             break;
+        case OPT_THREADS: {
+            char *end;
+            unsigned long n;
+
+            errno = 0;
+            n = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || n < 1 || n > 1024) {
+                fprintf(stderr, "iommusim: --threads: not a thread count (got '%s', expected "
+                        "an integer from 1 to 1024)\n", optarg);
+                goto usage_error;
+            }
+            o.threads = (unsigned)n;
+            break;
+        }
         case 'q':
             o.verbosity = 0;
             break;

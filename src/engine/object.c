@@ -368,6 +368,18 @@ uint64_t sim_world_pending(struct sim_world *w)
     return n;
 }
 
+void sim_world_catch_up(struct sim_world *w)
+{
+    sim_tick_t t = sim_world_now(w);
+
+    for (unsigned i = 0; i < sim_world_nsets(w); i++) {
+        struct sim *s = sim_world_set_sim(w, i);
+
+        if (sim_now(s) < t && sim_events_pending(s) == 0)
+            sim_run_until(s, t, 0);
+    }
+}
+
 /* The earliest pending tick of set i, or SIM_TICK_MAX. */
 static sim_tick_t set_next(struct sim_world *w, unsigned i)
 {
@@ -426,18 +438,7 @@ struct sim_exit sim_world_run(struct sim_world *w, sim_tick_t limit, uint64_t or
             return ex;
         }
     }
-    /* Every set is at the key; the ones that ran out earlier catch up (a run
-     * without a limit leaves a set at its last event). */
-    {
-        sim_tick_t t = sim_world_now(w);
-
-        for (unsigned i = 0; i < n; i++) {
-            struct sim *s = sim_world_set_sim(w, i);
-
-            if (sim_now(s) < t && sim_events_pending(s) == 0)
-                sim_run_until(s, t, 0);
-        }
-    }
+    sim_world_catch_up(w);
     ex.events = done;
     ex.tick = sim_world_now(w);
     if (sim_world_pending(w) == 0) {

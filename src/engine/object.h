@@ -194,6 +194,13 @@ uint64_t sim_world_events(struct sim_world *w);
 uint64_t sim_world_pending(struct sim_world *w);
 
 /*
+ * After every set has run to a key: a set that ran out of events earlier
+ * (a run without a limit leaves a set at its last event) moves to the
+ * latest set's time, so that the world has one time.
+ */
+void sim_world_catch_up(struct sim_world *w);
+
+/*
  * Run every event set up to the key (limit, order_bound), as
  * sim_run_before(), with at most max_events events in all (0: no cap).
  * Each set runs alone up to the key, one set after another: a set whose

@@ -48,6 +48,7 @@
 #include "engine/error.h"
 #include "engine/object.h"
 #include "engine/units.h"
+#include "engine/worldpool.h"
 #include "py/internal.h"
 #include "py/py.h"
 #include "py/registry.h"
@@ -62,6 +63,8 @@
 static struct {
     struct sim_world world;
     int world_ready;
+    struct sim_world_pool *pool;    /* threads for the event sets, or NULL */
+    int pool_tried;                 /* started (or found needless) once */
     const struct py_opts *opts;
     /* Statistics (stats_open .. stats_close). */
     struct stats_registry reg;
@@ -94,6 +97,9 @@ void py_module_set_opts(const struct py_opts *opts)
 void py_module_shutdown(void)
 {
     stats_teardown();               /* the registry points into the objects */
+    sim_world_pool_stop(M.pool);
+    M.pool = NULL;
+    M.pool_tried = 0;
     if (M.world_ready)
         sim_world_destroy(&M.world);
     M.world_ready = 0;
@@ -478,7 +484,19 @@ struct progress {
     sim_tick_t from;
     uint64_t events0;
     int printed;
+    struct sim_world *w;
+    /* While the pool runs, the sets are the threads' own: what the progress
+       line shows comes from the pool (its events since run_events0). */
+    struct sim_world_pool *pool;
+    uint64_t run_events0;
+    int interrupted;                /* Ctrl-C seen (KeyboardInterrupt set) */
 };
+
+static uint64_t progress_events(struct progress *pg, struct sim_world *w)
+{
+    return pg->pool ? pg->run_events0 + sim_world_pool_progress(pg->pool, NULL)
+                    : sim_world_events(w);
+}
 
 /* How far the world is: the mean of its sets' times (they run in turn). */
 static sim_tick_t progress_tick(struct progress *pg, struct sim_world *w)
@@ -486,6 +504,12 @@ static sim_tick_t progress_tick(struct progress *pg, struct sim_world *w)
     unsigned n = sim_world_nsets(w);
     double sum = 0.0;
 
+    if (pg->pool) {
+        sim_tick_t mean;
+
+        sim_world_pool_progress(pg->pool, &mean);
+        return mean > pg->from ? mean : pg->from;
+    }
     for (unsigned i = 0; i < n; i++) {
         sim_tick_t t = sim_now(sim_world_set_sim(w, i));
 
@@ -498,7 +522,7 @@ static void progress_print(struct progress *pg, struct sim_world *w, int final)
 {
     char now[32], end[32], pct[48] = "";
     double host = host_now() - pg->t0;
-    uint64_t ev = sim_world_events(w) - pg->events0;
+    uint64_t ev = progress_events(pg, w) - pg->events0;
     double rate = host > 0 ? (double)ev / host : 0.0;
     sim_tick_t at = final ? sim_world_now(w) : progress_tick(pg, w);
 
@@ -543,6 +567,52 @@ static int dump_periodic(struct sim_world *w, sim_tick_t t)
     return 0;
 }
 
+/*
+ * Between slices (and, with threads, every 100 ms while waiting): Ctrl-C
+ * and the progress line. Returns 1 to stop the run (KeyboardInterrupt set).
+ */
+static int simulate_poll(void *ctx)
+{
+    struct progress *pg = ctx;
+
+    if (PyErr_CheckSignals()) {
+        pg->interrupted = 1;
+        return 1;
+    }
+    if (pg->on) {
+        double h = host_now();
+
+        if (h - pg->last >= PROGRESS_EVERY_S) {
+            pg->last = h;
+            progress_print(pg, pg->w, 0);
+        }
+    }
+    return 0;
+}
+
+/*
+ * The threads for a world of several event sets: --threads, default the
+ * host's CPUs, never more than the sets. Made once, at the first
+ * simulate(). A failure to make threads is not an error: the sets then run
+ * in turn on this thread, with the same results.
+ */
+static struct sim_world_pool *simulate_pool(struct sim_world *w)
+{
+    long cpus;
+    unsigned want;
+
+    if (M.pool_tried)
+        return M.pool;
+    M.pool_tried = 1;
+    cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    want = M.opts && M.opts->threads ? M.opts->threads : (cpus > 0 ? (unsigned)cpus : 1);
+    if (want > sim_world_nsets(w))
+        want = sim_world_nsets(w);
+    if (want >= 2 && sim_world_pool_start(&M.pool, w, want) != 0)
+        M.pool = NULL;
+    return M.pool;
+}
+
 static PyObject *mod_simulate(PyObject *self, PyObject *args)
 {
     unsigned long long until_arg, max_events;
@@ -569,6 +639,7 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
     pg.until = until_set ? limit : SIM_TICK_MAX;
     pg.from = sim_world_now(w);
     pg.events0 = sim_world_events(w);
+    pg.w = w;
 
     for (;;) {
         uint64_t cap = SLICE_EVENTS;
@@ -581,6 +652,29 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
 
         if (max_events && max_events - done < cap)
             cap = max_events - done;
+        if (!max_events && simulate_pool(w)) {
+            /* The sets on threads, each to the key; the pool polls. */
+            pg.pool = M.pool;
+            pg.run_events0 = sim_world_events(w);
+            part = sim_world_pool_run(M.pool, key, bound, SLICE_EVENTS, simulate_poll, &pg,
+                                      100);
+            pg.pool = NULL;
+            done += part.events;
+            ex = part;
+            if (pg.interrupted) {
+                if (pg.printed && pg.tty)
+                    fputc('\n', stderr);
+                return NULL;        /* KeyboardInterrupt, at slice boundaries */
+            }
+            if (part.cause == SIM_EXIT_STOP || !dump || dump_periodic(w, key) != 0)
+                break;
+            if (simulate_poll(&pg)) {
+                if (pg.printed && pg.tty)
+                    fputc('\n', stderr);
+                return NULL;
+            }
+            continue;
+        }
         /* A user's event cap cuts every set at about one time. */
         part = sim_world_run(w, key, bound, cap, max_events != 0);
 
@@ -598,18 +692,10 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
             break;
         }
         /* Between slices and after each dump: Ctrl-C and progress. */
-        if (PyErr_CheckSignals()) {
+        if (simulate_poll(&pg)) {
             if (pg.printed && pg.tty)
                 fputc('\n', stderr);
             return NULL;            /* KeyboardInterrupt, at an event boundary */
-        }
-        if (pg.on) {
-            double h = host_now();
-
-            if (h - pg.last >= PROGRESS_EVERY_S) {
-                pg.last = h;
-                progress_print(&pg, w, 0);
-            }
         }
     }
     if (pg.on)
@@ -804,7 +890,7 @@ static PyObject *mod_options(PyObject *self, PyObject *args)
         }
         Py_DECREF(v);
     }
-    d = Py_BuildValue("{s:s,s:K,s:N,s:O,s:i,s:O,s:O,s:s,s:O}",
+    d = Py_BuildValue("{s:s,s:K,s:N,s:O,s:i,s:O,s:O,s:I,s:s,s:O}",
                       "outdir", o && o->outdir ? o->outdir : "iommusim-out",
                       "seed", (unsigned long long)(o ? o->seed : 1),
                       "sets", sets,
@@ -812,6 +898,7 @@ static PyObject *mod_options(PyObject *self, PyObject *args)
                       "verbosity", o ? o->verbosity : 1,
                       "progress", o && o->progress ? Py_True : Py_False,
                       "one_event_set", o && o->one_event_set ? Py_True : Py_False,
+                      "threads", o ? o->threads : 0u,
                       "config", o && o->config ? o->config : "",
                       "stats_period", o && o->stats_period_set ?
                           PyLong_FromUnsignedLongLong(o->stats_period) : Py_None);

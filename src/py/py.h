@@ -26,6 +26,7 @@ struct py_opts {
     int verbosity;                  /* 0 quiet, 1 normal, 2 verbose */
     bool progress;
     bool one_event_set;             /* --one-event-set: no independent event sets */
+    unsigned threads;               /* --threads N for the event sets; 0: the CPUs */
     uint64_t stats_period;          /* --stats-period in ticks; 0: none given */
     bool stats_period_set;          /* --stats-period given (0 turns dumps off) */
     int cmd_argc;                   /* the whole command line, for stats.h5 */

@@ -28,4 +28,40 @@ dumps=$(awk -F, 'NR > 1 { print $1 }' sets.csv | sort -u | wc -l)
 check "16 dumps (got $dumps)" "$dumps == 16"
 if [ -s sets.csv ] && cmp -s sets.csv one.csv; then ok "every dump of every statistic identical"
 else bad "every dump of every statistic identical" "$(diff sets.csv one.csv | head -5)"; fi
+
+# --- Threads: the sets on 1 or 3 threads, the same dumps again -----------------
+expect_status 0 "--threads 1" -- run t1 "--threads 1"
+expect_status 0 "--threads 3" -- run t3 "--threads 3"
+"$IOMMUSIM" stats export t1/stats.h5 --csv > t1.csv
+"$IOMMUSIM" stats export t3/stats.h5 --csv > t3.csv
+if [ -s t1.csv ] && cmp -s t1.csv one.csv && cmp -s t3.csv one.csv; then
+    ok "every dump identical on 1 and 3 threads"
+else bad "every dump identical on 1 and 3 threads" "$(diff t1.csv t3.csv | head -5)"; fi
+expect_status 2 "--threads 0 refused" -- "$IOMMUSIM" --threads 0 "$SRC/configs/vfio_nic.py"
+expect_grep "$TMP/err" "^iommusim: --threads: not a thread count \(got '0', expected an integer from 1 to 1024\)$" \
+    "--threads 0: one line naming the value"
+
+# --- Ctrl-C while the sets run on threads: stops, keeps what was measured ----
+/usr/bin/python3 - "$IOMMUSIM" "$SRC/configs/vfio_nic.py" >"$TMP/int.out" 2>"$TMP/int.err" <<'PYEOF'
+import signal, subprocess, sys
+p = subprocess.Popen([sys.argv[1], "--progress", "--threads", "2", "--outdir", "int",
+                      sys.argv[2], "--until", "10s"], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.PIPE, text=True,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+line = p.stderr.readline()          # the first progress line: simulating now
+p.send_signal(signal.SIGINT)
+try:
+    err = line + p.stderr.read()
+    code = p.wait(timeout=60)
+except subprocess.TimeoutExpired:
+    p.kill()
+    print("did not stop"); sys.exit(1)
+print(code)
+sys.stderr.write(err)
+PYEOF
+expect_grep "$TMP/int.out" "^130$" "Ctrl-C on threads: exit 130"
+expect_grep "$TMP/int.err" "statistics up to the stop kept in int/stats.h5 \([0-9]+ dumps, marked incomplete\)" \
+    "Ctrl-C on threads: the statistics kept, marked incomplete"
+"$IOMMUSIM" stats show int/stats.h5 'passthrough.nic.completed' >"$TMP/out" 2>&1 \
+    && ok "Ctrl-C on threads: stats.h5 readable" || bad "Ctrl-C on threads: stats.h5 readable" "$(cat "$TMP/out")"
 finish

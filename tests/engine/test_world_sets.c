@@ -11,12 +11,14 @@
 #include "engine/error.h"
 #include "engine/models.h"
 #include "engine/object.h"
+#include "engine/worldpool.h"
 #include "testutil.h"
 
 void test_run_before_key(void);
 void test_world_sets_same_as_one(void);
 void test_world_sets_time_order_cap(void);
 void test_world_sets_refs_and_catch_up(void);
+void test_world_pool_threads(void);
 
 struct tick_log {
     int n;                          /* times the event ran */
@@ -150,6 +152,7 @@ struct chain {
     struct sim_event ev;
     sim_tick_t gap, last;
     uint64_t n;
+    uint64_t stop_at;               /* sim_stop() at this event (0: never) */
 };
 
 static void chain_cb(struct sim_event *ev, void *arg)
@@ -158,6 +161,8 @@ static void chain_cb(struct sim_event *ev, void *arg)
 
     c->n++;
     c->last = sim_now(c->sim);
+    if (c->n == c->stop_at)
+        sim_stop(c->sim, "chain stop");
     sim_event_schedule_in(c->sim, ev, c->gap);
 }
 
@@ -263,5 +268,75 @@ void test_world_sets_refs_and_catch_up(void)
     CU_ASSERT_EQUAL(n0 + n1, 2);
     CU_ASSERT_EQUAL(sim_now(sim_world_set_sim(&w, 1)), 500);
     CU_ASSERT_EQUAL(sim_world_pending(&w), 0);
+    sim_world_destroy(&w);
+}
+
+static int poll_calls;
+
+static int poll_stop_first(void *ctx)
+{
+    (void)ctx;
+    return ++poll_calls == 1;
+}
+
+static int poll_never(void *ctx)
+{
+    (void)ctx;
+    poll_calls++;
+    return 0;
+}
+
+void test_world_pool_threads(void)
+{
+    static const sim_tick_t gaps[3] = { 10, 7, 13 };
+    uint64_t bound = sim_order_prio_floor(SIM_PRIO_STATS);
+    struct sim_world w;
+    struct sim_world_pool *pool;
+    struct chain c[3];
+    struct sim_exit ex;
+
+    sim_world_init(&w, 1);
+    CU_ASSERT_EQUAL_FATAL(sim_world_set_count(&w, 3), 0);
+    chains_start(&w, c, gaps);
+    CU_ASSERT_EQUAL(sim_world_pool_start(&pool, &w, 1), SIM_EINVAL);
+    CU_ASSERT_EQUAL_FATAL(sim_world_pool_start(&pool, &w, 3), 0);
+
+    /* Three threads, slices of 4 events: by the key (1000, STATS) every
+     * chain's events up to 1000 inclusive, floor(1000 / gap) each. */
+    ex = sim_world_pool_run(pool, 1000, bound, 4, poll_never, NULL, 10);
+    CU_ASSERT_EQUAL(ex.cause, SIM_EXIT_LIMIT);
+    CU_ASSERT_EQUAL(ex.tick, 1000);
+    CU_ASSERT_EQUAL(ex.events, 100 + 142 + 76);
+    CU_ASSERT_EQUAL(c[0].n, 100);
+    CU_ASSERT_EQUAL(c[1].n, 142);
+    CU_ASSERT_EQUAL(c[2].n, 76);
+    for (unsigned i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(sim_now(sim_world_set_sim(&w, i)), 1000);
+
+    /* A poll that says stop at once (Ctrl-C): the run ends early, unless
+     * the workers (on a loaded host) finished every set before the calling
+     * thread's first slice ended, when nothing is left to stop ... */
+    poll_calls = 0;
+    ex = sim_world_pool_run(pool, 2000, bound, 4, poll_stop_first, NULL, 10);
+    if (poll_calls) {
+        CU_ASSERT_EQUAL(ex.cause, SIM_EXIT_STOP);
+        CU_ASSERT_STRING_EQUAL(ex.reason, "polled");
+        CU_ASSERT_TRUE(c[0].n + c[1].n + c[2].n < 200 + 285 + 153);
+    }
+    /* ... and the next run resumes every set: floor(2000 / gap) each. */
+    ex = sim_world_pool_run(pool, 2000, bound, 4, NULL, NULL, 10);
+    CU_ASSERT_EQUAL(ex.cause, SIM_EXIT_LIMIT);
+    CU_ASSERT_EQUAL(c[0].n, 200);
+    CU_ASSERT_EQUAL(c[1].n, 285);
+    CU_ASSERT_EQUAL(c[2].n, 153);
+
+    /* A set's sim_stop() ends the run with its reason. */
+    c[1].stop_at = 300;
+    ex = sim_world_pool_run(pool, 3000, bound, 0, NULL, NULL, 10);
+    CU_ASSERT_EQUAL(ex.cause, SIM_EXIT_STOP);
+    CU_ASSERT_STRING_EQUAL(ex.reason, "chain stop");
+    CU_ASSERT_EQUAL(c[1].n, 300);
+    CU_ASSERT_EQUAL(c[1].last, 2100);
+    sim_world_pool_stop(pool);
     sim_world_destroy(&w);
 }
