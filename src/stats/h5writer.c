@@ -19,6 +19,16 @@
  * dump's log of changed counts; compressed chunks are encoded here
  * (put_chunk: rowdeflate.h by default), not by HDF5's filters.
  *
+ * Fixed cost of a file (2026-11-24): every chunk, narrow ones too, is
+ * written whole by put_chunk with H5Dwrite_chunk. HDF5's own H5Dwrite of a
+ * batch into a new chunk allocated, zeroed and wrote all 32 KiB of it even
+ * for one row, so a run with one or two dumps of 516 stats left an 18 MB
+ * file and spent ~15 ms writing it; a partly filled chunk is now deflated
+ * (~0.7 MB for that run) and a full one goes out raw straight from colbuf.
+ * colbuf grows with the rows gathered (grow_colbuf), and the dataset
+ * property lists are shared (make_dataset). vfio_nic.py, --until 5ms:
+ * close (final dump to exit) ~45-100 ms before, see docs/performance.md.
+ *
  * Ordering for live readers: within a flush every stat dataset is extended
  * and flushed before /dumps/tick, so a reader that takes n = len(tick) after
  * refreshing tick first finds at least n rows in every stat.
@@ -47,11 +57,11 @@
 /*
  * Chunks: at most CHUNK_ROWS rows (one default batch, so batches fill whole
  * chunks of narrow datasets) and about CHUNK_BYTES (wide rows: histogram
- * counts). An uncompressed chunk takes its full size on disk as soon as it
- * is touched, so narrow datasets keep small chunks; wide ones are compressed
- * (shuffle + deflate 1), which stores a partly filled chunk small and
- * shrinks cumulative histogram counts several times, at a CPU cost paid by
- * the writer thread. Measured with bench/bench_stats (--dump-only): 64 KiB
+ * counts). Every dataset declares shuffle + deflate 1: a partly filled
+ * chunk is stored deflated and small (a raw one takes its full size on
+ * disk as soon as it is touched), full chunks of wide counts are deflated
+ * (cumulative histogram counts shrink several times, at a CPU cost paid by
+ * the writer thread) and full chunks of narrow ones stored raw. Measured with bench/bench_stats (--dump-only): 64 KiB
  * wide chunks cost the writer about 15% less than 8 KiB ones.
  */
 #define CHUNK_ROWS 4096
@@ -123,6 +133,8 @@ struct stats_h5_writer {
     struct stats_registry *r;
     char *path, *tmp;
     hid_t file, fapl;
+    hid_t lcpl, dapl;           /* every dataset's (layout) */
+    int deflate_ok;             /* HDF5 has the deflate filter */
     struct column *cols;        /* stats, then the two /dumps columns last */
     size_t ncols;
     struct column **wcols;      /* the columns rebuild_wide fills (wide
@@ -145,8 +157,10 @@ struct stats_h5_writer {
      */
     unsigned char *buf[MAX_SLOTS];  /* hand_rows + 1 rows of rowbytes (the
                                    spare row takes dumps after a failure) */
-    unsigned char *colbuf;      /* writer thread: batch_rows x densebytes,
+    unsigned char *colbuf;      /* writer thread: colcap x densebytes,
                                    one block per dense column */
+    uint32_t colcap;            /* rows a colbuf block holds: grows from
+                                   hand_rows to batch_rows (grow_colbuf) */
     size_t rowbytes;            /* the registry's dense row + the /dumps
                                    columns */
     unsigned nown;              /* /dumps columns laid out so far */
@@ -197,7 +211,12 @@ struct stats_h5_writer {
        (the one the writer is taking counts until it is done). */
     int head, nqueued, quit;
     uint32_t qrows[MAX_SLOTS];  /* rows in each handed-off slot */
-    bool qflush[MAX_SLOTS];     /* ... and write the file batch after it */
+    int qflush[MAX_SLOTS];      /* ... and write the file batch after it
+                                   (2: the last hand-off, from close) */
+    bool closing;               /* close's final hand-off */
+    bool final;                 /* writer: the batch being taken is the
+                                   last (write_dense_direct keeps no tail) */
+    unsigned char *scratch;     /* writer: a partial dense chunk, padded */
     int tfailed, terrno;        /* set by the thread, read after cv_idle */
     const char *twhat;          /* ... and what failed */
     int setup_errno;            /* create_file's failure */
@@ -281,8 +300,7 @@ static int attr_write(hid_t obj, const char *name, hid_t type, hid_t space,
     hid_t a;
     int rc = -1;
 
-    if (H5Aexists(obj, name) > 0)
-        H5Adelete(obj, name);
+    /* Every object is new (layout): no attribute to replace. */
     a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (a >= 0) {
         rc = H5Awrite(a, type, val) < 0 ? -1 : 0;
@@ -469,59 +487,59 @@ static char *h5_path(const char *path)
     return p;
 }
 
-/* An extendible, chunked dataset of `cols` 8-byte columns (rank 1 if 0). */
-static hid_t make_dataset(hid_t loc, const char *name, hid_t type, size_t cols)
+/*
+ * Rows in a chunk of a dataset `width` values wide: a power of two nearest
+ * CHUNK_BYTES / row size, so that a full batch (CHUNK_ROWS rows) ends on a
+ * chunk boundary: a compressed chunk left partly filled at a batch's end
+ * is compressed again at the next.
+ */
+static hsize_t chunk_rows_for(size_t width)
+{
+    hsize_t rows = 1;
+
+    while (rows < CHUNK_ROWS && 3 * rows * 8 * width < 2 * CHUNK_BYTES)
+        rows *= 2;
+    return rows;
+}
+
+/*
+ * An extendible, chunked dataset of `cols` 8-byte columns (rank 1 if 0).
+ * The link and access property lists are the writer's, made once in
+ * layout(): with ~600 datasets, making and closing them per dataset, and
+ * asking HDF5 for the creation list again in add_column, cost ~10% of
+ * create_file (perf), which a short run waits for at close.
+ */
+static hid_t make_dataset(struct stats_h5_writer *w, hid_t loc, const char *name,
+                          hid_t type, size_t cols)
 {
     int rank = cols ? 2 : 1;
     size_t width = cols ? cols : 1;
     hsize_t dims[2] = { 0, width }, maxd[2] = { H5S_UNLIMITED, width };
-    hsize_t chunk[2];
-    hid_t sp, dcpl, lcpl, dapl = -1, ds = -1;
+    hsize_t chunk[2] = { chunk_rows_for(width), width };
+    hid_t sp, dcpl, ds = -1;
 
-    /* A power of two nearest CHUNK_BYTES / row size, so that a full
-       batch (CHUNK_ROWS rows) ends on a chunk boundary: a compressed chunk
-       left partly filled at a batch's end is compressed again at the next. */
-    chunk[0] = 1;
-    while (chunk[0] < CHUNK_ROWS && 3 * chunk[0] * 8 * width < 2 * CHUNK_BYTES)
-        chunk[0] *= 2;
-    chunk[1] = width;
     sp = H5Screate_simple(rank, dims, maxd);
     dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    lcpl = H5Pcreate(H5P_LINK_CREATE);
-    if (sp < 0 || dcpl < 0 || lcpl < 0)
+    if (sp < 0 || dcpl < 0)
         goto out;
-    if (H5Pset_chunk(dcpl, rank, chunk) < 0 ||
-        H5Pset_create_intermediate_group(lcpl, 1) < 0)
+    if (H5Pset_chunk(dcpl, rank, chunk) < 0)
         goto out;
     /* Every row is written before the extent shows it: no fill value, so
        HDF5 neither memsets new chunks nor needs them in its chunk cache. */
     if (H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)
         goto out;
-    if (width >= COMPRESS_MIN_COLS && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
-        H5Pset_shuffle(dcpl);
-        H5Pset_deflate(dcpl, DEFLATE_LEVEL);
-    }
-    /*
-     * No chunk cache (a zero-byte one). Unfiltered chunks: HDF5 then
-     * writes a batch straight from our buffer into the file, with no copy
-     * into a cached chunk, no chunk buffer allocated and freed per batch,
-     * and no read-back of a partly written chunk. Filtered (compressed)
-     * datasets never go through HDF5's write path: the writer compresses
-     * their chunks itself (write_column_direct).
-     */
-    if ((dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
-        H5Pset_chunk_cache(dapl, 0, 0, 1.0) < 0)
+    /* Every dataset declares the pipeline; the writer encodes each chunk
+       itself and records in its mask which filters it went through
+       (put_chunk), so a full chunk of a narrow dataset is stored raw and
+       a partly filled one deflated (a few hundred bytes, not 32 KiB). */
+    if (w->deflate_ok && (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0))
         goto out;
-    ds = H5Dcreate2(loc, name, type, sp, lcpl, dcpl, dapl >= 0 ? dapl : H5P_DEFAULT);
+    ds = H5Dcreate2(loc, name, type, sp, w->lcpl, dcpl, w->dapl);
 out:
-    if (dapl >= 0)
-        H5Pclose(dapl);
     if (sp >= 0)
         H5Sclose(sp);
     if (dcpl >= 0)
         H5Pclose(dcpl);
-    if (lcpl >= 0)
-        H5Pclose(lcpl);
     return ds;
 }
 
@@ -558,16 +576,15 @@ static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
     w->ncols++;
     /* A compressed dataset: its chunks are assembled and written here. */
     {
-        hid_t dcpl = H5Dget_create_plist(ds);
-        hsize_t chunk[2] = { 0, 0 };
-        int rc = -1;
+        hsize_t chunk[1] = { chunk_rows_for(c->cols) };
+        int rc = 0;
 
-        if (dcpl >= 0 && H5Pget_chunk(dcpl, 2, chunk) >= 1)
-            rc = 0;
-        if (rc == 0 && wide && H5Pget_nfilters(dcpl) == 2 && host_little_endian()) {
+        if (w->deflate_ok && host_little_endian()) {
             c->direct = 1;
             c->chunk_rows = chunk[0];
-            if (!(c->chunk = calloc(chunk[0], c->cols * 8)))
+            /* A dense column's rows are in colbuf; its partly filled
+               last chunk is kept (keep_tail) only when a batch ends in it. */
+            if (wide && !(c->chunk = calloc(chunk[0], c->cols * 8)))
                 rc = -1;
             if (chunk[0] * c->cols * 8 > w->chunk_max)
                 w->chunk_max = chunk[0] * c->cols * 8;
@@ -575,8 +592,6 @@ static int add_column(struct stats_h5_writer *w, hid_t ds, hid_t memtype,
         if (rc == 0 && wide && !c->direct &&
             !(c->asmb = malloc((size_t)w->batch_rows * c->cols * 8)))
             rc = -1;
-        if (dcpl >= 0)
-            H5Pclose(dcpl);
         return rc;
     }
 }
@@ -603,7 +618,7 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         return -1;
     switch (s->kind) {
     case STATS_COUNTER:
-        ds = make_dataset(w->file, p, H5T_STD_U64LE, 0);
+        ds = make_dataset(w, w->file, p, H5T_STD_U64LE, 0);
         if (ds < 0 || stat_common_attrs(ds, s) < 0)
             break;
         rc = add_column(w, ds, H5T_NATIVE_UINT64, 0, s, 0, 0);
@@ -612,14 +627,14 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
     case STATS_SCALAR:
     case STATS_TWA:
     case STATS_FORMULA:
-        ds = make_dataset(w->file, p, H5T_IEEE_F64LE, 0);
+        ds = make_dataset(w, w->file, p, H5T_IEEE_F64LE, 0);
         if (ds < 0 || stat_common_attrs(ds, s) < 0)
             break;
         rc = add_column(w, ds, H5T_NATIVE_DOUBLE, 0, s, 0, 0);
         ds = -1;
         break;
     case STATS_VECTOR:
-        ds = make_dataset(w->file, p, H5T_STD_U64LE, s->u.vector.n);
+        ds = make_dataset(w, w->file, p, H5T_STD_U64LE, s->u.vector.n);
         if (ds < 0 || stat_common_attrs(ds, s) < 0 ||
             attr_strs(ds, "elements", (const char *const *)s->elem_names, s->u.vector.n) < 0)
             break;
@@ -665,11 +680,11 @@ static int layout_stat(struct stats_h5_writer *w, struct stats_stat *s)
         if (rc < 0)
             break;
         rc = -1;
-        ds = make_dataset(g, "counts", H5T_STD_U64LE, (size_t)h->nbins + 2);
+        ds = make_dataset(w, g, "counts", H5T_STD_U64LE, (size_t)h->nbins + 2);
         if (ds < 0 || add_column(w, ds, H5T_NATIVE_UINT64, (size_t)h->nbins + 2,
                                  s, 1, s->wide_base) < 0)
             break;
-        ds = make_dataset(g, "summary", H5T_IEEE_F64LE, STATS_HCOL__COUNT);
+        ds = make_dataset(w, g, "summary", H5T_IEEE_F64LE, STATS_HCOL__COUNT);
         if (ds < 0 || attr_strs(ds, "columns", stats_hist_col_names, STATS_HCOL__COUNT) < 0)
             break;
         rc = add_column(w, ds, H5T_NATIVE_DOUBLE, STATS_HCOL__COUNT, s, 0, s->wide_base);
@@ -733,6 +748,19 @@ static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
         n += r->stats[i]->kind == STATS_HIST ? 2 : 1;
     if (!(w->cols = calloc(n, sizeof(*w->cols))))
         return -1;
+    /*
+     * Shared by every dataset (make_dataset): intermediate groups made on
+     * the way, and no chunk cache (a zero-byte one). Every chunk is
+     * written whole by the writer (put_chunk); where the deflate filter is
+     * missing, HDF5's own write path writes new chunks straight from the
+     * writer's buffer, with no copy into a cached chunk.
+     */
+    w->deflate_ok = H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0;
+    if ((w->lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 ||
+        H5Pset_create_intermediate_group(w->lcpl, 1) < 0 ||
+        (w->dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
+        H5Pset_chunk_cache(w->dapl, 0, 0, 1.0) < 0)
+        return -1;
     if (root_attrs(w, meta) < 0 || run_layout(w) < 0)
         return -1;
     if ((g = H5Gcreate2(w->file, "/stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
@@ -748,8 +776,8 @@ static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
 
         if (d < 0)
             return -1;
-        t = make_dataset(d, "tick", H5T_STD_U64LE, 0);
-        rt = make_dataset(d, "reset_tick", H5T_STD_U64LE, 0);
+        t = make_dataset(w, d, "tick", H5T_STD_U64LE, 0);
+        rt = make_dataset(w, d, "reset_tick", H5T_STD_U64LE, 0);
         if (t < 0 || rt < 0 || attr_str(t, "unit", "ps") < 0 ||
             attr_str(t, "description", "simulated time of each dump") < 0 ||
             attr_str(rt, "unit", "ps") < 0 ||
@@ -788,9 +816,9 @@ static int layout(struct stats_h5_writer *w, const struct stats_run_meta *meta)
  * per chunk (deflateReset leaves it exactly as a fresh deflateInit would)
  * and the buffers are the writer's.
  */
-static size_t zlib_chunk(struct stats_h5_writer *w, const struct column *c, size_t n)
+static size_t zlib_chunk(struct stats_h5_writer *w, const unsigned char *src, size_t n)
 {
-    const uint64_t *v = (const uint64_t *)c->chunk;
+    const uint64_t *v = (const uint64_t *)src;
     size_t e;
     unsigned b;
 
@@ -841,50 +869,110 @@ static size_t zlib_chunk(struct stats_h5_writer *w, const struct column *c, size
 }
 
 /*
- * Encode c's chunk (its first `rows` rows filled) and write it whole with
+ * Encode the chunk of c at c->chunk_start, held in buf (room for
+ * chunk_rows rows, its first `rows` rows filled), and write it whole with
  * H5Dwrite_chunk, its filter mask saying which of the dataset's filters
  * the bytes went through (h5writer.h, enum stats_h5_chunks):
  *   AUTO  rowdeflate, deflate only (mask: no shuffle); raw (mask: neither)
  *         if that would not shrink the chunk. Rows past `rows` repeat the
- *         last one, which costs one match each (zeros would cost a literal
- *         per non-zero byte); nobody reads them, the extent ends before.
+ *         last one, which costs one match per 258 bytes (zeros would cost
+ *         a literal per non-zero byte); nobody reads them, the extent ends
+ *         before. A full chunk of a dense column is stored raw without
+ *         trying: its values mostly change every dump (counters, times),
+ *         and deflating 4096 of them cost more than the writer's whole
+ *         budget per dump.
  *   ZLIB  shuffle + zlib, mask 0; rows past `rows` zeroed.
  *   RAW   the chunk as it is, mask: neither.
+ * A full chunk is only read (buf may be the column's block in colbuf).
  */
-static int put_chunk(struct stats_h5_writer *w, struct column *c, uint64_t rows)
+static int put_chunk(struct stats_h5_writer *w, struct column *c, unsigned char *buf,
+                     uint64_t rows)
 {
     size_t rb = c->cols * 8, n = c->chunk_rows * c->cols, bytes = n * 8, len = 0;
     hsize_t offset[2] = { c->chunk_start, 0 };
     const void *data = w->zbuf;
     uint32_t mask = 0;
     uint64_t r;
+    int chunks = w->chunks;
 
     if (rows < c->chunk_rows) {
-        if (w->chunks == STATS_H5_CHUNKS_AUTO && rows > 0)
+        if (chunks == STATS_H5_CHUNKS_AUTO && rows > 0)
             for (r = rows; r < c->chunk_rows; r++)
-                memcpy(c->chunk + r * rb, c->chunk + (rows - 1) * rb, rb);
+                memcpy(buf + r * rb, buf + (rows - 1) * rb, rb);
         else
-            memset(c->chunk + rows * rb, 0, (c->chunk_rows - rows) * rb);
+            memset(buf + rows * rb, 0, (c->chunk_rows - rows) * rb);
+    } else if (chunks == STATS_H5_CHUNKS_AUTO && !c->wide) {
+        chunks = STATS_H5_CHUNKS_RAW;
     }
-    switch (w->chunks) {
+    switch (chunks) {
     case STATS_H5_CHUNKS_ZLIB:
-        if ((len = zlib_chunk(w, c, n)) == 0)
+        if ((len = zlib_chunk(w, buf, n)) == 0)
             return -1;
         break;
     case STATS_H5_CHUNKS_AUTO:
         /* cap = bytes: a stream as large as the chunk is not worth it. */
-        len = rowdeflate(&w->rd, c->chunk, bytes, rb, w->zbuf, bytes);
+        len = rowdeflate(&w->rd, buf, bytes, rb, w->zbuf, bytes);
         mask = MASK_NO_SHUFFLE;
         if (len)
             break;
         __attribute__((fallthrough));   /* does not shrink: raw */
     default:
-        data = c->chunk;
+        data = buf;
         len = bytes;
         mask = MASK_NO_SHUFFLE | MASK_NO_DEFLATE;
         break;
     }
     return H5Dwrite_chunk(c->ds, H5P_DEFAULT, mask, offset, len, data) < 0 ? -1 : 0;
+}
+
+/*
+ * A dense column's rows [at, at + rows), the block `blk` (colbuf), as
+ * whole chunks: a chunk the block holds entirely goes to the file straight
+ * from it; one that began in an earlier batch is completed in c->chunk,
+ * which holds its first rows. A batch that ends inside a chunk writes it
+ * partly filled (through w->scratch: deflated, a few hundred bytes) and,
+ * unless this is close's last batch, keeps its rows in c->chunk for the
+ * next batch, which writes it again. Returns 0 or -1.
+ */
+static int extend(struct column *c, uint64_t size);
+
+static int write_dense_direct(struct stats_h5_writer *w, struct column *c,
+                              unsigned char *blk, uint64_t at, uint64_t rows)
+{
+    size_t rb = c->cols * 8;
+    uint64_t r = at, end = at + rows;
+
+    if (extend(c, end) < 0)
+        return -1;
+    while (r < end) {
+        uint64_t idx = r - c->chunk_start, n = c->chunk_rows - idx;
+        unsigned char *src = blk + (r - at) * rb, *buf = src;
+
+        if (n > end - r)
+            n = end - r;
+        if (idx) {                      /* the chunk began earlier */
+            memcpy(c->chunk + idx * rb, src, n * rb);
+            buf = c->chunk;
+        }
+        if (idx + n == c->chunk_rows) {
+            if (put_chunk(w, c, buf, c->chunk_rows) < 0)
+                return -1;
+            c->chunk_start += c->chunk_rows;
+        } else {
+            /* The last, partial chunk: encoded from a copy (padding
+               writes past its rows), kept for the next batch. */
+            memcpy(w->scratch, buf, (idx + n) * rb);
+            if (put_chunk(w, c, w->scratch, idx + n) < 0)
+                return -1;
+            if (!idx && !w->final) {
+                if (!c->chunk && !(c->chunk = malloc(c->chunk_rows * rb)))
+                    return -1;
+                memcpy(c->chunk, src, n * rb);
+            }
+        }
+        r += n;
+    }
+    return 0;
 }
 
 /* Rows written: set the extent of c to `size` rows. */
@@ -939,7 +1027,7 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
     uint32_t row;
 
     for (i = 0; i < w->ncols; i++)
-        if (w->cols[i].direct && extend(&w->cols[i], at + rows) < 0)
+        if (w->cols[i].direct && w->cols[i].wide && extend(&w->cols[i], at + rows) < 0)
             return -1;
     for (row = 0; row < rows; row++) {
         size_t end = w->log_end[buf][row];
@@ -954,7 +1042,7 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
             if (c->pct) {
                 /* The summary from the row's raw moments (internal.h), then
                    its percentiles from the rebuilt counts. */
-                double *sum = (double *)(w->colbuf + c->boff * w->batch_rows +
+                double *sum = (double *)(w->colbuf + c->boff * w->colcap +
                                          (size_t)(pos + row) * rb);
                 uint64_t mom[STATS_HMOM__COUNT];
 
@@ -966,7 +1054,7 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
 
                 memcpy(c->chunk + (r - c->chunk_start) * rb, cnt, rb);
                 if (r + 1 - c->chunk_start == c->chunk_rows) {
-                    if (put_chunk(w, c, c->chunk_rows) < 0)
+                    if (put_chunk(w, c, c->chunk, c->chunk_rows) < 0)
                         return -1;
                     c->chunk_start += c->chunk_rows;
                 }
@@ -996,7 +1084,7 @@ static void transpose(struct stats_h5_writer *w, int buf, uint32_t pos, uint32_t
         for (i = 0; i < w->ncols; i++) {
             const struct column *c = &w->cols[i];
             size_t rb = c->cols * 8;
-            unsigned char *dst = w->colbuf + c->boff * w->batch_rows + (size_t)pos * rb;
+            unsigned char *dst = w->colbuf + c->boff * w->colcap + (size_t)pos * rb;
 
             if (c->wide || c->pct)      /* pct: rebuild_wide */
                 continue;
@@ -1033,12 +1121,15 @@ static int write_pending(struct stats_h5_writer *w)
         errno = 0;
         if (last && H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0)
             rc = -1;
+        else if (c->direct && c->wide)
+            rc = end > c->chunk_start ? put_chunk(w, c, c->chunk, end - c->chunk_start) : 0;
         else if (c->direct)
-            rc = end > c->chunk_start ? put_chunk(w, c, end - c->chunk_start) : 0;
+            rc = write_dense_direct(w, c, w->colbuf + c->boff * w->colcap, at, w->pending) < 0 ||
+                 (last && H5Dflush(c->ds) < 0) ? -1 : 0;
         else if (c->wide)
             rc = write_rows(c, c->asmb, at, w->pending, last);
         else
-            rc = write_rows(c, w->colbuf + c->boff * w->batch_rows, at, w->pending, last);
+            rc = write_rows(c, w->colbuf + c->boff * w->colcap, at, w->pending, last);
         if (rc < 0)
             return errno ? errno : EIO;
     }
@@ -1064,6 +1155,42 @@ static void start_writeback(struct stats_h5_writer *w)
 }
 
 /*
+ * Make room in colbuf for `need` rows (at most batch_rows), doubling its
+ * blocks and moving the `pending` rows gathered so far. colbuf starts at
+ * one hand-off's rows: at batch_rows it is ~23 MB for 500 stats, and a
+ * short run that wrote one row into each block had the kernel fault in and
+ * zero all of it (a block per ~32 KiB, huge pages: ~10% of a 5 ms run's
+ * CPU, all of it after the simulation's last dump). A long run grows it
+ * five times in its first 4096 dumps, copying < 2 x its final size once.
+ */
+static void *buffer_alloc(size_t n);
+
+static int grow_colbuf(struct stats_h5_writer *w, uint32_t need)
+{
+    uint32_t cap = w->colcap;
+    unsigned char *nb;
+    size_t i;
+
+    if (need <= cap)
+        return 0;
+    while (cap < need)
+        cap = cap > w->batch_rows / 2 ? w->batch_rows : 2 * cap;
+    if (!(nb = buffer_alloc((size_t)cap * w->densebytes)))
+        return -1;
+    for (i = 0; i < w->ncols; i++) {
+        const struct column *c = &w->cols[i];
+
+        if (!c->wide && w->pending)
+            memcpy(nb + c->boff * cap, w->colbuf + c->boff * w->colcap,
+                   (size_t)w->pending * c->cols * 8);
+    }
+    free(w->colbuf);
+    w->colbuf = nb;
+    w->colcap = cap;
+    return 0;
+}
+
+/*
  * Take a hand-off of `rows` dumps in buffer `buf` (rows may be 0): gather
  * them into the file batch (colbuf, the wide assemblies and chunks), and
  * write the batch when it is full or `flush` asks. The simulation hands
@@ -1075,18 +1202,22 @@ static int take_batch(struct stats_h5_writer *w, int buf, uint32_t rows, int flu
 {
     int err;
 
+    w->final = false;
     if (w->pending + rows > w->batch_rows) {
         if ((err = write_pending(w)) != 0)
             return err;
         w->frows += w->pending;
         w->pending = 0;
     }
+    if (grow_colbuf(w, w->pending + rows) < 0)
+        return ENOMEM;
     transpose(w, buf, w->pending, rows);
     errno = 0;
     if (rebuild_wide(w, buf, w->frows + w->pending, w->pending, rows) < 0)
         return errno ? errno : EIO;
     w->pending += rows;
     if (w->pending == w->batch_rows || flush) {
+        w->final = flush == 2;
         if ((err = write_pending(w)) != 0)
             return err;
         w->frows += w->pending;
@@ -1147,9 +1278,13 @@ static void *writer_thread(void *arg)
             err = take_batch(w, buf, rows, flush);
         if (err)
             H5Eclear2(H5E_DEFAULT);     /* this thread's error stack */
-        /* The slots the simulation fills after the next one. */
-        populate_slot(w, (buf + 2) % w->nslots);
-        populate_slot(w, (buf + 3) % w->nslots);
+        /* The slots the simulation fills after the next one; none after
+           close's last hand-off (two slots are ~1.6 MB for 500 stats,
+           ~6 ms of faults that close would wait for). */
+        if (flush != 2) {
+            populate_slot(w, (buf + 2) % w->nslots);
+            populate_slot(w, (buf + 3) % w->nslots);
+        }
         pthread_mutex_lock(&w->mu);
         if (err) {
             w->tfailed = 1;
@@ -1229,7 +1364,7 @@ static int hand_off(struct stats_h5_writer *w, int flush)
 
         pthread_mutex_lock(&w->mu);
         w->qrows[w->cur] = w->nbuf;
-        w->qflush[w->cur] = flush;
+        w->qflush[w->cur] = flush && w->closing ? 2 : flush;
         w->nqueued++;
         pthread_cond_signal(&w->cv_work);
         while (w->nqueued == w->nslots)
@@ -1244,7 +1379,7 @@ static int hand_off(struct stats_h5_writer *w, int flush)
             return h5_fail(w, terrno, w->twhat);
         }
     } else {
-        int err = take_batch(w, w->cur, w->nbuf, flush);
+        int err = take_batch(w, w->cur, w->nbuf, flush && w->closing ? 2 : flush);
 
         if (err)
             return h5_fail(w, err == EIO ? 0 : err, "writing statistics failed");
@@ -1395,12 +1530,17 @@ static void free_writer(struct stats_h5_writer *w)
     free(w->counts);
     free(w->shuf);
     free(w->zbuf);
+    free(w->scratch);
     if (w->zs_ok)
         deflateEnd(&w->zs);
     if (w->file >= 0)
         H5Fclose(w->file);
     if (w->fapl >= 0)
         H5Pclose(w->fapl);
+    if (w->lcpl >= 0)
+        H5Pclose(w->lcpl);
+    if (w->dapl >= 0)
+        H5Pclose(w->dapl);
     if (w->wb_fd >= 0)
         close(w->wb_fd);
     free(w->path);
@@ -1453,7 +1593,7 @@ static int create_file(struct stats_h5_writer *w)
         goto fail;
     }
     if (!(w->wcols = calloc(w->ncols, sizeof(*w->wcols))) ||
-        !(w->colbuf = buffer_alloc((size_t)w->batch_rows * w->densebytes))) {
+        !(w->colbuf = buffer_alloc((size_t)w->colcap * w->densebytes))) {
         w->setup_what = "cannot allocate the dump buffers";
         goto fail_nomem;
     }
@@ -1467,7 +1607,8 @@ static int create_file(struct stats_h5_writer *w)
         w->zbuf_size = zlib ? compressBound((uLong)w->chunk_max) : w->chunk_max;
         w->shuf = zlib ? malloc(w->chunk_max) : NULL;
         w->zbuf = malloc(w->zbuf_size);
-        if ((zlib && !w->shuf) || !w->zbuf ||
+        w->scratch = malloc(w->chunk_max);
+        if ((zlib && !w->shuf) || !w->zbuf || !w->scratch ||
             (zlib && deflateInit(&w->zs, DEFLATE_LEVEL) != Z_OK)) {
             w->setup_what = "cannot allocate the compression buffers";
             goto fail_nomem;
@@ -1549,12 +1690,13 @@ int stats_h5_writer_open(struct stats_h5_writer **out, struct stats_registry *r,
     if (!(w = calloc(1, sizeof(*w))))
         return stats_registry_fail(r, SIM_ENOMEM, path, "opening the statistics file");
     w->r = r;
-    w->file = w->fapl = -1;
+    w->file = w->fapl = w->lcpl = w->dapl = -1;
     w->wb_fd = -1;
     for (fd = 0; fd < RUN__COUNT; fd++)
         w->run[fd] = -1;
     w->batch_rows = opt->batch_rows ? opt->batch_rows : 1;
     w->hand_rows = w->batch_rows < HANDOFF_ROWS ? w->batch_rows : HANDOFF_ROWS;
+    w->colcap = w->hand_rows;
     w->flush_interval = opt->flush_interval_s;
     w->chunks = opt->chunks;
     w->start_wall = wall_now();
@@ -1688,6 +1830,7 @@ int stats_h5_writer_close(struct stats_h5_writer *w, const struct stats_run_end 
     int rc;
 
     stats_registry_detach(r, &w->base);
+    w->closing = true;
     if ((rc = stats_h5_writer_flush(w)) != 0)
         goto err_unlink;
     stop_thread(w);     /* from here on HDF5 is called from this thread */

@@ -60,6 +60,17 @@ expect_status 0 "driver writes 2000 dumps in batches of 1200" -- \
 check_py "batches gathered from hand-offs check out" -- "$CHECK" "$TMP/gather/stats.h5" \
     --dumps 2000 --reset-after 1300 --noisy --pythonpath "$PYPATH"
 
+# 4500 dumps in batches of 1000: the one-value datasets' first 4096-row
+# chunk is completed inside the fifth batch from rows kept since the
+# fourth, and stored raw; the next one is left a tenth filled and deflated.
+mkdir -p "$TMP/dense"
+expect_status 0 "driver writes 4500 dumps in batches of 1000" -- \
+    "$DRIVER" "$TMP/dense" --dumps 4500 --batch 1000 --reset-after 2500 --noisy
+check_py "full and partial dense chunks check out" -- "$CHECK" "$TMP/dense/stats.h5" \
+    --dumps 4500 --reset-after 2500 --noisy --pythonpath "$PYPATH"
+check_py "dense chunks: full ones raw, the partial one deflated" -- "$CHUNKS" \
+    "$TMP/dense/stats.h5" auto
+
 # The writer thread off: the same encodings from the simulation thread.
 mkdir -p "$TMP/sync"
 expect_status 0 "driver writes auto chunks without a writer thread" -- \

@@ -30,6 +30,33 @@ def masks(ds):
     return [ds.id.get_chunk_info(i).filter_mask for i in range(ds.id.get_num_chunks())]
 
 
+def dense_chunks(f, filtered):
+    """One-value-a-dump datasets under auto: a full chunk is stored raw
+    (mask 3: its values mostly change every dump, not worth deflating), and
+    a last chunk filled to at most half is deflated (mask 1): its unfilled
+    rows repeat the last one, at most half the chunk's bytes are literals
+    (9 bits a byte at worst), so the stream is always smaller than raw."""
+    seen = 0
+    for name, ds in filtered.items():
+        if ds.ndim != 1:
+            continue
+        seen += 1
+        rows, per = ds.shape[0], ds.chunks[0]
+        for i in range(ds.id.get_num_chunks()):
+            info = ds.id.get_chunk_info(i)
+            first = info.chunk_offset[0]
+            filled = min(rows - first, per)
+            if filled == per:
+                check(info.filter_mask == 3, "%s: full chunk at %d stored raw" % (name, first))
+            elif filled <= per // 2:
+                check(info.filter_mask == 1,
+                      "%s: chunk at %d (%d of %d rows) deflated" % (name, first, filled, per))
+                check(info.size < filled * 8 + 1024,
+                      "%s: chunk at %d takes %d bytes for %d rows" % (name, first, info.size,
+                                                                       filled))
+    check(seen >= 1, "one-value datasets are compressed too")
+
+
 def main():
     path, mode = sys.argv[1], sys.argv[2]
     filtered = {}
@@ -42,6 +69,8 @@ def main():
             m = set(masks(ds))
             want = {"zlib": {0}, "raw": {3}, "auto": {1, 3}}[mode]
             check(m and m <= want, "%s masks %s within %s" % (name, sorted(m), sorted(want)))
+        if mode == "auto":
+            dense_chunks(f, filtered)
         walk = "stats/system/iommu/walk_lat/counts"
         if mode == "auto":
             check(set(masks(f[walk])) == {1}, "walk_lat counts all deflated")
