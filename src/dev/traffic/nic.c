@@ -57,6 +57,12 @@ struct nic_slot {
     struct dma_xfer desc, data, wb;
     struct sim_event ev;            /* the slot's own event (work done at once) */
     struct sim_fifo_item cpu_done;  /* the end of the driver's CPU work */
+    /* The driver's unmap (and re-map) ends at (ready_at, ready_order), the
+     * place its CPU's event would have in the run: the descriptor is ready
+     * from then on (slot_ready). */
+    bool lazy;
+    sim_tick_t ready_at;
+    uint64_t ready_order;
 };
 
 struct nic {
@@ -115,7 +121,17 @@ static void cpu_fire(struct sim_fifo *f, struct sim_fifo_item *it)
     slot_event(NULL, (char *)it - offsetof(struct nic_slot, cpu_done));
 }
 
-/* The driver's work for slot @s on CPU @cpu ends at @when (>= now). */
+/*
+ * The driver's work for slot @s on CPU @cpu ends at @when (>= now).
+ *
+ * After a packet (S_DRIVER) that end only makes the descriptor ready, and
+ * the one event that looks at a descriptor's state is the arrival of a
+ * packet for it. So no event: the end keeps the key (tick, FIFO place) its
+ * CPU's event would have had, taken now as sim_fifo_push() takes it, and
+ * the arrival compares that key with its own (slot_ready). Same order of
+ * everything, same statistics; an event per packet less under strict and
+ * lazy mapping. A transmit's map (S_MAP) starts DMA at its end: an event.
+ */
 static void slot_cpu_done(struct nic_slot *s, unsigned cpu, sim_tick_t when)
 {
     struct nic *n = s->t->priv;
@@ -123,8 +139,31 @@ static void slot_cpu_done(struct nic_slot *s, unsigned cpu, sim_tick_t when)
 
     if (when < now)
         when = now;
+    if (s->state == S_DRIVER) {
+        s->lazy = true;
+        s->ready_at = when;
+        /* SIM_TICK_MAX never comes (sim_fifo_push refuses it, taking no
+         * place): then no place is taken either. */
+        if (when != SIM_TICK_MAX)
+            s->ready_order = sim_event_order_take(s->t->sim, SIM_PRIO_DEFAULT);
+        return;
+    }
     if (sim_fifo_push(&n->cpu[cpu % n->ncpu], &s->cpu_done, when) != 0)
         slot_event_at(s, when);     /* (no room in the event set: as before) */
+}
+
+/* Called by the arrival for @s (the running event): the driver's work
+ * for it has ended if its key comes before the arrival's. */
+static void slot_ready(struct nic_slot *s)
+{
+    struct sim *sim = s->t->sim;
+    sim_tick_t now = sim_now(sim);
+
+    if (s->lazy && (s->ready_at < now ||
+                    (s->ready_at == now && s->ready_order < sim_current_order(sim)))) {
+        s->lazy = false;
+        s->state = s->t->cfg.nic_tx ? S_FREE : S_POSTED;
+    }
 }
 
 /* The packet is on the host (rx) or sent (tx): hand it to the driver. */
@@ -231,6 +270,7 @@ static void nic_arrival(struct sim_event *ev, void *arg)
 
     (void)ev;
     t->st.offered++;
+    slot_ready(s);
     if (s->state != (t->cfg.nic_tx ? S_FREE : S_POSTED)) {
         t->st.dropped++;
     } else {
