@@ -883,10 +883,14 @@ static size_t zlib_chunk(struct stats_h5_writer *w, const unsigned char *src, si
  *         budget per dump.
  *   ZLIB  shuffle + zlib, mask 0; rows past `rows` zeroed.
  *   RAW   the chunk as it is, mask: neither.
- * A full chunk is only read (buf may be the column's block in colbuf).
+ * A full chunk is only read, and so is a partial one under AUTO that
+ * deflating shrinks (rowdeflate_fill pads it as it encodes: no copying,
+ * no compares over the padding); otherwise a partial chunk is padded in
+ * buf, or, if `inplace` is 0 (buf is the column's block in colbuf), in a
+ * copy in w->scratch.
  */
 static int put_chunk(struct stats_h5_writer *w, struct column *c, unsigned char *buf,
-                     uint64_t rows)
+                     uint64_t rows, int inplace)
 {
     size_t rb = c->cols * 8, n = c->chunk_rows * c->cols, bytes = n * 8, len = 0;
     hsize_t offset[2] = { c->chunk_start, 0 };
@@ -895,6 +899,14 @@ static int put_chunk(struct stats_h5_writer *w, struct column *c, unsigned char 
     uint64_t r;
     int chunks = w->chunks;
 
+    if (rows < c->chunk_rows && rows > 0 && chunks == STATS_H5_CHUNKS_AUTO &&
+        (len = rowdeflate_fill(&w->rd, buf, rows * rb, bytes, rb, w->zbuf, bytes)) != 0)
+        return H5Dwrite_chunk(c->ds, H5P_DEFAULT, MASK_NO_SHUFFLE, offset, len, w->zbuf) < 0
+               ? -1 : 0;
+    if (rows < c->chunk_rows && !inplace) {
+        memcpy(w->scratch, buf, rows * rb);
+        buf = w->scratch;
+    }
     if (rows < c->chunk_rows) {
         if (chunks == STATS_H5_CHUNKS_AUTO && rows > 0)
             for (r = rows; r < c->chunk_rows; r++)
@@ -955,14 +967,12 @@ static int write_dense_direct(struct stats_h5_writer *w, struct column *c,
             buf = c->chunk;
         }
         if (idx + n == c->chunk_rows) {
-            if (put_chunk(w, c, buf, c->chunk_rows) < 0)
+            if (put_chunk(w, c, buf, c->chunk_rows, 0) < 0)
                 return -1;
             c->chunk_start += c->chunk_rows;
         } else {
-            /* The last, partial chunk: encoded from a copy (padding
-               writes past its rows), kept for the next batch. */
-            memcpy(w->scratch, buf, (idx + n) * rb);
-            if (put_chunk(w, c, w->scratch, idx + n) < 0)
+            /* The last, partial chunk, kept for the next batch. */
+            if (put_chunk(w, c, buf, idx + n, 0) < 0)
                 return -1;
             if (!idx && !w->final) {
                 if (!c->chunk && !(c->chunk = malloc(c->chunk_rows * rb)))
@@ -1054,7 +1064,7 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
 
                 memcpy(c->chunk + (r - c->chunk_start) * rb, cnt, rb);
                 if (r + 1 - c->chunk_start == c->chunk_rows) {
-                    if (put_chunk(w, c, c->chunk, c->chunk_rows) < 0)
+                    if (put_chunk(w, c, c->chunk, c->chunk_rows, 1) < 0)
                         return -1;
                     c->chunk_start += c->chunk_rows;
                 }
@@ -1122,7 +1132,7 @@ static int write_pending(struct stats_h5_writer *w)
         if (last && H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0)
             rc = -1;
         else if (c->direct && c->wide)
-            rc = end > c->chunk_start ? put_chunk(w, c, c->chunk, end - c->chunk_start) : 0;
+            rc = end > c->chunk_start ? put_chunk(w, c, c->chunk, end - c->chunk_start, 1) : 0;
         else if (c->direct)
             rc = write_dense_direct(w, c, w->colbuf + c->boff * w->colcap, at, w->pending) < 0 ||
                  (last && H5Dflush(c->ds) < 0) ? -1 : 0;

@@ -214,6 +214,12 @@ static int put_plain(struct bits *b, const struct rowdeflate *z, const unsigned 
 size_t rowdeflate(const struct rowdeflate *z, const unsigned char *src, size_t n,
                   size_t row, unsigned char *out, size_t cap)
 {
+    return rowdeflate_fill(z, src, n, n, row, out, cap);
+}
+
+size_t rowdeflate_fill(const struct rowdeflate *z, const unsigned char *src, size_t filled,
+                       size_t n, size_t row, unsigned char *out, size_t cap)
+{
     struct bits b = { out, out + cap, 0, 0 };
     uint32_t drow = 0, d8, adler;
     unsigned nrow = 0, n8;
@@ -226,6 +232,8 @@ size_t rowdeflate(const struct rowdeflate *z, const unsigned char *src, size_t n
         return 0;
     if (row % 8 || row > ROWDEFLATE_MAX_ROW || row > n || n >= ((size_t)1 << 24))
         row = 0;                                /* no row structure to use */
+    if (filled != n && (!row || n % row || !filled || filled % row || filled > n))
+        return 0;                               /* padding needs whole rows */
     nrows = row ? n / row : 0;
     whole = nrows * row;
     if (row)
@@ -257,6 +265,16 @@ size_t rowdeflate(const struct rowdeflate *z, const unsigned char *src, size_t n
     p = row;
     for (r = 1; r < nrows; r++) {
         const unsigned char *cur = src + r * row;
+
+        if (r * row >= filled) {
+            /* Past the filled rows: each repeats the one before, one long
+               match; the row's sums s and w stay those of the last row. */
+            m += (nrows - r) * row;
+            for (; r < nrows; r++)
+                sum_b += (uint64_t)(n - r * row) * s - w;
+            sum_s += (uint64_t)(nrows - (filled / row)) * s;
+            break;
+        }
         size_t j;
 
         for (j = 0; j < row; j += 8) {

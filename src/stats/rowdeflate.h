@@ -49,4 +49,15 @@ size_t rowdeflate_bound(size_t n);
 size_t rowdeflate(const struct rowdeflate *z, const unsigned char *src, size_t n,
                   size_t row, unsigned char *out, size_t cap);
 
+/*
+ * The same stream as rowdeflate() of n bytes whose bytes past the first
+ * `filled` repeat the last filled row (a partly filled chunk, padded),
+ * reading only src[0, filled): the padding costs one length/distance code
+ * per 258 bytes and no compares. filled and n must be whole rows (n ==
+ * filled: rowdeflate()); returns 0 otherwise, as when the stream needs
+ * more than cap bytes.
+ */
+size_t rowdeflate_fill(const struct rowdeflate *z, const unsigned char *src, size_t filled,
+                       size_t n, size_t row, unsigned char *out, size_t cap);
+
 #endif /* STATS_ROWDEFLATE_H */
