@@ -388,6 +388,24 @@ static sim_tick_t set_next(struct sim_world *w, unsigned i)
     return ev ? ev->when : SIM_TICK_MAX;
 }
 
+/*
+ * Run one set up to the key under what is left of the cap. Returns 1 when
+ * the run must end here (a stop or the cap): *ex is then its exit.
+ */
+static int run_set(struct sim *s, sim_tick_t limit, uint64_t order_bound,
+                   uint64_t max_events, uint64_t *done, struct sim_exit *ex)
+{
+    struct sim_exit part = sim_run_before(s, limit, order_bound,
+                                          max_events ? max_events - *done : 0);
+
+    *done += part.events;
+    if (part.cause != SIM_EXIT_STOP && part.cause != SIM_EXIT_MAX_EVENTS)
+        return 0;
+    *ex = part;
+    ex->events = *done;
+    return 1;
+}
+
 struct sim_exit sim_world_run(struct sim_world *w, sim_tick_t limit, uint64_t order_bound,
                               uint64_t max_events, int in_time_order)
 {
@@ -403,7 +421,6 @@ struct sim_exit sim_world_run(struct sim_world *w, sim_tick_t limit, uint64_t or
     while (in_time_order) {
         unsigned pick = 0;
         sim_tick_t first = SIM_TICK_MAX, second = SIM_TICK_MAX;
-        struct sim_exit part;
 
         for (unsigned i = 0; i < n; i++) {
             sim_tick_t t = set_next(w, i);
@@ -418,26 +435,12 @@ struct sim_exit sim_world_run(struct sim_world *w, sim_tick_t limit, uint64_t or
         }
         if (second >= limit)
             break;
-        part = sim_run_until(sim_world_set_sim(w, pick), second,
-                             max_events ? max_events - done : 0);
-        done += part.events;
-        if (part.cause == SIM_EXIT_STOP || part.cause == SIM_EXIT_MAX_EVENTS) {
-            ex = part;
-            ex.events = done;
+        if (run_set(sim_world_set_sim(w, pick), second, UINT64_MAX, max_events, &done, &ex))
             return ex;
-        }
     }
-    for (unsigned i = 0; i < n; i++) {
-        struct sim_exit part = sim_run_before(sim_world_set_sim(w, i), limit, order_bound,
-                                              max_events ? max_events - done : 0);
-
-        done += part.events;
-        if (part.cause == SIM_EXIT_STOP || part.cause == SIM_EXIT_MAX_EVENTS) {
-            ex = part;
-            ex.events = done;
+    for (unsigned i = 0; i < n; i++)
+        if (run_set(sim_world_set_sim(w, i), limit, order_bound, max_events, &done, &ex))
             return ex;
-        }
-    }
     sim_world_catch_up(w);
     ex.events = done;
     ex.tick = sim_world_now(w);

@@ -79,3 +79,29 @@ within() {
 expect_one_line() {
     [ "$(wc -l <"$TMP/err")" -eq 1 ] && ok "$1" || bad "$1" "$(cat "$TMP/err")"
 }
+
+# interrupt_run -- CMD...: run CMD (an iommusim run with --progress), send it
+# SIGINT at its first progress line (so it is simulating), and leave its
+# exit status in $TMP/int.out and its stderr in $TMP/int.err ("did not stop"
+# in int.out if it runs on 60 s later). The signal comes from a Python
+# driver (a shell's background job ignores SIGINT) that gives the child
+# SIGINT's default disposition: a make check started in the background
+# would otherwise pass "ignored" down and the run would not stop.
+interrupt_run() {
+    shift
+    /usr/bin/python3 - "$@" >"$TMP/int.out" 2>"$TMP/int.err" <<'PYEOF'
+import signal, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                     text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+line = p.stderr.readline()          # the first progress line: simulating now
+p.send_signal(signal.SIGINT)
+try:
+    err = line + p.stderr.read()
+    code = p.wait(timeout=60)
+except subprocess.TimeoutExpired:
+    p.kill()
+    print("did not stop"); sys.exit(1)
+print(code)
+sys.stderr.write(err)
+PYEOF
+}

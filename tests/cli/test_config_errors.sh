@@ -104,26 +104,9 @@ expect_status 3 "sys.exit(3) is the exit status" -- "$IOMMUSIM" "$C/exit3.py"
 expect_status 2 "argparse usage error exits 2" -- "$IOMMUSIM" "$C/periodic.py" --bogus
 expect_grep "$TMP/err" "unrecognized arguments: --bogus" "argparse explains"
 
-# Ctrl-C while simulating: a clean stop, one line, status 130. The signal
-# is sent by a Python driver (a shell's background job ignores SIGINT), which
-# gives iommusim SIGINT's default disposition: a make check started in the
-# background would otherwise pass "ignored" down and the run would not stop.
-$PY - "$IOMMUSIM" "$C/long.py" >"$TMP/int.out" 2>"$TMP/int.err" <<'PYEOF'
-import signal, subprocess, sys, time
-p = subprocess.Popen([sys.argv[1], "--progress", sys.argv[2]], stderr=subprocess.PIPE, text=True,
-                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-deadline = time.time() + 30
-line = p.stderr.readline()          # the first progress line: simulating now
-p.send_signal(signal.SIGINT)
-try:
-    err = line + p.stderr.read()
-    code = p.wait(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    print("did not stop"); sys.exit(1)
-print(code)
-sys.stderr.write(err)
-PYEOF
+# Ctrl-C while simulating: a clean stop, one line, status 130 (lib.sh's
+# interrupt_run sends the signal).
+interrupt_run -- "$IOMMUSIM" --progress "$C/long.py"
 expect_line "$TMP/int.out" "130" "Ctrl-C during simulate() exits 130"
 expect_grep "$TMP/int.err" "^iommusim: interrupted at [0-9.]+ [mun]?s simulated time \([0-9]+ events\); stopped$" \
     "Ctrl-C: one line saying where it stopped"

@@ -182,22 +182,7 @@ same "another seed: the comparison sees the difference" s1/stats.h5 s3/stats.h5 
 # long.py: a 1 ps PeriodicSource to 1 s. Stop it once simulating; the file
 # must be readable, /run/complete 0, and its last dump must hold the closed
 # form floor(t / 1ps) + 1 events at its tick t.
-$PY - "$IOMMUSIM" "$C/long.py" >"$TMP/int.out" 2>"$TMP/int.err" <<'PYEOF'
-import signal, subprocess, sys
-p = subprocess.Popen([sys.argv[1], "--progress", "--outdir", "o9", "--stats-period", "10ns",
-                      sys.argv[2]], stderr=subprocess.PIPE, text=True,
-                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-line = p.stderr.readline()          # the first progress line: simulating now
-p.send_signal(signal.SIGINT)
-try:
-    err = line + p.stderr.read()
-    code = p.wait(timeout=60)
-except subprocess.TimeoutExpired:
-    p.kill()
-    print("did not stop"); sys.exit(1)
-print(code)
-sys.stderr.write(err)
-PYEOF
+interrupt_run -- "$IOMMUSIM" --progress --outdir o9 --stats-period 10ns "$C/long.py"
 expect_grep "$TMP/int.out" "^130$" "Ctrl-C with stats: exit 130"
 expect_grep "$TMP/int.err" "^iommusim: statistics up to the stop kept in o9/stats.h5 \([0-9]+ dumps, marked incomplete\)$" \
     "Ctrl-C: one line says the statistics were kept, incomplete"

@@ -42,23 +42,8 @@ expect_grep "$TMP/err" "^iommusim: --threads: not a thread count \(got '0', expe
     "--threads 0: one line naming the value"
 
 # --- Ctrl-C while the sets run on threads: stops, keeps what was measured ----
-/usr/bin/python3 - "$IOMMUSIM" "$SRC/configs/vfio_nic.py" >"$TMP/int.out" 2>"$TMP/int.err" <<'PYEOF'
-import signal, subprocess, sys
-p = subprocess.Popen([sys.argv[1], "--progress", "--threads", "2", "--outdir", "int",
-                      sys.argv[2], "--until", "10s"], stdout=subprocess.DEVNULL,
-                     stderr=subprocess.PIPE, text=True,
-                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-line = p.stderr.readline()          # the first progress line: simulating now
-p.send_signal(signal.SIGINT)
-try:
-    err = line + p.stderr.read()
-    code = p.wait(timeout=60)
-except subprocess.TimeoutExpired:
-    p.kill()
-    print("did not stop"); sys.exit(1)
-print(code)
-sys.stderr.write(err)
-PYEOF
+interrupt_run -- "$IOMMUSIM" --progress --threads 2 --outdir int "$SRC/configs/vfio_nic.py" \
+    --until 10s
 expect_grep "$TMP/int.out" "^130$" "Ctrl-C on threads: exit 130"
 expect_grep "$TMP/int.err" "statistics up to the stop kept in int/stats.h5 \([0-9]+ dumps, marked incomplete\)" \
     "Ctrl-C on threads: the statistics kept, marked incomplete"
