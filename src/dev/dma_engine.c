@@ -79,7 +79,7 @@ static void posted_release(struct dma_engine *e, struct dma_engine_req *r)
  * one comparison when none is due. None of them completes a transfer: that
  * write has the engine's event at its key, which runs before anything later.
  */
-static void posted_reclaim(struct dma_engine *e)
+static inline void posted_reclaim(struct dma_engine *e)
 {
     sim_tick_t now = sim_now(e->sim);
     uint64_t cur = sim_current_order(e->sim);
@@ -94,12 +94,21 @@ static void posted_reclaim(struct dma_engine *e)
 /* The engine's one posted-write event goes to the write someone waits for:
  * the earliest while transfers wait for tags, else the earliest that
  * completes a transfer; none if nobody waits. */
-static void posted_arm(struct dma_engine *e)
+static void posted_rearm(struct dma_engine *e, struct dma_engine_req *t);
+
+/* Inline: called after every posted write and tag wait, and the target
+ * rarely changes (a packet's writes but its last leave it as it is). */
+static inline void posted_arm(struct dma_engine *e)
 {
     struct dma_engine_req *t = e->qhead ? e->posted : e->posted_first_last;
 
     if (t == e->posted_target && sim_event_is_scheduled(&e->posted_ev))
         return;
+    posted_rearm(e, t);
+}
+
+static void posted_rearm(struct dma_engine *e, struct dma_engine_req *t)
+{
     if (sim_event_is_scheduled(&e->posted_ev))
         sim_event_deschedule(e->sim, &e->posted_ev);
     e->posted_target = t;
@@ -336,11 +345,9 @@ static void req_event(struct sim_event *ev, void *arg)
         start_access(r, r->iova);
         return;
     }
-    r->ir.iova = r->iova;
+    r->ir.iova = r->iova;           /* ir.done and ctx: set at init */
     r->ir.access = r->write ? IOMMU_WO : IOMMU_RO;
     r->ir.attrs.is_write = r->write;
-    r->ir.done = xlate_done;
-    r->ir.ctx = r;
     if (iommu_translate_timed(e->mmu, &r->ir) != 0) {
         e->st.faults++;
         req_finish(r, SIM_EFAULT);
@@ -445,6 +452,8 @@ int dma_engine_init(struct dma_engine *e, struct sim *sim, const struct dma_engi
         q->mr.pt = false;
         q->mr.done = mem_done;
         q->mr.ctx = q;
+        q->ir.done = xlate_done;
+        q->ir.ctx = q;
         sim_event_init(&q->ev, req_event, q, SIM_PRIO_DEFAULT);
         q->ir.attrs.requester_id = cfg->requester_id;
         q->ir.attrs.has_pasid = cfg->has_pasid;

@@ -510,7 +510,9 @@ static void insert(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova
         touch(t, a, ei);
         return;
     }
-    set = (unsigned)(vpn % a->sets);
+    /* Sets are usually a power of two (1 when fully associative): a mask,
+     * not a 64-bit division per fill. */
+    set = (unsigned)((a->sets & (a->sets - 1)) ? vpn % a->sets : vpn & (a->sets - 1));
     ei = a->tail[set];
     if (way_hi > a->ways)
         way_hi = a->ways;

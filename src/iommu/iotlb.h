@@ -146,6 +146,37 @@ void iotlb_destroy(struct iotlb *t);
 bool iotlb_lookup(struct iotlb *t, uint32_t domain, unsigned idx, uint64_t iova,
                   struct iotlb_hit *hit);
 
+/*
+ * iotlb_lookup(), with its most common hit inline: a 4 KiB entry of a
+ * unified LRU array that is the array's last hit or fill (mru) and already
+ * its set's most recent, so the hit changes nothing but the counts (a
+ * context cache answering one requester, a device's run of requests to one
+ * page). Every other case calls iotlb_lookup(). Same answer, same counts,
+ * same replacement state; for the callers on a request's path.
+ */
+static inline bool iotlb_lookup_mru(struct iotlb *t, uint32_t domain, unsigned idx,
+                                    uint64_t iova, struct iotlb_hit *hit)
+{
+    const struct iotlb_array *a = &t->arr[0];
+
+    /* live bit 0: 4 KiB is the smallest class holding entries, the one a
+     * lookup probes first. */
+    if ((t->live & 1u) && !t->cfg.split && t->cfg.policy == IOTLB_LRU && a->mru) {
+        const struct iotlb_entry *e = &a->e[a->mru - 1];
+
+        if (e->valid && e->vpn == iova >> 12 && e->domain == domain && e->idx == idx &&
+            e->size == IOTLB_C4K && a->head[e->set] == a->mru - 1) {
+            t->st.lookups++;
+            t->st.hits++;
+            hit->addr_mask = 0xfff;
+            hit->translated_addr = e->pa;
+            hit->perm = e->perm;
+            return true;
+        }
+    }
+    return iotlb_lookup(t, domain, idx, iova, hit);
+}
+
 /* Fill after a walk. addr_mask selects the size (4 KiB, 2 MiB or 1 GiB;
  * other sizes are cached as their largest supported sub-size containing
  * iova). An existing entry for the same tag is overwritten, not duplicated. */

@@ -275,11 +275,7 @@ static void walk_issue(struct walker *w, struct walk_req *r)
         walk_finish(w, r);
         return;
     }
-    r->mr.addr = r->addr[r->next];
-    r->mr.bytes = w->cfg.pte_bytes;
-    r->mr.pt = true;
-    r->mr.done = read_done;
-    r->mr.ctx = r;
+    r->mr.addr = r->addr[r->next];  /* the rest: walk_begin */
     mem_access(w->mem, &r->mr);
 }
 
@@ -287,6 +283,11 @@ static void walk_begin(struct walker *w, struct walk_req *r)
 {
     r->started = sim_now(w->sim);
     r->status = plan(w, r, true);
+    /* What every read of the walk shares (walk_issue sets the address). */
+    r->mr.bytes = w->cfg.pte_bytes;
+    r->mr.pt = true;
+    r->mr.done = read_done;
+    r->mr.ctx = r;
     walk_issue(w, r);
 }
 

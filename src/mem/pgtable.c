@@ -245,12 +245,13 @@ int pgtable_lookup(const struct pgtable *pt, uint64_t iova,
                    struct pgtable_result *r)
 {
     const struct pgtable_node *n = pt->root;
-    unsigned level;
+    unsigned level, shift = pgtable_level_shift(pt, pt->levels), mask = (1u << pt->bits) - 1;
 
     if (iova >= pgtable_span(pt))
         return SIM_EFAULT;
-    for (level = pt->levels; level >= 1; level--) {
-        uint64_t pte = n->e[pte_index(pt, iova, level)];
+    /* pte_index() with the level's shift kept as it goes down. */
+    for (level = pt->levels; level >= 1; level--, shift -= pt->bits) {
+        uint64_t pte = n->e[(unsigned)(iova >> shift) & mask];
 
         if (!(pte & PTE_PRESENT))
             return SIM_EFAULT;
@@ -267,13 +268,14 @@ int pgtable_walk(const struct pgtable *pt, uint64_t iova,
                  struct pgtable_path *path, struct pgtable_result *r)
 {
     const struct pgtable_node *n = pt->root;
-    unsigned level;
+    unsigned level, shift = pgtable_level_shift(pt, pt->levels), mask = (1u << pt->bits) - 1;
 
     path->n = 0;
     if (iova >= pgtable_span(pt))
         return SIM_EFAULT;      /* beyond the address width: no read made */
-    for (level = pt->levels; level >= 1; level--) {
-        unsigned idx = pte_index(pt, iova, level);
+    /* pte_index() with the level's shift kept as it goes down. */
+    for (level = pt->levels; level >= 1; level--, shift -= pt->bits) {
+        unsigned idx = (unsigned)(iova >> shift) & mask;
         uint64_t pte = n->e[idx];
 
         path->pte_addr[path->n] = n->addr + 8u * idx;

@@ -5,7 +5,8 @@
  * is empty: a bit per size class with valid entries (lookups probe only
  * those), a bitmap of valid entries per array (domain, range and global
  * invalidations visit only those), and per array the entry of its last hit
- * or fill (a lookup compares that entry's tag before hashing). Each must be
+ * or fill (a lookup compares that entry's tag before hashing; iotlb.h's
+ * iotlb_lookup_mru does it inline). Each must be
  * kept right across fills, overwrites, evictions and every invalidation, or
  * a lookup would return a removed translation or miss a present one.
  *
@@ -129,7 +130,7 @@ void test_iotlb_summaries_match_reference(void)
     struct iotlb t;
     struct ref r = { .n = 0, .cap = REF_MAX };
     struct sim_rng rng;
-    unsigned agree = 0, hits = 0;
+    unsigned agree = 0, hits = 0, lookups = 0;
 
     mk_tlb(&t, REF_MAX);
     sim_rng_seed(&rng, 11, "test.summaries");
@@ -151,7 +152,9 @@ void test_iotlb_summaries_match_reference(void)
         if (op < 55) {
             struct iotlb_hit h;
             uint64_t rpa = 0, rmask = 0;
-            bool got = iotlb_lookup(&t, dom, idx, iova, &h);
+            /* Half through the inline memo path, which must agree too. */
+            bool got = step & 1 ? iotlb_lookup_mru(&t, dom, idx, iova, &h)
+                                : iotlb_lookup(&t, dom, idx, iova, &h);
             bool want = ref_lookup(&r, dom, idx, iova, &rpa, &rmask);
 
             CU_ASSERT_EQUAL(got, want);
@@ -161,6 +164,7 @@ void test_iotlb_summaries_match_reference(void)
                 hits++;
             }
             agree += got == want;
+            lookups++;
         } else if (op < 85) {
             iotlb_insert(&t, dom, idx, iova, pa, mask, 3);
             ref_insert(&r, dom, idx, iova, pa, mask);
@@ -185,6 +189,8 @@ void test_iotlb_summaries_match_reference(void)
     CU_ASSERT(hits > 10000);
     CU_ASSERT(agree > 100000);
     CU_ASSERT_EQUAL(t.st.hits, hits);
+    CU_ASSERT_EQUAL(t.st.lookups, lookups);
+    CU_ASSERT_EQUAL(t.st.misses, lookups - hits);
     iotlb_destroy(&t);
 }
 

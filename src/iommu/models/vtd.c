@@ -317,6 +317,7 @@ static bool fold_lookup(struct vtd *v, uint32_t did, unsigned tag, struct iommu_
 static int after_context(struct vtd *v, struct iommu_req *req, sim_tick_t t)
 {
     struct vtd_dev *d = DEV_OF(req->mmu);
+    unsigned tag = pasid_tag(req_pasid(v, req));
     struct iotlb_hit h;
 
     if (d->did < 0) {
@@ -327,7 +328,7 @@ static int after_context(struct vtd *v, struct iommu_req *req, sim_tick_t t)
         return 0;
     }
     t += v->cfg.hit_latency;
-    if (iotlb_lookup(&v->tlb, (uint32_t)d->did, pasid_tag(req_pasid(v, req)), req->iova, &h)) {
+    if (iotlb_lookup_mru(&v->tlb, (uint32_t)d->did, tag, req->iova, &h)) {
         struct iommu_tlb_entry e = { .iova = req->iova & ~h.addr_mask,
                                      .translated_addr = h.translated_addr,
                                      .addr_mask = h.addr_mask, .perm = h.perm };
@@ -337,7 +338,7 @@ static int after_context(struct vtd *v, struct iommu_req *req, sim_tick_t t)
     }
     /* Miss: the walk starts when the lookup has finished, unless it joins
      * one in flight now (fold_lookup). */
-    if (fold_lookup(v, (uint32_t)d->did, pasid_tag(req_pasid(v, req)), req, t))
+    if (fold_lookup(v, (uint32_t)d->did, tag, req, t))
         return 0;
     sim_event_init(&req->ev, lookup_done, req, SIM_PRIO_DEFAULT);
     if (sim_event_schedule(v->sim, &req->ev, t) != 0)
@@ -489,7 +490,7 @@ static int vtd_translate_timed(struct iommu *mmu, struct iommu_req *req)
     sim_tick_t t;
 
     t = sim_resource_reserve(&v->ports, v->cfg.lookup_cycle, NULL) + v->cfg.cc_latency;
-    if (iotlb_lookup(&v->cc, d->rid, 0, (uint64_t)req_pasid(v, req) << 12, &h))
+    if (iotlb_lookup_mru(&v->cc, d->rid, 0, (uint64_t)req_pasid(v, req) << 12, &h))
         return after_context(v, req, t);
     sim_event_init(&req->ev, ctx_miss_event, req, SIM_PRIO_DEFAULT);
     if (sim_event_schedule(v->sim, &req->ev, t) != 0)
