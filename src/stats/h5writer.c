@@ -23,8 +23,9 @@
  * written whole by put_chunk with H5Dwrite_chunk. HDF5's own H5Dwrite of a
  * batch into a new chunk allocated, zeroed and wrote all 32 KiB of it even
  * for one row, so a run with one or two dumps of 516 stats left an 18 MB
- * file and spent ~15 ms writing it; a partly filled chunk is now deflated
- * (~0.7 MB for that run) and a full one goes out raw straight from colbuf.
+ * file and spent ~15 ms writing it; the run's last, partly filled chunk
+ * is now deflated (~0.7 MB for that run; earlier partial ones go out raw
+ * and are rewritten in place) and a full one raw straight from colbuf.
  * colbuf grows with the rows gathered (grow_colbuf), and the dataset
  * property lists are shared (make_dataset). vfio_nic.py, --until 5ms:
  * close (final dump to exit) ~45-100 ms before, see docs/performance.md.
@@ -126,6 +127,8 @@ struct column {
     uint64_t chunk_rows;
     uint64_t chunk_start;       /* first row of the chunk being assembled */
     unsigned char *chunk;       /* chunk_rows x cols x 8 raw bytes */
+    int raw_tail;               /* dense: the partial chunk at chunk_start
+                                   went out raw (write_dense_direct) */
 };
 
 struct stats_h5_writer {
@@ -887,17 +890,16 @@ static size_t zlib_chunk(struct stats_h5_writer *w, const unsigned char *src, si
  * deflating shrinks (rowdeflate_fill pads it as it encodes: no copying,
  * no compares over the padding); otherwise a partial chunk is padded in
  * buf, or, if `inplace` is 0 (buf is the column's block in colbuf), in a
- * copy in w->scratch.
+ * copy in w->scratch. `chunks` is the encoding (enum stats_h5_chunks).
  */
 static int put_chunk(struct stats_h5_writer *w, struct column *c, unsigned char *buf,
-                     uint64_t rows, int inplace)
+                     uint64_t rows, int inplace, int chunks)
 {
     size_t rb = c->cols * 8, n = c->chunk_rows * c->cols, bytes = n * 8, len = 0;
     hsize_t offset[2] = { c->chunk_start, 0 };
     const void *data = w->zbuf;
     uint32_t mask = 0;
     uint64_t r;
-    int chunks = w->chunks;
 
     if (rows < c->chunk_rows && rows > 0 && chunks == STATS_H5_CHUNKS_AUTO &&
         (len = rowdeflate_fill(&w->rd, buf, rows * rb, bytes, rb, w->zbuf, bytes)) != 0)
@@ -967,12 +969,20 @@ static int write_dense_direct(struct stats_h5_writer *w, struct column *c,
             buf = c->chunk;
         }
         if (idx + n == c->chunk_rows) {
-            if (put_chunk(w, c, buf, c->chunk_rows, 0) < 0)
+            if (put_chunk(w, c, buf, c->chunk_rows, 0, w->chunks) < 0)
                 return -1;
             c->chunk_start += c->chunk_rows;
+            c->raw_tail = 0;
         } else {
-            /* The last, partial chunk, kept for the next batch. */
-            if (put_chunk(w, c, buf, idx + n, 0) < 0)
+            /*
+             * The last, partial chunk, kept for the next batch. Raw (its
+             * full size, rewritten in place by later batches) unless this
+             * is close's last batch: a deflated chunk that grows needs new
+             * room in the file at each rewrite, and with a flush every
+             * 10 ms a file of 20 000 dumps grew from 8 to 40 MB.
+             */
+            c->raw_tail = !w->final;
+            if (put_chunk(w, c, buf, idx + n, 0, w->final ? w->chunks : STATS_H5_CHUNKS_RAW) < 0)
                 return -1;
             if (!idx && !w->final) {
                 if (!c->chunk && !(c->chunk = malloc(c->chunk_rows * rb)))
@@ -1064,7 +1074,7 @@ static int rebuild_wide(struct stats_h5_writer *w, int buf, uint64_t at, uint32_
 
                 memcpy(c->chunk + (r - c->chunk_start) * rb, cnt, rb);
                 if (r + 1 - c->chunk_start == c->chunk_rows) {
-                    if (put_chunk(w, c, c->chunk, c->chunk_rows, 1) < 0)
+                    if (put_chunk(w, c, c->chunk, c->chunk_rows, 1, w->chunks) < 0)
                         return -1;
                     c->chunk_start += c->chunk_rows;
                 }
@@ -1132,7 +1142,7 @@ static int write_pending(struct stats_h5_writer *w)
         if (last && H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0)
             rc = -1;
         else if (c->direct && c->wide)
-            rc = end > c->chunk_start ? put_chunk(w, c, c->chunk, end - c->chunk_start, 1) : 0;
+            rc = end > c->chunk_start ? put_chunk(w, c, c->chunk, end - c->chunk_start, 1, w->chunks) : 0;
         else if (c->direct)
             rc = write_dense_direct(w, c, w->colbuf + c->boff * w->colcap, at, w->pending) < 0 ||
                  (last && H5Dflush(c->ds) < 0) ? -1 : 0;
@@ -1201,6 +1211,27 @@ static int grow_colbuf(struct stats_h5_writer *w, uint32_t need)
 }
 
 /*
+ * Close's last batch is empty (the last rows went out with an earlier
+ * flush): the partial chunks those left raw are encoded now. Returns 0 or
+ * an errno, as write_pending.
+ */
+static int encode_tails(struct stats_h5_writer *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->ncols; i++) {
+        struct column *c = &w->cols[i];
+
+        errno = 0;
+        if (c->direct && !c->wide && c->raw_tail && w->frows > c->chunk_start &&
+            put_chunk(w, c, c->chunk, w->frows - c->chunk_start, 1, w->chunks) < 0)
+            return errno ? errno : EIO;
+        c->raw_tail = 0;
+    }
+    return 0;
+}
+
+/*
  * Take a hand-off of `rows` dumps in buffer `buf` (rows may be 0): gather
  * them into the file batch (colbuf, the wide assemblies and chunks), and
  * write the batch when it is full or `flush` asks. The simulation hands
@@ -1226,6 +1257,8 @@ static int take_batch(struct stats_h5_writer *w, int buf, uint32_t rows, int flu
     if (rebuild_wide(w, buf, w->frows + w->pending, w->pending, rows) < 0)
         return errno ? errno : EIO;
     w->pending += rows;
+    if (flush == 2 && w->pending == 0 && (err = encode_tails(w)) != 0)
+        return err;
     if (w->pending == w->batch_rows || flush) {
         w->final = flush == 2;
         if ((err = write_pending(w)) != 0)

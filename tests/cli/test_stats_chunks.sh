@@ -71,6 +71,19 @@ check_py "full and partial dense chunks check out" -- "$CHECK" "$TMP/dense/stats
 check_py "dense chunks: full ones raw, the partial one deflated" -- "$CHUNKS" \
     "$TMP/dense/stats.h5" auto
 
+# A flush every 10 ms: every partial chunk is rewritten at each flush and
+# the file must not grow with the number of flushes.
+mkdir -p "$TMP/often"
+expect_status 0 "driver writes 9000 dumps with a flush every 10 ms" -- \
+    "$DRIVER" "$TMP/often" --dumps 9000 --flush-interval 0.01 --sleep-us 50 --noisy \
+    --reset-after 5000
+check_py "frequently flushed file checks out" -- "$CHECK" "$TMP/often/stats.h5" \
+    --dumps 9000 --reset-after 5000 --noisy --pythonpath "$PYPATH"
+check_py "frequently flushed file: chunks in auto encoding" -- "$CHUNKS" \
+    "$TMP/often/stats.h5" auto
+check_py "frequently flushed file: no room lost to rewrites" -- "$CHUNKS" \
+    "$TMP/often/stats.h5" room
+
 # The writer thread off: the same encodings from the simulation thread.
 mkdir -p "$TMP/sync"
 expect_status 0 "driver writes auto chunks without a writer thread" -- \
