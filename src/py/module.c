@@ -28,7 +28,8 @@
  * periodic dump is a stop of every event set on the grid k * stats_period,
  * at the key an event of SIM_PRIO_STATS would have there (so it sees the
  * work of its tick done: sim_run_before); a next dump is armed only while
- * events are pending, so a run "until no events are left" still ends. The runner calls stats_close() at the end of the run: a final dump
+ * events are pending, so a run "until no events are left" still ends.
+ * The runner calls stats_close() at the end of the run: a final dump
  * (unless the last periodic one already saw this very state), stats.txt,
  * and the rename of stats.h5.tmp, with /run/complete 0 when the run was cut
  * short (Ctrl-C, an error) so that what was measured is kept but marked.
@@ -610,6 +611,8 @@ static struct sim_world_pool *simulate_pool(struct sim_world *w)
         want = sim_world_nsets(w);
     if (want >= 2 && sim_world_pool_start(&M.pool, w, want) != 0)
         M.pool = NULL;
+    if (M.pool && M.opts && M.opts->verbosity >= 2)
+        fprintf(stderr, "iommusim: %u event sets on %u threads\n", sim_world_nsets(w), want);
     return M.pool;
 }
 
@@ -659,44 +662,26 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
             part = sim_world_pool_run(M.pool, key, bound, SLICE_EVENTS, simulate_poll, &pg,
                                       100);
             pg.pool = NULL;
-            done += part.events;
-            ex = part;
-            if (pg.interrupted) {
-                if (pg.printed && pg.tty)
-                    fputc('\n', stderr);
-                return NULL;        /* KeyboardInterrupt, at slice boundaries */
-            }
-            if (part.cause == SIM_EXIT_STOP || !dump || dump_periodic(w, key) != 0)
-                break;
-            if (simulate_poll(&pg)) {
-                if (pg.printed && pg.tty)
-                    fputc('\n', stderr);
-                return NULL;
-            }
-            continue;
+        } else {
+            /* A user's event cap cuts every set at about one time. */
+            part = sim_world_run(w, key, bound, cap, max_events != 0);
         }
-        /* A user's event cap cuts every set at about one time. */
-        part = sim_world_run(w, key, bound, cap, max_events != 0);
-
         done += part.events;
         ex = part;
+        if (pg.interrupted)
+            goto interrupted;       /* the pool's poll saw Ctrl-C */
         if (part.cause == SIM_EXIT_STOP)
             break;
         if (part.cause != SIM_EXIT_MAX_EVENTS) {
-            if (!dump)
-                break;
-            if (dump_periodic(w, key) != 0)
+            if (!dump || dump_periodic(w, key) != 0)
                 break;
             /* then the rest of the key's tick, or on, after the checks */
         } else if (max_events && done >= max_events) {
             break;
         }
         /* Between slices and after each dump: Ctrl-C and progress. */
-        if (simulate_poll(&pg)) {
-            if (pg.printed && pg.tty)
-                fputc('\n', stderr);
-            return NULL;            /* KeyboardInterrupt, at an event boundary */
-        }
+        if (simulate_poll(&pg))
+            goto interrupted;
     }
     if (pg.on)
         progress_print(&pg, w, 1);
@@ -705,6 +690,11 @@ static PyObject *mod_simulate(PyObject *self, PyObject *args)
     return Py_BuildValue("(sKKd)", sim_exit_cause_name(ex.cause),
                          (unsigned long long)sim_world_now(w), (unsigned long long)done,
                          host_now() - t0);
+
+interrupted:
+    if (pg.printed && pg.tty)
+        fputc('\n', stderr);
+    return NULL;                    /* KeyboardInterrupt, at an event boundary */
 }
 
 /* --- Statistics ------------------------------------------------------------ */

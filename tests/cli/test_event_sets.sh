@@ -32,6 +32,7 @@ else bad "every dump of every statistic identical" "$(diff sets.csv one.csv | he
 # --- Threads: the sets on 1 or 3 threads, the same dumps again -----------------
 expect_status 0 "--threads 1" -- run t1 "--threads 1"
 expect_status 0 "--threads 3" -- run t3 "--threads 3"
+expect_grep "$TMP/err" "^iommusim: 4 event sets on 3 threads$" "-vv: the sets ran on 3 threads"
 "$IOMMUSIM" stats export t1/stats.h5 --csv > t1.csv
 "$IOMMUSIM" stats export t3/stats.h5 --csv > t3.csv
 if [ -s t1.csv ] && cmp -s t1.csv one.csv && cmp -s t3.csv one.csv; then
